@@ -1,0 +1,2 @@
+// Placeholder: replaced by the real handler (issue 3).
+export const handler = async () => ({ ok: true });

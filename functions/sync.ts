@@ -1,0 +1,2 @@
+// Placeholder: replaced by the real handler (issue 2).
+export const handler = async () => ({ ok: true });

@@ -1,0 +1,243 @@
+// Every environment variable the service reads, with its default, lives in this file.
+// Parsed once per cold start; a bad value fails with one message naming each bad key.
+import { z } from 'zod';
+
+export const FIVETRAN_ACCOUNT_ID = '834469178297';
+export const DEFAULT_NAMESPACE = 'RdsNlbSync';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly problems: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$/i;
+const TARGET_GROUP_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
+const LOAD_BALANCER_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/(net|app)\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
+const SERVICE_ID = /^vpce-svc-[0-9a-f]{8,17}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const ROOT_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):root$/;
+const DNS_SERVER = /^(\[[0-9a-f:.]+\]|[0-9a-f:.]+)(:\d{1,5})?$/i;
+
+const hostname = z
+  .string()
+  .trim()
+  .regex(HOSTNAME, 'must be a DNS name such as mydb.cluster-abc123.eu-west-1.rds.amazonaws.com')
+  .transform((s) => s.toLowerCase().replace(/\.$/, ''));
+const port = z.coerce
+  .number({ message: 'must be a TCP port number (1-65535)' })
+  .int('must be a TCP port number (1-65535)')
+  .min(1, 'must be a TCP port number (1-65535)')
+  .max(65535, 'must be a TCP port number (1-65535)');
+
+const mappingSchema = z.strictObject({
+  endpoint: hostname,
+  targetGroupArn: z.string().trim().regex(TARGET_GROUP_ARN, 'must be a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)'),
+  port,
+  availabilityZone: z
+    .string()
+    .regex(/^(all|[a-z]{2}(-[a-z]+)+-\d[a-z])$/, 'must be "all" (target outside the VPC) or an Availability Zone name')
+    .optional(),
+  ipAddressType: z.enum(['ipv4', 'ipv6']).default('ipv4'),
+});
+
+export type Mapping = z.output<typeof mappingSchema>;
+
+/** A comma-separated env value as a trimmed list without empty items. */
+const list = z
+  .string()
+  .optional()
+  .transform((s) => (s ?? '').split(',').map((item) => item.trim()).filter(Boolean));
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s === '') return fallback;
+      if (['true', '1', 'yes'].includes(s)) return true;
+      if (['false', '0', 'no'].includes(s)) return false;
+      ctx.addIssue({ code: 'custom', message: 'must be true or false' });
+      return z.NEVER;
+    });
+
+const intInRange = (fallback: number, min: number, max: number, what: string) =>
+  z.preprocess(
+    (v) => (v === undefined || v === '' ? fallback : v),
+    z.coerce
+      .number({ message: `must be ${what} (${min}-${max})` })
+      .int(`must be ${what} (${min}-${max})`)
+      .min(min, `must be ${what} (${min}-${max})`)
+      .max(max, `must be ${what} (${min}-${max})`),
+  );
+
+const namespace = z
+  .string()
+  .trim()
+  .optional()
+  .transform((s) => s || DEFAULT_NAMESPACE)
+  .pipe(z.string().regex(/^[^:][\x20-\x7e]{0,254}$/, 'must be a CloudWatch namespace (printable ASCII, not starting with ":")'));
+
+const mappingsJson = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (s === undefined || s.trim() === '') return undefined;
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON list of {"endpoint","targetGroupArn","port"} objects' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(mappingSchema).min(1, 'must list at least one mapping').optional());
+
+const syncEnvSchema = z
+  .object({
+    SYNC_MAPPINGS: mappingsJson,
+    RDS_ENDPOINT: hostname.optional(),
+    TARGET_GROUP_ARN: z.string().trim().regex(TARGET_GROUP_ARN, 'must be a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)').optional(),
+    TARGET_PORT: port.optional(),
+    TARGET_AVAILABILITY_ZONE: mappingSchema.shape.availabilityZone,
+    TARGET_IP_ADDRESS_TYPE: z.enum(['ipv4', 'ipv6']).optional(),
+    DNS_SERVERS: list.pipe(z.array(z.string().regex(DNS_SERVER, 'must be comma-separated host[:port] IP addresses, e.g. 10.0.0.2 or 127.0.0.1:5353'))),
+    DNS_TIMEOUT_MS: intInRange(2000, 100, 30_000, 'milliseconds'),
+    DNS_TRIES: intInRange(3, 1, 10, 'a number of tries'),
+    FAILOVER_WATCH_SECONDS: intInRange(60, 0, 840, 'seconds'),
+    FAILOVER_POLL_MS: intInRange(2000, 100, 60_000, 'milliseconds'),
+    SYNC_CONCURRENCY: intInRange(10, 1, 100, 'a number of mappings synced at once'),
+    METRICS_NAMESPACE: namespace,
+    DRY_RUN: bool(false),
+  })
+  .superRefine((env, ctx) => {
+    const shorthand = [env.RDS_ENDPOINT, env.TARGET_GROUP_ARN, env.TARGET_PORT];
+    const given = shorthand.filter((v) => v !== undefined).length;
+    if (env.SYNC_MAPPINGS && given > 0) {
+      ctx.addIssue({ code: 'custom', path: ['SYNC_MAPPINGS'], message: 'set either SYNC_MAPPINGS or RDS_ENDPOINT/TARGET_GROUP_ARN/TARGET_PORT, not both' });
+    } else if (!env.SYNC_MAPPINGS && given < 3) {
+      const missing = (['RDS_ENDPOINT', 'TARGET_GROUP_ARN', 'TARGET_PORT'] as const).filter((k) => env[k] === undefined);
+      for (const key of missing) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'is required (or set SYNC_MAPPINGS to a JSON list of mappings)' });
+      }
+    }
+    const seen = new Set<string>();
+    for (const [i, m] of (env.SYNC_MAPPINGS ?? []).entries()) {
+      const key = `${m.targetGroupArn} ${m.port}`;
+      if (seen.has(key)) {
+        ctx.addIssue({ code: 'custom', path: ['SYNC_MAPPINGS', i], message: 'maps a second endpoint to the same target group and port; each (targetGroupArn, port) must be managed by one endpoint' });
+      }
+      seen.add(key);
+    }
+  });
+
+export interface DnsConfig {
+  /** Empty: the system resolver's servers (the VPC resolver inside Lambda). */
+  servers: string[];
+  timeoutMs: number;
+  tries: number;
+}
+
+export interface SyncConfig {
+  mappings: Mapping[];
+  dns: DnsConfig;
+  failoverWatchMs: number;
+  failoverPollMs: number;
+  concurrency: number;
+  metricsNamespace: string;
+  dryRun: boolean;
+}
+
+export function loadSyncConfig(env: Env = process.env): SyncConfig {
+  const e = parseEnv(syncEnvSchema, env);
+  const mappings = e.SYNC_MAPPINGS ?? [
+    mappingSchema.parse({
+      endpoint: e.RDS_ENDPOINT,
+      targetGroupArn: e.TARGET_GROUP_ARN,
+      port: e.TARGET_PORT,
+      availabilityZone: e.TARGET_AVAILABILITY_ZONE,
+      ipAddressType: e.TARGET_IP_ADDRESS_TYPE,
+    }),
+  ];
+  return {
+    mappings,
+    dns: { servers: e.DNS_SERVERS, timeoutMs: e.DNS_TIMEOUT_MS, tries: e.DNS_TRIES },
+    failoverWatchMs: e.FAILOVER_WATCH_SECONDS * 1000,
+    failoverPollMs: e.FAILOVER_POLL_MS,
+    concurrency: e.SYNC_CONCURRENCY,
+    metricsNamespace: e.METRICS_NAMESPACE,
+    dryRun: e.DRY_RUN,
+  };
+}
+
+/** `arn:aws:iam::<account>:root` or a bare account ID, normalised to the account ID. */
+const principal = z
+  .string()
+  .transform((s, ctx) => {
+    if (ACCOUNT_ID.test(s)) return s;
+    const account = ROOT_ARN.exec(s)?.[1];
+    if (account) return account;
+    ctx.addIssue({ code: 'custom', message: `"${s}" is not a 12-digit AWS account ID or arn:aws:iam::<account>:root` });
+    return z.NEVER;
+  });
+
+const acceptEnvSchema = z
+  .object({
+    ENDPOINT_SERVICE_IDS: list.pipe(z.array(z.string().regex(SERVICE_ID, 'must be comma-separated endpoint service IDs (vpce-svc-...)'))),
+    LOAD_BALANCER_ARNS: list.pipe(z.array(z.string().regex(LOAD_BALANCER_ARN, 'must be comma-separated load balancer ARNs (arn:aws:elasticloadbalancing:...:loadbalancer/net/<name>/<id>)'))),
+    ALLOWED_PRINCIPALS: z
+      .string()
+      .optional()
+      .transform((s) => (s === undefined || s.trim() === '' ? FIVETRAN_ACCOUNT_ID : s))
+      .pipe(list)
+      .pipe(z.array(principal).min(1, 'must list at least one principal')),
+    REJECT_UNLISTED: bool(false),
+    METRICS_NAMESPACE: namespace,
+    DRY_RUN: bool(false),
+  })
+  .superRefine((env, ctx) => {
+    if (env.ENDPOINT_SERVICE_IDS.length === 0 && env.LOAD_BALANCER_ARNS.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['ENDPOINT_SERVICE_IDS'], message: 'is required: set ENDPOINT_SERVICE_IDS (vpce-svc-...) or LOAD_BALANCER_ARNS to find the services from' });
+    }
+  });
+
+export interface AcceptConfig {
+  serviceIds: string[];
+  loadBalancerArns: string[];
+  /** Account IDs whose endpoint connections are accepted. */
+  allowedAccounts: string[];
+  rejectUnlisted: boolean;
+  metricsNamespace: string;
+  dryRun: boolean;
+}
+
+export function loadAcceptConfig(env: Env = process.env): AcceptConfig {
+  const e = parseEnv(acceptEnvSchema, env);
+  return {
+    serviceIds: [...new Set(e.ENDPOINT_SERVICE_IDS)],
+    loadBalancerArns: [...new Set(e.LOAD_BALANCER_ARNS)],
+    allowedAccounts: [...new Set(e.ALLOWED_PRINCIPALS)],
+    rejectUnlisted: e.REJECT_UNLISTED,
+    metricsNamespace: e.METRICS_NAMESPACE,
+    dryRun: e.DRY_RUN,
+  };
+}
+
+function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.output<T> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${formatPath(issue.path)} ${issue.message}`);
+  throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`, problems);
+}
+
+/** ['SYNC_MAPPINGS', 0, 'port'] -> 'SYNC_MAPPINGS[0].port' */
+export function formatPath(path: PropertyKey[]): string {
+  return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '');
+}
