@@ -1,2 +1,28 @@
-// Placeholder: replaced by the real handler (issue 2).
-export const handler = async () => ({ ok: true });
+// sync: keeps each NLB IP target group on its RDS endpoint's current addresses.
+// Triggers: EventBridge schedule, RDS failover/maintenance events, manual invoke.
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { createCloudWatchClient, createElbClient } from '../lib/clients.js';
+import { loadSyncConfig } from '../lib/config.js';
+import { createResolver } from '../lib/dns.js';
+import { RunFailedError } from '../lib/errors.js';
+import { createLogger } from '../lib/log.js';
+import { parseSyncEvent } from '../lib/sync-event.js';
+import { runSync, type SyncSummary } from '../lib/sync.js';
+
+// Cold start: a bad setting fails here, with one message naming every bad key.
+const config = loadSyncConfig();
+const logger = createLogger('rds-nlb-sync');
+const deps = { elb: createElbClient(), cloudwatch: createCloudWatchClient(), resolve: createResolver(config.dns), log: logger };
+
+async function sync(event: unknown): Promise<SyncSummary> {
+  const summary = await runSync(config, parseSyncEvent(event, config), deps);
+  if (summary.outcome === 'failed') {
+    const failures = summary.mappings.filter((m) => m.error).map((m) => `${m.endpoint}: ${m.error?.message}`);
+    // Thrown so Lambda's Errors metric and the alarms see the failed run.
+    throw new RunFailedError(`sync failed for ${summary.failed} of ${summary.mappings.length} mappings: ${failures.join('; ')}`);
+  }
+  return summary;
+}
+
+export const handler = middy(sync).use(injectLambdaContext(logger));

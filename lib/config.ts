@@ -50,10 +50,8 @@ const mappingSchema = z.strictObject({
 export type Mapping = z.output<typeof mappingSchema>;
 
 /** A comma-separated env value as a trimmed list without empty items. */
-const list = z
-  .string()
-  .optional()
-  .transform((s) => (s ?? '').split(',').map((item) => item.trim()).filter(Boolean));
+const splitList = (s: string | undefined) => (s ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+const list = z.string().optional().transform(splitList);
 
 const bool = (fallback: boolean) =>
   z
@@ -195,8 +193,7 @@ const acceptEnvSchema = z
     ALLOWED_PRINCIPALS: z
       .string()
       .optional()
-      .transform((s) => (s === undefined || s.trim() === '' ? FIVETRAN_ACCOUNT_ID : s))
-      .pipe(list)
+      .transform((s) => splitList(s === undefined || s.trim() === '' ? FIVETRAN_ACCOUNT_ID : s))
       .pipe(z.array(principal).min(1, 'must list at least one principal')),
     REJECT_UNLISTED: bool(false),
     METRICS_NAMESPACE: namespace,

@@ -4,9 +4,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 
 /** The slice of a logger the lib/ code uses, so tests can pass a recorder. */
 export interface Log {
-  info(message: string, ...extra: object[]): void;
-  warn(message: string, ...extra: object[]): void;
-  error(message: string, ...extra: object[]): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
 export function createLogger(serviceName: string): Logger {

@@ -1,0 +1,89 @@
+// Resolves an RDS endpoint to its current addresses, straight from the DNS servers
+// (node's Resolver talks to them directly: no OS cache, no stale answer after a failover).
+import { Resolver } from 'node:dns/promises';
+import type { DnsConfig } from './config.js';
+
+export type DnsFailureKind = 'timeout' | 'nxdomain' | 'servfail' | 'refused' | 'empty' | 'error';
+
+export class DnsError extends Error {
+  override name = 'DnsError';
+  constructor(
+    readonly kind: DnsFailureKind,
+    readonly hostname: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`DNS ${kind} for ${hostname}${causeCode(options?.cause)}`, options);
+  }
+}
+
+/** node's c-ares error codes -> what an operator needs to know. */
+const KINDS: Record<string, DnsFailureKind> = {
+  ETIMEOUT: 'timeout',
+  ENOTFOUND: 'nxdomain',
+  ESERVFAIL: 'servfail',
+  EREFUSED: 'refused',
+  ENODATA: 'empty',
+};
+
+/** A CNAME chain longer than this is a loop or a misconfiguration. */
+const MAX_CNAME_HOPS = 8;
+
+export type IpVersion = 'ipv4' | 'ipv6';
+export type ResolveEndpoint = (hostname: string, ipVersion?: IpVersion) => Promise<string[]>;
+
+export function createResolver(config: DnsConfig): ResolveEndpoint {
+  const resolver = new Resolver({ timeout: config.timeoutMs, tries: config.tries });
+  if (config.servers.length > 0) resolver.setServers(config.servers);
+  return (hostname, ipVersion = 'ipv4') => resolveEndpoint(resolver, hostname, ipVersion);
+}
+
+/**
+ * The endpoint's addresses, sorted and de-duplicated. A recursive resolver answers the whole
+ * CNAME chain (Aurora cluster endpoint -> writer instance) in one response; when a server
+ * answers the CNAME alone, the chain is followed here.
+ * Throws DnsError for every failure: an empty answer is a failure, not "no targets".
+ */
+export async function resolveEndpoint(resolver: Resolver, hostname: string, ipVersion: IpVersion): Promise<string[]> {
+  let name = hostname;
+  for (let hop = 0; hop <= MAX_CNAME_HOPS; hop++) {
+    try {
+      const addresses = ipVersion === 'ipv6' ? await resolver.resolve6(name) : await resolver.resolve4(name);
+      if (addresses.length === 0) throw new DnsError('empty', hostname);
+      return [...new Set(addresses)].sort(compareAddresses);
+    } catch (err) {
+      if (err instanceof DnsError) throw err;
+      const kind = KINDS[(err as NodeJS.ErrnoException).code ?? ''] ?? 'error';
+      const next = kind === 'empty' ? await cnameOf(resolver, name) : undefined;
+      if (!next) throw new DnsError(kind, hostname, { cause: err });
+      name = next;
+    }
+  }
+  throw new DnsError('error', hostname, { cause: new Error(`more than ${MAX_CNAME_HOPS} CNAME hops`) });
+}
+
+async function cnameOf(resolver: Resolver, name: string): Promise<string | undefined> {
+  try {
+    return (await resolver.resolveCname(name))[0];
+  } catch {
+    return undefined; // no CNAME either: the caller reports the original empty answer
+  }
+}
+
+/** Numeric order for IPv4 (10.0.0.9 before 10.0.0.10); plain string order otherwise. */
+export function compareAddresses(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  if (pa.length === 4 && pb.length === 4) {
+    for (let i = 0; i < 4; i++) {
+      const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+      if (d !== 0) return d;
+    }
+    return 0;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function causeCode(cause: unknown): string {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  return code ? ` (${code})` : '';
+}
