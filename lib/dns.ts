@@ -46,17 +46,19 @@ export function createResolver(config: DnsConfig): ResolveEndpoint {
 export async function resolveEndpoint(resolver: Resolver, hostname: string, ipVersion: IpVersion): Promise<string[]> {
   let name = hostname;
   for (let hop = 0; hop <= MAX_CNAME_HOPS; hop++) {
+    let addresses: string[];
     try {
-      const addresses = ipVersion === 'ipv6' ? await resolver.resolve6(name) : await resolver.resolve4(name);
-      if (addresses.length === 0) throw new DnsError('empty', hostname);
-      return [...new Set(addresses)].sort(compareAddresses);
+      addresses = ipVersion === 'ipv6' ? await resolver.resolve6(name) : await resolver.resolve4(name);
     } catch (err) {
-      if (err instanceof DnsError) throw err;
       const kind = KINDS[(err as NodeJS.ErrnoException).code ?? ''] ?? 'error';
-      const next = kind === 'empty' ? await cnameOf(resolver, name) : undefined;
-      if (!next) throw new DnsError(kind, hostname, { cause: err });
-      name = next;
+      if (kind !== 'empty') throw new DnsError(kind, hostname, { cause: err });
+      addresses = [];
     }
+    if (addresses.length > 0) return [...new Set(addresses)].sort(compareAddresses);
+    // No address: either truly empty, or a server that answered the CNAME alone.
+    const next = await cnameOf(resolver, name);
+    if (!next) throw new DnsError('empty', hostname);
+    name = next;
   }
   throw new DnsError('error', hostname, { cause: new Error(`more than ${MAX_CNAME_HOPS} CNAME hops`) });
 }
