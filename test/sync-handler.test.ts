@@ -1,28 +1,22 @@
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 // Classes differ per cold start (vi.resetModules), so errors are matched by name.
 import rdsEvent from './events/rds-cluster-failover.json' with { type: 'json' };
 import scheduleEvent from './events/schedule.json' with { type: 'json' };
+import type { SyncSummary } from '../lib/sync.js';
+import { coldStart } from './cold-start.js';
 import { TG_A } from './fixtures.js';
 import { startDnsServer, type DnsServer } from './harness/dns-server.js';
 
 const ENDPOINT = 'orders.cluster-c0ffee.eu-west-1.rds.amazonaws.com';
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const cwMock = mockClient(CloudWatchClient);
-const context = { functionName: 'sync', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
 
 let dns: DnsServer;
 
-/** The handler module reads its config at import, like a cold start. */
-async function coldStart(env: Record<string, string>) {
-  vi.resetModules();
-  for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
-  const { handler } = await import('../functions/sync.js');
-  return (event: unknown) => handler(event, context);
-}
+const coldStartSync = (env: Record<string, string>) => coldStart<SyncSummary>(() => import('../functions/sync.js'), env);
 
 beforeAll(async () => {
   dns = await startDnsServer();
@@ -51,7 +45,7 @@ const env = () => ({
 describe('sync handler', () => {
   it('runs a scheduled sync through real DNS and returns the summary', async () => {
     dns.setA(ENDPOINT, ['10.0.2.9']);
-    const sync = await coldStart(env());
+    const sync = await coldStartSync(env());
 
     const summary = await sync(scheduleEvent);
 
@@ -60,7 +54,7 @@ describe('sync handler', () => {
   });
 
   it('follows a failover announced by an RDS event once DNS catches up', async () => {
-    const sync = await coldStart(env());
+    const sync = await coldStartSync(env());
     setTimeout(() => dns.setA(ENDPOINT, ['10.0.2.9']), 250);
 
     const summary = await sync(rdsEvent);
@@ -71,7 +65,7 @@ describe('sync handler', () => {
 
   it('fails the invocation when DNS fails, after sending the metrics', async () => {
     dns.fail(ENDPOINT, 'SERVFAIL');
-    const sync = await coldStart(env());
+    const sync = await coldStartSync(env());
 
     await expect(sync(scheduleEvent)).rejects.toMatchObject({ name: 'RunFailedError', message: expect.stringMatching(/sync failed for 1 of 1 mappings: .*DNS servfail/) });
     expect(cwMock).toHaveReceivedCommandTimes(PutMetricDataCommand, 1);
@@ -85,7 +79,7 @@ describe('sync handler', () => {
     [{ source: 'aws.s3', 'detail-type': 'Object Created' }, /Unrecognized keys/],
     ['resync', /expected object/],
   ])('rejects the payload %j before any AWS call', async (payload, message) => {
-    const sync = await coldStart(env());
+    const sync = await coldStartSync(env());
 
     await expect(sync(payload)).rejects.toMatchObject({ name: 'InvalidPayloadError', statusCode: 400, message: expect.stringMatching(message) });
     expect(elbMock.calls()).toHaveLength(0);
@@ -93,14 +87,14 @@ describe('sync handler', () => {
   });
 
   it('accepts a manual force and dry run', async () => {
-    const sync = await coldStart(env());
+    const sync = await coldStartSync(env());
     const summary = await sync({ force: true, dryRun: true, endpoints: [ENDPOINT.toUpperCase()] });
     expect(summary).toMatchObject({ trigger: 'manual', force: true, dryRun: true, mappings: [{ reason: 'forced', added: ['10.0.1.5'] }] });
     expect(elbMock).toHaveReceivedCommandTimes(RegisterTargetsCommand, 0);
   });
 
   it('fails the cold start on bad configuration, naming the setting', async () => {
-    await expect(coldStart({ ...env(), TARGET_PORT: 'postgres' })).rejects.toMatchObject({
+    await expect(coldStartSync({ ...env(), TARGET_PORT: 'postgres' })).rejects.toMatchObject({
       name: 'ConfigError',
       message: expect.stringMatching(/TARGET_PORT must be a TCP port number/),
     });

@@ -69,7 +69,7 @@ describe('targets adapter', () => {
           { Target: { Id: '10.0.1.5', Port: 5432 }, TargetHealth: { State: 'healthy' } },
           { Target: { Id: '172.16.0.5', Port: 5432, AvailabilityZone: 'all' }, TargetHealth: { State: 'draining' } },
           { Target: { Id: '10.0.1.6', Port: 5432 } },
-          { Target: { Port: 5432 } },
+          { Target: { Port: 5432 } as unknown as { Id: string } }, // malformed: skipped
         ],
       });
 

@@ -1,0 +1,116 @@
+// The real sync handler and SDK clients against moto (AWS API emulator) and a loopback DNS
+// server. moto marks targets healthy at once and never shows `draining`: those cases live in
+// the unit tests.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SyncSummary } from '../../lib/sync.js';
+import { coldStart } from '../cold-start.js';
+import scheduleEvent from '../events/schedule.json' with { type: 'json' };
+import { emulatorEnv, motoOrSkip, readMetrics, readTargets, seedAws, startEmulators, type Emulators, type SeededAws } from '../harness/index.js';
+
+const ORDERS = 'orders.cluster-c0ffee.eu-west-1.rds.amazonaws.com';
+const BILLING = 'billing.c0ffee.eu-west-1.rds.amazonaws.com';
+const NAMESPACE = 'RdsNlbSync';
+
+describe.skipIf(!motoOrSkip())('sync against the AWS emulator', () => {
+  let emulators: Emulators;
+  let aws: SeededAws;
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+  });
+  afterAll(() => emulators?.stop());
+  beforeEach(async () => {
+    await emulators.moto.reset();
+    aws = await seedAws(emulators.moto.endpoint, {
+      targetGroups: [
+        { name: 'orders', port: 5432 },
+        { name: 'billing', port: 3306 },
+      ],
+    });
+    emulators.dns.setA(ORDERS, ['10.0.1.5']);
+    emulators.dns.setA(BILLING, ['10.0.2.7']);
+  });
+
+  const mapping = (endpoint: string, i: number, port: number) => ({ endpoint, targetGroupArn: aws.targetGroupArns[i], port });
+  const env = (mappings = [mapping(ORDERS, 0, 5432)]) => ({
+    ...emulatorEnv(emulators),
+    SYNC_MAPPINGS: JSON.stringify(mappings),
+    DNS_TIMEOUT_MS: '300',
+    DNS_TRIES: '1',
+    METRICS_NAMESPACE: NAMESPACE,
+  });
+  const sync = async (event: unknown, e = env()) => (await coldStart<SyncSummary>(() => import('../../functions/sync.js'), e))(event);
+  const targets = (i = 0) => readTargets(emulators.moto.endpoint, aws.targetGroupArns[i] ?? '');
+  const ips = async (i = 0) => (await targets(i)).map((t) => t.ip);
+
+  it('registers the endpoint, then changes nothing on the next run', async () => {
+    await sync(scheduleEvent);
+    expect(await targets()).toEqual([{ ip: '10.0.1.5', port: 5432, state: 'healthy' }]);
+
+    const second = await sync(scheduleEvent);
+    expect(second.mappings[0]).toMatchObject({ reason: 'in-sync', added: [], removed: [] });
+    expect(await ips()).toEqual(['10.0.1.5']);
+  });
+
+  it('follows a failover: the new writer registered, the old one gone', async () => {
+    await sync(scheduleEvent);
+    emulators.dns.setA(ORDERS, ['10.0.2.9']);
+
+    const summary = await sync(scheduleEvent);
+
+    expect(summary.mappings[0]).toMatchObject({ added: ['10.0.2.9'], removed: ['10.0.1.5'] });
+    expect(await ips()).toEqual(['10.0.2.9']);
+  });
+
+  it('keeps several mappings apart', async () => {
+    const both = env([mapping(ORDERS, 0, 5432), mapping(BILLING, 1, 3306)]);
+    await sync(scheduleEvent, both);
+
+    expect(await targets(0)).toEqual([{ ip: '10.0.1.5', port: 5432, state: 'healthy' }]);
+    expect(await targets(1)).toEqual([{ ip: '10.0.2.7', port: 3306, state: 'healthy' }]);
+  });
+
+  it('leaves the target group untouched when DNS fails, and fails the run', async () => {
+    await sync(scheduleEvent);
+    emulators.dns.fail(ORDERS, 'NXDOMAIN');
+
+    await expect(sync(scheduleEvent)).rejects.toMatchObject({ name: 'RunFailedError' });
+    expect(await ips()).toEqual(['10.0.1.5']);
+  });
+
+  it('changes nothing in a dry run', async () => {
+    const summary = await sync({ dryRun: true });
+    expect(summary.mappings[0]).toMatchObject({ added: ['10.0.1.5'] });
+    expect(await targets()).toEqual([]);
+  });
+
+  it('registers every resolved address again when forced', async () => {
+    await sync(scheduleEvent);
+    const summary = await sync({ force: true });
+    expect(summary.mappings[0]).toMatchObject({ reason: 'forced', added: ['10.0.1.5'] });
+    expect(await ips()).toEqual(['10.0.1.5']);
+  });
+
+  it('puts the metrics into CloudWatch with their names, dimensions and values', async () => {
+    await sync(scheduleEvent);
+    emulators.dns.setA(ORDERS, ['10.0.2.9']);
+    await sync(scheduleEvent);
+
+    const metrics = await readMetrics(emulators.moto.endpoint, NAMESPACE);
+    const value = (name: string, dims: Record<string, string> = {}) =>
+      metrics.find((m) => m.name === name && JSON.stringify(m.dimensions) === JSON.stringify(dims));
+    const tg = { TargetGroup: aws.targetGroupArns[0]?.split(':').at(-1) ?? '', Endpoint: ORDERS };
+
+    // moto answers a dimensionless statistics query with every dimension set summed up, so the
+    // run-level copies of per-mapping metrics are checked in the unit tests instead.
+    expect(value('SyncSuccess')).toMatchObject({ sum: 2, count: 2 });
+    expect(value('TargetsAdded', tg)).toMatchObject({ sum: 2, count: 2 });
+    expect(value('TargetsRemoved', tg)).toMatchObject({ sum: 1, count: 2 });
+    expect(value('DnsFailures', tg)).toMatchObject({ sum: 0, count: 2 });
+    expect(value('SyncErrors', tg)).toMatchObject({ sum: 0, count: 2 });
+    expect(value('HealthyTargets', tg)).toMatchObject({ count: 2 });
+    expect(value('ResolvedAddresses', tg)).toMatchObject({ sum: 2, count: 2 });
+    expect(value('RegisteredTargets', tg)).toMatchObject({ sum: 2, maximum: 1 });
+    expect(value('SyncDuration')?.count).toBe(2);
+  });
+});
