@@ -107,8 +107,9 @@ const syncEnvSchema = z
     TARGET_AVAILABILITY_ZONE: mappingSchema.shape.availabilityZone,
     TARGET_IP_ADDRESS_TYPE: z.enum(['ipv4', 'ipv6']).optional(),
     DNS_SERVERS: list.pipe(z.array(z.string().regex(DNS_SERVER, 'must be comma-separated host[:port] IP addresses, e.g. 10.0.0.2 or 127.0.0.1:5353'))),
+    // c-ares doubles the timeout on each try: 2000 ms x 2 tries gives up after about 6 s.
     DNS_TIMEOUT_MS: intInRange(2000, 100, 30_000, 'milliseconds'),
-    DNS_TRIES: intInRange(3, 1, 10, 'a number of tries'),
+    DNS_TRIES: intInRange(2, 1, 5, 'a number of tries'),
     FAILOVER_WATCH_SECONDS: intInRange(60, 0, 840, 'seconds'),
     FAILOVER_POLL_MS: intInRange(2000, 100, 60_000, 'milliseconds'),
     SYNC_CONCURRENCY: intInRange(10, 1, 100, 'a number of mappings synced at once'),

@@ -19,7 +19,7 @@ describe('loadSyncConfig', () => {
   it('builds one mapping from the shorthand, with the defaults', () => {
     expect(loadSyncConfig(shorthand)).toEqual({
       mappings: [{ endpoint: 'mydb.cluster-abc.eu-west-1.rds.amazonaws.com', targetGroupArn: TG, port: 5432, ipAddressType: 'ipv4' }],
-      dns: { servers: [], timeoutMs: 2000, tries: 3 },
+      dns: { servers: [], timeoutMs: 2000, tries: 2 },
       failoverWatchMs: 60_000,
       failoverPollMs: 2000,
       concurrency: 10,
