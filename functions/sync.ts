@@ -1,6 +1,7 @@
 // sync: keeps each NLB IP target group on its RDS endpoint's current addresses.
 // Triggers: EventBridge schedule, RDS failover/maintenance events, manual invoke.
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { createCloudWatchClient, createElbClient } from '../lib/clients.js';
 import { loadSyncConfig } from '../lib/config.js';
@@ -15,8 +16,12 @@ const config = loadSyncConfig();
 const logger = createLogger('rds-nlb-sync');
 const deps = { elb: createElbClient(), cloudwatch: createCloudWatchClient(), resolve: createResolver(config.dns), log: logger };
 
-async function sync(event: unknown): Promise<SyncSummary> {
-  const summary = await runSync(config, parseSyncEvent(event, config), deps);
+/** Time kept back from the Lambda timeout for the register/deregister calls and the metrics. */
+const FINISH_MARGIN_MS = 15_000;
+
+async function sync(event: unknown, context: Context): Promise<SyncSummary> {
+  const request = { ...parseSyncEvent(event, config), notAfter: Date.now() + context.getRemainingTimeInMillis() - FINISH_MARGIN_MS };
+  const summary = await runSync(config, request, deps);
   if (summary.outcome === 'failed') {
     const failures = summary.mappings.filter((m) => m.error).map((m) => `${m.endpoint}: ${m.error?.message}`);
     // Thrown so Lambda's Errors metric and the alarms see the failed run.

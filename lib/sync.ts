@@ -29,6 +29,8 @@ export interface SyncRequest {
   endpoints?: string[];
   /** RDS event: keep re-resolving these endpoints until their answer changes or the watch window ends. */
   watch?: string[];
+  /** Epoch ms the watch must end by (the Lambda deadline less a margin for the rest of the run). */
+  notAfter?: number;
   /** The RDS event that started the run, for the log. */
   event?: { sourceIdentifier: string; eventId?: string; message?: string };
 }
@@ -78,7 +80,7 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
   const clock: Clock = { now: deps.now ?? Date.now, sleep: deps.sleep ?? defaultSleep };
   const started = clock.now();
   const dryRun = request.dryRun || config.dryRun;
-  const watchUntil = started + config.failoverWatchMs;
+  const watchUntil = Math.min(started + config.failoverWatchMs, request.notAfter ?? Infinity);
   const selected = request.endpoints ? config.mappings.filter((m) => request.endpoints?.includes(m.endpoint)) : config.mappings;
   const limit = pLimit(config.concurrency);
 

@@ -282,6 +282,15 @@ describe('runSync after an RDS event', () => {
     expect(elbMock).toHaveReceivedCommandTimes(RegisterTargetsCommand, 0);
   });
 
+  it('ends the watch early enough to finish within the Lambda timeout', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+    const { deps: d, dns } = deps({ [ORDERS]: ['10.0.1.5'] }, clock());
+
+    await runSync(orders, { trigger: 'rds-event', force: false, dryRun: false, watch: [ORDERS], notAfter: 5000 }, d);
+
+    expect(dns.asked).toHaveLength(3); // t=0, 2 s, 4 s; 6 s would pass notAfter
+  });
+
   it('syncs the unwatched mappings once', async () => {
     const { deps: d, dns } = deps({ [ORDERS]: ['10.0.1.5'], [BILLING]: ['10.0.2.7'] }, clock());
 
