@@ -3,8 +3,8 @@
 // log line. The safety rule: an owner that is not on the allowlist is never accepted.
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
-import { formatPath, type AcceptConfig } from './config.js';
+import * as z from 'zod/mini';
+import type { AcceptConfig } from './config.js';
 import {
   acceptConnections,
   failAll,
@@ -16,6 +16,7 @@ import {
 import { InvalidPayloadError } from './errors.js';
 import { describeError, type Log } from './log.js';
 import { MetricsBatch } from './metrics.js';
+import { parsePayload } from './payload.js';
 
 // ---------------------------------------------------------------------------------------------
 // The decision (pure)
@@ -87,14 +88,14 @@ export interface AcceptRequest {
 // the manual payload is strict so that a typo ({"dryrun": true}) fails instead of running for real.
 const scheduledEvent = z.looseObject({ source: z.literal('aws.events'), 'detail-type': z.literal('Scheduled Event') });
 const snsEvent = z.looseObject({
-  Records: z.array(z.looseObject({ EventSource: z.literal('aws:sns'), Sns: z.looseObject({ Message: z.string() }) })).min(1),
+  Records: z.array(z.looseObject({ EventSource: z.literal('aws:sns'), Sns: z.looseObject({ Message: z.string() }) })).check(z.minLength(1)),
 });
 const connectionNotice = z.looseObject({
-  eventType: z.string().min(1),
-  endpointId: z.string().optional(),
-  serviceId: z.string().optional(),
+  eventType: z.string().check(z.minLength(1)),
+  endpointId: z.optional(z.string()),
+  serviceId: z.optional(z.string()),
 });
-const manualPayload = z.strictObject({ dryRun: z.boolean().optional() });
+const manualPayload = z.strictObject({ dryRun: z.optional(z.boolean()) });
 
 const EXPECTED =
   'expected an EventBridge "Scheduled Event", an SNS VPC endpoint connection notification, or a manual payload {"dryRun"?: boolean} (or none)';
@@ -131,12 +132,7 @@ function parseNotice(message: string): ConnectionNotice {
   return { eventType, ...(endpointId ? { endpointId } : {}), ...(serviceId ? { serviceId } : {}) };
 }
 
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => (i.path.length ? `${formatPath(i.path)}: ${i.message}` : i.message));
-  throw new InvalidPayloadError(`Invalid accept payload (${what}: ${problems.join('; ')}): ${EXPECTED}`);
-}
+const parse = <T extends z.ZodMiniType>(schema: T, value: unknown, what: string) => parsePayload(schema, value, `accept payload (${what})`, EXPECTED);
 
 // ---------------------------------------------------------------------------------------------
 // The run

@@ -1,7 +1,8 @@
 // What started a sync run: an EventBridge schedule tick, an RDS event, or a manual invoke.
 // Anything else is refused before any AWS call (a typo must not become a partial run).
-import { z } from 'zod';
-import { formatPath, type SyncConfig } from './config.js';
+import * as z from 'zod/mini';
+import type { SyncConfig } from './config.js';
+import { parsePayload } from './payload.js';
 import { InvalidPayloadError } from './errors.js';
 import type { SyncRequest } from './sync.js';
 
@@ -11,16 +12,16 @@ const rdsEvent = z.object({
   source: z.literal('aws.rds'),
   'detail-type': z.string(),
   detail: z.object({
-    SourceIdentifier: z.string().min(1),
-    EventID: z.string().optional(),
-    Message: z.string().optional(),
+    SourceIdentifier: z.string().check(z.minLength(1)),
+    EventID: z.optional(z.string()),
+    Message: z.optional(z.string()),
   }),
 });
 
 const manual = z.strictObject({
-  force: z.boolean().optional(),
-  dryRun: z.boolean().optional(),
-  endpoints: z.array(z.string().min(1)).min(1).optional(),
+  force: z.optional(z.boolean()),
+  dryRun: z.optional(z.boolean()),
+  endpoints: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
 });
 
 const MANUAL_HELP = 'expected an EventBridge schedule or aws.rds event, or a manual payload {"force"?: boolean, "dryRun"?: boolean, "endpoints"?: string[]}';
@@ -44,12 +45,7 @@ export function parseSyncEvent(event: unknown, config: SyncConfig): SyncRequest 
     };
   }
 
-  const parsed = manual.safeParse(event);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${formatPath(i.path) || 'payload'}: ${i.message}`);
-    throw new InvalidPayloadError(`Invalid sync payload (${problems.join('; ')}); ${MANUAL_HELP}`);
-  }
-  const { force = false, dryRun = false, endpoints } = parsed.data;
+  const { force = false, dryRun = false, endpoints } = parsePayload(manual, event, 'sync payload', MANUAL_HELP);
   if (endpoints) {
     const known = new Set(config.mappings.map((m) => m.endpoint));
     const unknown = endpoints.filter((e) => !known.has(e.toLowerCase()));
