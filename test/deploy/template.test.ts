@@ -1,0 +1,656 @@
+// Deployment layer: `serverless package` offline for both example stages of serverless.yml, then
+// assertions on the compiled CloudFormation template (what CloudFormation will really get),
+// cfn-lint on it, and a look inside the deployment zips.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { inflateRawSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadAcceptConfig, loadSyncConfig } from '../../lib/config.js';
+
+const exec = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const outDir = path.join(root, '.serverless-test');
+const serverlessBin = path.join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
+
+// Offline and credential-free: dummy keys keep the SDK's credential chain from looking further.
+const packageEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  AWS_ACCESS_KEY_ID: 'dummy',
+  AWS_SECRET_ACCESS_KEY: 'dummy',
+  AWS_PROFILE: undefined,
+  SLS_TELEMETRY_DISABLED: '1',
+};
+
+const stages = { basic: 'example', privatelink: 'example-privatelink' } as const;
+type Config = keyof typeof stages;
+
+// --- the template, typed just enough ------------------------------------------------------
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+interface Resource {
+  Type: string;
+  Condition?: string;
+  DependsOn?: string | string[];
+  Properties: Record<string, Json>;
+}
+interface Template {
+  Parameters: Record<string, { Type: string; Default?: string }>;
+  Conditions: Record<string, Json>;
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, { Condition?: string; Value: Json }>;
+}
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: Json;
+  Condition?: Record<string, Record<string, Json>>;
+  Principal?: Json;
+}
+
+const templates = {} as Record<Config, Template>;
+
+async function packageStage(config: Config): Promise<void> {
+  const dir = path.join(outDir, config);
+  rmSync(dir, { recursive: true, force: true });
+  await exec(process.execPath, [serverlessBin, 'package', '--stage', stages[config], '--package', dir], { cwd: root, env: packageEnv, timeout: 60_000 });
+  templates[config] = JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+}
+
+beforeAll(async () => {
+  // One after the other: both builds share serverless-esbuild's .esbuild work folder.
+  await packageStage('basic');
+  await packageStage('privatelink');
+  for (const config of Object.keys(stages) as Config[]) {
+    const sizes = ['sync', 'accept'].map((fn) => `${fn}.zip ${(statSync(path.join(outDir, config, `${fn}.zip`)).size / 1024).toFixed(0)} KiB`);
+    console.log(`deployment packages (${config}): ${sizes.join(', ')}`);
+  }
+}, 120_000);
+
+const resource = (t: Template, id: string): Resource => {
+  const r = t.Resources[id];
+  if (!r) throw new Error(`no resource ${id} in the template`);
+  return r;
+};
+const ofType = (t: Template, type: string): [string, Resource][] => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+const statementsOf = (t: Template, roleId: string): Statement[] => {
+  const policies = resource(t, roleId).Properties.Policies as unknown as { PolicyDocument: { Statement: Statement[] } }[];
+  return policies.flatMap((p) => p.PolicyDocument.Statement);
+};
+const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement): Json[] => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+const statementFor = (t: Template, roleId: string, action: string): Statement => {
+  const found = statementsOf(t, roleId).filter((s) => actionsOf(s).includes(action));
+  expect(found, `${roleId}: one statement allowing ${action}`).toHaveLength(1);
+  return found[0] as Statement;
+};
+const env = (t: Template, fn: string): Record<string, Json> => (resource(t, fn).Properties.Environment as { Variables: Record<string, Json> }).Variables;
+const str = (value: Json | undefined): string => {
+  if (typeof value !== 'string') throw new Error(`expected a string, got ${JSON.stringify(value)}`);
+  return value;
+};
+
+/** The files of a zip archive (stored or deflated), read via its central directory. */
+function unzip(file: string): Map<string, Buffer> {
+  const zip = readFileSync(file);
+  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (eocd < 0) throw new Error(`${file} is not a zip archive`);
+  const files = new Map<string, Buffer>();
+  let entry = zip.readUInt32LE(eocd + 16);
+  for (let i = zip.readUInt16LE(eocd + 10); i > 0; i--) {
+    const method = zip.readUInt16LE(entry + 10);
+    const size = zip.readUInt32LE(entry + 20);
+    const nameLength = zip.readUInt16LE(entry + 28);
+    const local = zip.readUInt32LE(entry + 42);
+    const name = zip.toString('utf8', entry + 46, entry + 46 + nameLength);
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(start, start + size);
+    files.set(name, method === 8 ? inflateRawSync(data) : data);
+    entry += 46 + nameLength + zip.readUInt16LE(entry + 30) + zip.readUInt16LE(entry + 32);
+  }
+  return files;
+}
+
+/** Resolves the few intrinsics the functions' environment uses, as CloudFormation would. */
+function resolveValue(value: Json, refs: Record<string, string>, conditions: Record<string, boolean>): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`unexpected ${JSON.stringify(value)}`);
+  if ('Ref' in value) return value.Ref === 'AWS::NoValue' ? undefined : refs[str(value.Ref)];
+  if ('Fn::Sub' in value) return str(value['Fn::Sub']).replace(/\$\{([^}]+)\}/g, (_, name: string) => refs[name] ?? `<${name}>`);
+  if ('Fn::If' in value) {
+    const [condition, whenTrue, whenFalse] = value['Fn::If'] as [string, Json, Json];
+    return resolveValue(conditions[condition] ? whenTrue : whenFalse, refs, conditions);
+  }
+  throw new Error(`unexpected ${JSON.stringify(value)}`);
+}
+
+/** A function's environment as deployed with the stage's own parameters. */
+function deployedEnv(t: Template, fn: string, config: Config): Record<string, string> {
+  const refs = {
+    TargetGroup: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/rds-nlb-sync/0123456789abcdef',
+    EndpointService: 'vpce-svc-0fedcba9876543210',
+  };
+  const conditions = { CreatePrivateLink: config === 'privatelink' };
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env(t, fn))) {
+    const resolved = resolveValue(value, refs, conditions);
+    if (resolved !== undefined) out[name] = resolved;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config) => {
+  const t = () => templates[config];
+
+  it('runs both functions on Node.js 22 or newer, arm64, small memory, one at a time', () => {
+    for (const fn of ['SyncLambdaFunction', 'AcceptLambdaFunction']) {
+      const props = resource(t(), fn).Properties;
+      const runtime = /^nodejs(\d+)\.x$/.exec(str(props.Runtime));
+      expect(Number(runtime?.[1]), `${fn} runtime`).toBeGreaterThanOrEqual(22);
+      expect(props.Architectures).toEqual(['arm64']);
+      expect(props.MemorySize).toBeLessThanOrEqual(512);
+      expect(props.ReservedConcurrentExecutions, `${fn} reserved concurrency`).toBe(1);
+    }
+    expect(resource(t(), 'SyncLambdaFunction').Properties.Handler).toBe('functions/sync.handler');
+    expect(resource(t(), 'AcceptLambdaFunction').Properties.Handler).toBe('functions/accept.handler');
+  });
+
+  it('gives the sync a timeout longer than the failover watch plus DNS and API time', () => {
+    const vars = env(t(), 'SyncLambdaFunction');
+    const watch = Number(vars.FAILOVER_WATCH_SECONDS);
+    // c-ares doubles the timeout on every try.
+    const dnsBudget = (Number(vars.DNS_TIMEOUT_MS) * (2 ** Number(vars.DNS_TRIES) - 1)) / 1000;
+    expect(watch).toBe(60);
+    // Twice the DNS budget (first resolution and the last poll) and 30 s for the ELB calls.
+    expect(resource(t(), 'SyncLambdaFunction').Properties.Timeout).toBeGreaterThanOrEqual(watch + 2 * dnsBudget + 30);
+  });
+
+  it('sets only environment variables that lib/config.ts reads', () => {
+    const configSource = readFileSync(path.join(root, 'lib', 'config.ts'), 'utf8');
+    for (const fn of ['SyncLambdaFunction', 'AcceptLambdaFunction']) {
+      for (const name of Object.keys(env(t(), fn))) {
+        if (name.startsWith('POWERTOOLS_')) continue; // read by Powertools' logger
+        expect(configSource, `${fn} sets ${name}`).toContain(`${name}:`);
+      }
+    }
+    expect(Object.keys(env(t(), 'SyncLambdaFunction'))).toContain('SYNC_MAPPINGS');
+    expect(Object.keys(env(t(), 'AcceptLambdaFunction'))).toEqual(expect.arrayContaining(['ENDPOINT_SERVICE_IDS', 'ALLOWED_PRINCIPALS']));
+    expect(env(t(), 'AcceptLambdaFunction').ALLOWED_PRINCIPALS).toBe('834469178297');
+  });
+
+  it('sets an environment that lib/config.ts accepts at cold start', () => {
+    const sync = loadSyncConfig(deployedEnv(t(), 'SyncLambdaFunction', config));
+    expect(sync.mappings).toHaveLength(1);
+    expect(sync.mappings[0]?.port).toBe(5432);
+    expect(sync.failoverWatchMs).toBe(60_000);
+    const accept = loadAcceptConfig(deployedEnv(t(), 'AcceptLambdaFunction', config));
+    expect(accept.serviceIds).toEqual([config === 'basic' ? 'vpce-svc-0123456789abcdef0' : 'vpce-svc-0fedcba9876543210']);
+    expect(accept.allowedAccounts).toEqual(['834469178297']);
+  });
+
+  it('keeps logs for a set retention, in one log group per function', () => {
+    const groups = ofType(t(), 'AWS::Logs::LogGroup');
+    expect(groups.map(([id]) => id).sort()).toEqual(['AcceptLogGroup', 'SyncLogGroup']);
+    for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('runs the functions in the VPC exactly when subnets and security groups are given', () => {
+    expect(t().Conditions.InVpc).toBeDefined();
+    for (const fn of ['SyncLambdaFunction', 'AcceptLambdaFunction']) {
+      const vpc = resource(t(), fn).Properties.VpcConfig as { 'Fn::If': [string, { SubnetIds: Json; SecurityGroupIds: Json }, Json] };
+      expect(vpc['Fn::If'][0]).toBe('InVpc');
+      expect(vpc['Fn::If'][2]).toEqual({ Ref: 'AWS::NoValue' });
+    }
+    const subnets = t().Parameters.SubnetIds?.Default;
+    if (config === 'basic') expect(subnets).toBe('');
+    else expect(subnets).toMatch(/^subnet-[0-9a-f]+(,subnet-[0-9a-f]+)*$/);
+  });
+
+  it('gives each function its own role and no shared default role', () => {
+    expect(resource(t(), 'SyncLambdaFunction').Properties.Role).toEqual({ 'Fn::GetAtt': ['SyncRole', 'Arn'] });
+    expect(resource(t(), 'AcceptLambdaFunction').Properties.Role).toEqual({ 'Fn::GetAtt': ['AcceptRole', 'Arn'] });
+    expect(t().Resources.IamRoleLambdaExecution).toBeUndefined();
+    for (const role of ['SyncRole', 'AcceptRole']) {
+      const managed = resource(t(), role).Properties.ManagedPolicyArns as Json[];
+      // ENI permissions only when in the VPC.
+      expect(managed).toEqual([
+        { 'Fn::If': ['InVpc', { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole' }, { Ref: 'AWS::NoValue' }] },
+      ]);
+    }
+  });
+
+  it('allows no mutating action on "*" and no wildcard actions', () => {
+    const readOnly = /^[a-z0-9-]+:(Describe|Get|List)[A-Za-z]+$/;
+    for (const role of ['SyncRole', 'AcceptRole']) {
+      for (const s of statementsOf(t(), role)) {
+        expect(s.Effect).toBe('Allow');
+        for (const action of actionsOf(s)) {
+          expect(action, `${role} ${s.Sid}`).not.toContain('*');
+          if (resourcesOf(s).includes('*') && !readOnly.test(action)) {
+            // The one exception: metrics, pinned to our namespace by condition.
+            expect(action).toBe('cloudwatch:PutMetricData');
+            expect(s.Condition?.StringEquals?.['cloudwatch:namespace']).toBe('RdsNlbSync');
+          }
+        }
+      }
+    }
+  });
+
+  it('lets each role write only its own log group', () => {
+    for (const [role, group] of [['SyncRole', 'SyncLogGroup'], ['AcceptRole', 'AcceptLogGroup']]) {
+      const s = statementFor(t(), role as string, 'logs:PutLogEvents');
+      expect(actionsOf(s).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      expect(s.Resource).toEqual({ 'Fn::GetAtt': [group, 'Arn'] });
+    }
+  });
+
+  it('lets sync register/deregister targets only in the configured target groups', () => {
+    const manage = statementFor(t(), 'SyncRole', 'elasticloadbalancing:RegisterTargets');
+    expect(actionsOf(manage).sort()).toEqual(['elasticloadbalancing:DeregisterTargets', 'elasticloadbalancing:RegisterTargets']);
+    if (config === 'basic') {
+      expect(manage.Resource).toEqual(['arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/fivetran-mydb/0123456789abcdef']);
+    } else {
+      expect(manage.Resource).toEqual([{ 'Fn::If': ['CreatePrivateLink', { Ref: 'TargetGroup' }, { Ref: 'AWS::NoValue' }] }]);
+    }
+    expect(statementFor(t(), 'SyncRole', 'elasticloadbalancing:DescribeTargetHealth').Resource).toBe('*');
+    expect(statementFor(t(), 'SyncRole', 'cloudwatch:PutMetricData').Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'RdsNlbSync' } });
+    // Separation of duties: the sync role cannot touch endpoint connections.
+    expect(statementsOf(t(), 'SyncRole').flatMap(actionsOf).filter((a) => a.startsWith('ec2:'))).toEqual([]);
+  });
+
+  it('lets accept decide connections only for the configured endpoint services', () => {
+    const decide = statementFor(t(), 'AcceptRole', 'ec2:AcceptVpcEndpointConnections');
+    // REJECT_UNLISTED is off in both examples, so no Reject permission either.
+    expect(actionsOf(decide)).toEqual(['ec2:AcceptVpcEndpointConnections']);
+    const consumerEndpoint = { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:*:vpc-endpoint/*' };
+    const service =
+      config === 'basic'
+        ? { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-endpoint-service/vpce-svc-0123456789abcdef0' }
+        : {
+            'Fn::If': [
+              'CreatePrivateLink',
+              { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-endpoint-service/${EndpointService}' },
+              { Ref: 'AWS::NoValue' },
+            ],
+          };
+    expect(decide.Resource).toEqual([service, consumerEndpoint]);
+    const read = statementFor(t(), 'AcceptRole', 'ec2:DescribeVpcEndpointConnections');
+    expect(actionsOf(read).sort()).toEqual(['ec2:DescribeVpcEndpointConnections', 'ec2:DescribeVpcEndpointServiceConfigurations']);
+    expect(read.Resource).toBe('*');
+    expect(statementsOf(t(), 'AcceptRole').flatMap(actionsOf).filter((a) => a.startsWith('elasticloadbalancing:'))).toEqual([]);
+  });
+
+  it('lets only PrivateLink publish connection notices, and feeds them to accept', () => {
+    const policy = resource(t(), 'ConnectionNotificationTopicPolicy').Properties;
+    expect(policy.Topics).toEqual([{ Ref: 'ConnectionNotificationTopic' }]);
+    const statements = (policy.PolicyDocument as unknown as { Statement: Statement[] }).Statement;
+    expect(statements).toHaveLength(1);
+    const [s] = statements as [Statement];
+    expect(s).toMatchObject({ Effect: 'Allow', Principal: { Service: 'vpce.amazonaws.com' }, Action: 'sns:Publish', Resource: { Ref: 'ConnectionNotificationTopic' } });
+    expect(s.Condition?.StringEquals?.['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+
+    const subscriptions = ofType(t(), 'AWS::SNS::Subscription').filter(([, r]) => r.Properties.Protocol === 'lambda');
+    expect(subscriptions).toHaveLength(1);
+    expect(subscriptions[0]?.[1].Properties).toMatchObject({
+      TopicArn: { Ref: 'ConnectionNotificationTopic' },
+      Endpoint: { 'Fn::GetAtt': ['AcceptLambdaFunction', 'Arn'] },
+    });
+
+    const notifications = ofType(t(), 'AWS::EC2::VPCEndpointConnectionNotification');
+    for (const [id, notification] of notifications) {
+      expect(notification.Properties.ConnectionEvents, id).toEqual(['Connect']);
+      expect(notification.Properties.ConnectionNotificationArn, id).toEqual({ Ref: 'ConnectionNotificationTopic' });
+    }
+    // basic: one for the given service; privatelink: one for the created service.
+    const services = notifications.map(([, n]) => ({ condition: n.Condition, service: n.Properties.ServiceId }));
+    const created = { condition: 'CreatePrivateLink', service: { Ref: 'EndpointService' } };
+    expect(services).toEqual(config === 'basic' ? [created, { condition: undefined, service: 'vpce-svc-0123456789abcdef0' }] : [created]);
+  });
+
+  it('triggers sync every minute and on failover/reboot/maintenance events of its database', () => {
+    const rules = ofType(t(), 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('SyncLambdaFunction'));
+    expect(rules.map(([, r]) => r.Properties.ScheduleExpression).filter(Boolean)).toEqual(['rate(1 minute)']);
+    const rds = rules.map(([, r]) => r.Properties.EventPattern as Record<string, Json> | undefined).find((p) => p?.source);
+    expect(rds?.source).toEqual(['aws.rds']);
+    expect(rds?.['detail-type']).toEqual(['RDS DB Instance Event', 'RDS DB Cluster Event']);
+    const ids = (rds?.detail as { EventID: string[] }).EventID;
+    // Multi-AZ instance failover, Aurora cluster failover, reboot, maintenance, host replacement.
+    expect(ids).toEqual(expect.arrayContaining(['RDS-EVENT-0049', 'RDS-EVENT-0071', 'RDS-EVENT-0073', 'RDS-EVENT-0006', 'RDS-EVENT-0026', 'RDS-EVENT-0020']));
+    const identifier = config === 'basic' ? 'mydb' : 'mycluster';
+    expect(rds?.resources).toEqual([
+      { 'Fn::Sub': `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:db:${identifier}` },
+      { 'Fn::Sub': `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:cluster:${identifier}` },
+    ]);
+    const acceptRules = ofType(t(), 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('AcceptLambdaFunction'));
+    expect(acceptRules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(1 minute)']);
+  });
+
+  it('does not retry a failed sync run, and lets an event wait out a running failover watch', () => {
+    const byFunction = Object.fromEntries(ofType(t(), 'AWS::Lambda::EventInvokeConfig').map(([, r]) => [JSON.stringify(r.Properties.FunctionName), r.Properties]));
+    const sync = byFunction[JSON.stringify({ Ref: 'SyncLambdaFunction' })];
+    const accept = byFunction[JSON.stringify({ Ref: 'AcceptLambdaFunction' })];
+    expect(sync?.MaximumRetryAttempts).toBe(0);
+    expect(sync?.MaximumEventAgeInSeconds).toBeGreaterThanOrEqual(2 * Number(resource(t(), 'SyncLambdaFunction').Properties.Timeout));
+    expect(accept?.MaximumRetryAttempts).toBe(1);
+  });
+
+  it('alarms on sync errors, DNS failures, a missing heartbeat, no healthy targets, pending connections, Lambda errors and throttles', () => {
+    const alarms = ofType(t(), 'AWS::CloudWatch::Alarm').map(([id, r]): Record<string, Json> => ({ ...r.Properties, id }));
+    const find = (namespace: string, metric: string, fn?: string) =>
+      alarms.filter((a) => a.Namespace === namespace && a.MetricName === metric && (fn === undefined || JSON.stringify(a.Dimensions).includes(fn)));
+    for (const metric of ['SyncErrors', 'DnsFailures', 'SyncSuccess', 'HealthyTargets', 'PendingConnections']) {
+      expect(find('RdsNlbSync', metric), metric).toHaveLength(1);
+    }
+    for (const fn of ['SyncLambdaFunction', 'AcceptLambdaFunction']) {
+      for (const metric of ['Errors', 'Throttles']) expect(find('AWS/Lambda', metric, fn), `${fn} ${metric}`).toHaveLength(1);
+    }
+    expect(find('RdsNlbSync', 'SyncSuccess')[0]).toMatchObject({ TreatMissingData: 'breaching', ComparisonOperator: 'LessThanThreshold', Threshold: 1 });
+    expect(find('RdsNlbSync', 'HealthyTargets')[0]).toMatchObject({ Statistic: 'Minimum', ComparisonOperator: 'LessThanThreshold', Threshold: 1 });
+    // "Pending longer than the acceptance window": pending at every check for 30 minutes.
+    const pending = find('RdsNlbSync', 'PendingConnections')[0];
+    expect(pending).toMatchObject({ Statistic: 'Minimum', ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1 });
+    expect(Number(pending?.Period) * Number(pending?.EvaluationPeriods)).toBe(30 * 60);
+    expect(pending?.DatapointsToAlarm).toBe(pending?.EvaluationPeriods);
+    for (const alarm of alarms) {
+      expect(alarm.AlarmActions, str(alarm.id)).toEqual([{ Ref: 'AlarmTopic' }]);
+      expect(alarm.OKActions, str(alarm.id)).toEqual([{ Ref: 'AlarmTopic' }]);
+      expect(str(alarm.AlarmDescription), str(alarm.id)).toMatch(/Runbook - README, Operate/);
+    }
+  });
+
+  it('subscribes the alarm e-mail only when one is given', () => {
+    const email = resource(t(), 'AlarmEmailSubscription');
+    expect(email.Condition).toBe('HasAlarmEmail');
+    expect(email.Properties).toMatchObject({ Protocol: 'email', TopicArn: { Ref: 'AlarmTopic' }, Endpoint: { Ref: 'AlarmEmail' } });
+    expect(t().Parameters.AlarmEmail?.Default).toBe(config === 'basic' ? 'ops@example.com' : '');
+  });
+
+  it('builds a dashboard whose every ${...} names something in the stack', () => {
+    const body = (resource(t(), 'Dashboard').Properties.DashboardBody as { 'Fn::Sub': string })['Fn::Sub'];
+    const names = [...body.matchAll(/\$\{([^!}][^}]*)\}/g)].map((m) => m[1] as string);
+    for (const name of names) {
+      if (name.startsWith('AWS::')) continue;
+      const [id, attribute] = name.split('.');
+      expect(t().Resources[id as string], name).toBeDefined();
+      if (attribute) expect(attribute).toBe('Arn');
+    }
+    const dashboard = JSON.parse(body.replace(/\$\{!/g, '${').replace(/\$\{(?!PROP)[^}]*\}/g, 'x')) as { widgets: { type: string; properties: Record<string, Json> }[] };
+    const text = JSON.stringify(dashboard);
+    for (const metric of ['ResolvedAddresses', 'RegisteredTargets', 'HealthyTargets', 'TargetsAdded', 'TargetsRemoved']) {
+      expect(text).toContain(`SEARCH('{\\"RdsNlbSync\\",TargetGroup,Endpoint} MetricName=\\"${metric}\\"'`);
+    }
+    for (const metric of ['DnsFailures', 'SyncErrors', 'SyncDuration', 'PendingConnections', 'ConnectionsAccepted', 'ConnectionsRejected']) {
+      expect(text).toContain(`"${metric}"`);
+    }
+    const alarmWidget = dashboard.widgets.find((w) => w.type === 'alarm');
+    const alarmIds = ofType(t(), 'AWS::CloudWatch::Alarm').map(([id]) => `\${${id}.Arn}`);
+    expect((body.match(/\$\{[A-Za-z]+Alarm\.Arn\}/g) ?? []).sort()).toEqual(alarmIds.sort());
+    expect(alarmWidget?.properties.alarms).toHaveLength(alarmIds.length);
+    expect(dashboard.widgets.some((w) => w.type === 'log' && String(w.properties.query).includes("message = 'sync run'"))).toBe(true);
+    expect(t().Outputs.DashboardUrl?.Value).toEqual({
+      'Fn::Sub': 'https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards/dashboard/${Dashboard}',
+    });
+  });
+
+  it('creates the PrivateLink plumbing only under the CreatePrivateLink condition', () => {
+    const privateLink = ['LoadBalancer', 'TargetGroup', 'Listener', 'EndpointService', 'EndpointServicePermissions', 'EndpointConnectionNotification'];
+    for (const id of privateLink) expect(resource(t(), id).Condition, id).toBe('CreatePrivateLink');
+    for (const id of ['EndpointServiceName', 'EndpointServiceId', 'LoadBalancerArn', 'TargetGroupArn']) expect(t().Outputs[id]?.Condition, id).toBe('CreatePrivateLink');
+    expect(t().Parameters.PrivateLink?.Default).toBe(config === 'privatelink' ? 'true' : 'false');
+    for (const id of ['ApiEndpointSecurityGroup', 'ElasticLoadBalancingApiEndpoint', 'MonitoringApiEndpoint', 'Ec2ApiEndpoint']) {
+      expect(resource(t(), id).Condition, id).toBe('CreateApiEndpoints');
+    }
+    expect(t().Parameters.ApiEndpoints?.Default).toBe(config === 'privatelink' ? 'true' : 'false');
+  });
+});
+
+describe('PrivateLink plumbing (example-privatelink)', () => {
+  const t = () => templates.privatelink;
+
+  it('puts a cross-zone internal NLB with a TCP listener on the DB port in the given subnets', () => {
+    expect(resource(t(), 'LoadBalancer').Properties).toMatchObject({
+      Type: 'network',
+      Scheme: 'internal',
+      Subnets: { 'Fn::Split': [',', { Ref: 'SubnetIds' }] },
+      LoadBalancerAttributes: [{ Key: 'load_balancing.cross_zone.enabled', Value: 'true' }],
+    });
+    expect(resource(t(), 'Listener').Properties).toMatchObject({
+      LoadBalancerArn: { Ref: 'LoadBalancer' },
+      Port: 5432,
+      Protocol: 'TCP',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: 'TargetGroup' } }],
+    });
+  });
+
+  it('uses an IP target group with a fast TCP health check that cuts connections on deregistration', () => {
+    const tg = resource(t(), 'TargetGroup').Properties;
+    expect(tg).toMatchObject({ TargetType: 'ip', Protocol: 'TCP', Port: 5432, HealthCheckProtocol: 'TCP', HealthCheckIntervalSeconds: 10, VpcId: { Ref: 'VpcId' } });
+    const attributes = Object.fromEntries((tg.TargetGroupAttributes as { Key: string; Value: string }[]).map((a) => [a.Key, a.Value]));
+    expect(Number(attributes['deregistration_delay.timeout_seconds'])).toBeLessThanOrEqual(30);
+    expect(attributes['deregistration_delay.connection_termination.enabled']).toBe('true');
+  });
+
+  it('requires acceptance, allows Fivetran, and tells the operator the service name', () => {
+    expect(resource(t(), 'EndpointService').Properties).toEqual({ AcceptanceRequired: true, NetworkLoadBalancerArns: [{ Ref: 'LoadBalancer' }] });
+    expect(resource(t(), 'EndpointServicePermissions').Properties).toEqual({
+      ServiceId: { Ref: 'EndpointService' },
+      AllowedPrincipals: [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::834469178297:root' }],
+    });
+    expect(t().Outputs.EndpointServiceName?.Value).toEqual({ 'Fn::Sub': 'com.amazonaws.vpce.${AWS::Region}.${EndpointService}' });
+  });
+
+  it('points the functions at the created target group and endpoint service', () => {
+    const mappings = (env(t(), 'SyncLambdaFunction').SYNC_MAPPINGS as { 'Fn::If': [string, { 'Fn::Sub': string }, Json] })['Fn::If'];
+    expect(mappings[0]).toBe('CreatePrivateLink');
+    expect(JSON.parse(mappings[1]['Fn::Sub'])).toEqual([{ endpoint: 'mycluster.cluster-abcdefghijkl.eu-west-1.rds.amazonaws.com', port: 5432, targetGroupArn: '${TargetGroup}' }]);
+    expect(env(t(), 'AcceptLambdaFunction').ENDPOINT_SERVICE_IDS).toEqual({ 'Fn::If': ['CreatePrivateLink', { Ref: 'EndpointService' }, { Ref: 'AWS::NoValue' }] });
+  });
+
+  it('adds elasticloadbalancing, monitoring and ec2 interface endpoints reachable from the functions', () => {
+    const services = ofType(t(), 'AWS::EC2::VPCEndpoint').map(([, r]) => r.Properties.ServiceName);
+    expect(services).toEqual([
+      { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.elasticloadbalancing' },
+      { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.monitoring' },
+      { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.ec2' },
+    ]);
+    for (const [, endpoint] of ofType(t(), 'AWS::EC2::VPCEndpoint')) expect(endpoint.Properties).toMatchObject({ VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
+    const ingress = resource(t(), 'ApiEndpointSecurityGroup').Properties.SecurityGroupIngress as Record<string, Json>[];
+    expect(ingress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 })]);
+  });
+});
+
+describe('deployment packages', () => {
+  it.each(Object.keys(stages) as Config[])('hold one minified ESM bundle per function, nothing else (%s)', (config) => {
+    for (const fn of ['sync', 'accept']) {
+      const zip = path.join(outDir, config, `${fn}.zip`);
+      expect([...unzip(zip).keys()]).toEqual([`functions/${fn}.mjs`]);
+      // The SDK clients are bundled and tree-shaken; a zip this big means node_modules came along.
+      expect(statSync(zip).size).toBeLessThan(5 * 1024 * 1024);
+    }
+  });
+
+  it('load as ES modules with the deployed environment and export the handlers', async () => {
+    // Outside the repository, so that no linter or test runner picks the bundles up.
+    const dir = mkdtempSync(path.join(tmpdir(), 'rds-nlb-sync-bundles-'));
+    mkdirSync(path.join(dir, 'functions'));
+    const environment: NodeJS.ProcessEnv = { ...packageEnv, AWS_REGION: 'eu-west-1', POWERTOOLS_LOG_LEVEL: 'SILENT' };
+    for (const fn of ['sync', 'accept']) {
+      const bundle = unzip(path.join(outDir, 'basic', `${fn}.zip`)).get(`functions/${fn}.mjs`);
+      writeFileSync(path.join(dir, 'functions', `${fn}.mjs`), bundle ?? '');
+      Object.assign(environment, deployedEnv(templates.basic, fn === 'sync' ? 'SyncLambdaFunction' : 'AcceptLambdaFunction', 'basic'));
+    }
+    // Importing runs the cold start: config parsing and client creation, no AWS call.
+    const script = "const [s, a] = await Promise.all([import('./functions/sync.mjs'), import('./functions/accept.mjs')]); console.log(typeof s.handler, typeof a.handler);";
+    try {
+      const { stdout } = await exec(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], { cwd: dir, env: environment, timeout: 30_000 });
+      expect(stdout.trim()).toBe('function function');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('serverless.yml', () => {
+  it('turns Serverless Framework v4 built-in esbuild off (serverless-esbuild builds)', () => {
+    const yml = readFileSync(path.join(root, 'serverless.yml'), 'utf8');
+    expect(yml).toMatch(/^build:\n {2}esbuild: false$/m);
+    expect(yml).toMatch(/^plugins:\n {2}- serverless-esbuild\n/m);
+  });
+
+  it('fails `serverless package` with a message naming every missing parameter', async () => {
+    const failure = await exec(process.execPath, [serverlessBin, 'package', '--stage', 'no-params-given', '--package', path.join(outDir, 'no-params')], {
+      cwd: root,
+      env: packageEnv,
+      timeout: 60_000,
+    }).then(
+      () => undefined,
+      (error: unknown) => error as { code: number; stdout: string; stderr: string },
+    );
+    expect(failure?.code).toBe(1);
+    const output = `${failure?.stdout}${failure?.stderr}`;
+    expect(output).toContain('Invalid deploy parameters');
+    for (const name of ['rdsEndpoint', 'targetGroupArn', 'targetPort', 'endpointServiceIds']) expect(output).toContain(`- ${name}: required`);
+    expect(output).not.toMatch(/\n\s+at .*params\.cjs/); // a message, not a stack trace
+  });
+});
+
+// --- deploy/params.cjs: the checks and the arithmetic, without a package run -------------------
+
+interface Derived {
+  syncTimeout: number;
+  syncMaximumEventAge: number;
+  syncPeriod: number;
+  heartbeatPeriods: number;
+  pendingPeriods: number;
+  acceptPeriod: number;
+  acceptActions: string[];
+  acceptResources: Json[];
+  targetGroupArns: Json[];
+  syncMappings: Json;
+}
+const load = createRequire(import.meta.url);
+const { deriveDeployConfig } = load('../../deploy/params.cjs') as { deriveDeployConfig: (raw: Record<string, unknown>) => Derived };
+
+describe('deploy parameters (deploy/params.cjs)', () => {
+  const defaults = {
+    allowedPrincipals: '834469178297',
+    syncSchedule: 'rate(1 minute)',
+    acceptSchedule: 'rate(1 minute)',
+    failoverWatchSeconds: 60,
+    dnsTimeoutMs: 2000,
+    dnsTries: 2,
+    pendingAlarmMinutes: 30,
+    logRetentionDays: 30,
+    logLevel: 'INFO',
+    metricsNamespace: 'RdsNlbSync',
+  };
+  const tg = (name: string) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/0123456789abcdef`;
+  const minimal = { ...defaults, rdsEndpoint: 'mydb.abc.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('a'), targetPort: '5432', endpointServiceIds: 'vpce-svc-0123456789abcdef0' };
+
+  it('accepts the shorthand and turns it into one mapping', () => {
+    expect(JSON.parse(deriveDeployConfig(minimal).syncMappings as string)).toEqual([{ endpoint: 'mydb.abc.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('a'), port: 5432 }]);
+  });
+
+  it('takes a mappings list as JSON and scopes IAM to each of its target groups', () => {
+    const mappings = [
+      { endpoint: 'one.abc.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('one'), port: 5432 },
+      { endpoint: 'two.abc.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('two'), port: 3306, availabilityZone: 'all' },
+    ];
+    const derived = deriveDeployConfig({ ...defaults, syncMappings: JSON.stringify(mappings), endpointServiceIds: 'vpce-svc-0123456789abcdef0' });
+    expect(derived.targetGroupArns).toEqual([tg('one'), tg('two')]);
+  });
+
+  it('rejects the shorthand and a mappings list together', () => {
+    expect(() => deriveDeployConfig({ ...minimal, syncMappings: '[]' })).toThrow(/syncMappings: set either syncMappings or rdsEndpoint/);
+  });
+
+  it('names bad values instead of deploying them', () => {
+    const bad = { ...minimal, targetGroupArn: 'tg-1', subnetIds: 'subnet-0123456789abcdef0', logRetentionDays: 42, alarmEmail: 'ops' };
+    const message = (() => {
+      try {
+        deriveDeployConfig(bad);
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(message).toContain('targetGroupArn "tg-1" is not a target group ARN');
+    expect(message).toContain('securityGroupIds: required when subnetIds is set');
+    expect(message).toContain('logRetentionDays: must be one of');
+    expect(message).toContain('alarmEmail: "ops" is not an e-mail address');
+  });
+
+  it('requires the VPC and its subnets for createPrivateLink, and no target group ARN', () => {
+    expect(() => deriveDeployConfig({ ...minimal, endpointServiceIds: '', createPrivateLink: 'true' })).toThrow(
+      /targetGroupArn: not with createPrivateLink[\s\S]*subnetIds: required with createPrivateLink[\s\S]*vpcId: required with createPrivateLink/,
+    );
+  });
+
+  it('grants Reject only with rejectUnlisted, and every service of the account when services come from NLBs', () => {
+    expect(deriveDeployConfig({ ...minimal, rejectUnlisted: 'true' }).acceptActions).toEqual(['ec2:AcceptVpcEndpointConnections', 'ec2:RejectVpcEndpointConnections']);
+    const fromNlb = deriveDeployConfig({ ...minimal, endpointServiceIds: '', loadBalancerArns: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/db/0123456789abcdef' });
+    expect(fromNlb.acceptResources[0]).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-endpoint-service/*' });
+  });
+
+  it('sizes the sync timeout and event age to a longer failover watch', () => {
+    const derived = deriveDeployConfig({ ...minimal, failoverWatchSeconds: 300 });
+    expect(derived.syncTimeout).toBe(300 + 2 * 6 + 30);
+    expect(derived.syncMaximumEventAge).toBeGreaterThanOrEqual(2 * derived.syncTimeout);
+    expect(() => deriveDeployConfig({ ...minimal, failoverWatchSeconds: 840, dnsTimeoutMs: 10_000 })).toThrow(/Lambda allows 900/);
+  });
+
+  it('follows the schedules with the alarm periods', () => {
+    const every5 = deriveDeployConfig({ ...minimal, syncSchedule: 'rate(5 minutes)', acceptSchedule: 'rate(10 minutes)' });
+    expect(every5.syncPeriod).toBe(300);
+    expect(every5.heartbeatPeriods).toBe(3);
+    expect(every5.acceptPeriod).toBe(600);
+    expect(every5.pendingPeriods).toBe(3);
+    const everyMinute = deriveDeployConfig(minimal);
+    // 102 s timeout: a watch can hold the slot for two 1-minute periods, plus two to spare.
+    expect(everyMinute.heartbeatPeriods).toBe(4);
+  });
+});
+
+// --- cfn-lint --------------------------------------------------------------------------------
+
+// Findings from the framework's own output, not from our template, ignored by rule and place:
+const frameworkFindings = [
+  // W3005: serverless adds DependsOn on a function's `role:` although Role already is a GetAtt.
+  { rule: 'W3005', message: /dependency already enforced by a 'GetAtt' at 'Resources\/(Sync|Accept)LambdaFunction\/Properties\/Role'/ },
+];
+
+interface LintFinding {
+  Level: string;
+  Rule: { Id: string };
+  Message: string;
+  Filename: string;
+  Location: { Start: { LineNumber: number } };
+}
+
+describe('cfn-lint', () => {
+  it('finds no errors and no warnings except the framework ones (both templates)', async (ctx) => {
+    const available = await exec('cfn-lint', ['--version']).then(
+      () => true,
+      () => false,
+    );
+    if (!available) {
+      if (process.env.REQUIRE_CFN_LINT === '1') throw new Error('cfn-lint is not installed, and REQUIRE_CFN_LINT=1');
+      console.warn('!!! cfn-lint not found: SKIPPING the cfn-lint check of the compiled templates (pip install cfn-lint; CI sets REQUIRE_CFN_LINT=1) !!!');
+      ctx.skip();
+    }
+    const files = (Object.keys(stages) as Config[]).map((config) => path.join(outDir, config, 'cloudformation-template-update-stack.json'));
+    // cfn-lint exits non-zero whenever it finds something; the JSON report is what counts.
+    const { stdout } = await exec('cfn-lint', ['--format', 'json', '--', ...files], { timeout: 60_000 }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+    const findings = JSON.parse(stdout || '[]') as LintFinding[];
+    const relevant = findings.filter((f) => !frameworkFindings.some((known) => f.Rule.Id === known.rule && known.message.test(f.Message)));
+    const report = relevant.map((f) => `${f.Level} ${f.Rule.Id} ${path.relative(root, f.Filename)}:${f.Location.Start.LineNumber} ${f.Message}`);
+    expect(report).toEqual([]);
+  });
+});
