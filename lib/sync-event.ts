@@ -33,8 +33,9 @@ export function parseSyncEvent(event: unknown, config: SyncConfig): SyncRequest 
   const rds = rdsEvent.safeParse(event);
   if (rds.success) {
     const { SourceIdentifier, EventID, Message } = rds.data.detail;
-    // An RDS endpoint's first DNS label is the instance or cluster identifier.
-    const id = SourceIdentifier.toLowerCase();
+    // An RDS endpoint's first DNS label is the instance or cluster identifier. (AWS's own
+    // example events write it as "rds:<id>".)
+    const id = SourceIdentifier.toLowerCase().replace(/^rds:/, '');
     const matching = config.mappings.filter((m) => m.endpoint.split('.')[0] === id).map((m) => m.endpoint);
     return {
       trigger: 'rds-event',
