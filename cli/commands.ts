@@ -1,0 +1,88 @@
+// The four commands, each a thin layer over lib/: settings -> config -> the same run the
+// Lambdas do (or doctor) -> data for --json, text for people, and an exit code.
+import { runAccept } from '../lib/accept.js';
+import { createResolver } from '../lib/dns.js';
+import { runDoctor } from '../lib/doctor.js';
+import type { Log } from '../lib/log.js';
+import { runSync } from '../lib/sync.js';
+import { createCliClients, regionOf, type CliClients } from './clients.js';
+import { loadAccept, loadDoctorInput, loadSync, type ResolvedSettings } from './config.js';
+import type { Flags } from './options.js';
+import { renderAccept, renderDoctor, renderPlan, renderSync, type Style } from './output.js';
+import { planMappings } from './plan.js';
+
+export interface CommandContext {
+  settings: ResolvedSettings;
+  flags: Flags;
+  style: Style;
+  /** --verbose: lib's log lines go here (stderr), so stdout stays the result. */
+  stderr: (text: string) => void;
+}
+
+export interface CommandResult {
+  data: unknown;
+  text: string;
+  exitCode: number;
+}
+
+export type CommandRunner = (ctx: CommandContext) => Promise<CommandResult>;
+
+const flag = (flags: Flags, name: string) => flags[name] === true;
+
+export const plan: CommandRunner = async (ctx) => {
+  const config = loadSync(ctx.settings);
+  return withClients(ctx, async (clients) => {
+    const report = await planMappings(config, flag(ctx.flags, 'force'), { elb: clients.elb, resolve: createResolver(config.dns) });
+    return { data: report, text: renderPlan(report, ctx.style), exitCode: report.ok ? 0 : 1 };
+  });
+};
+
+export const sync: CommandRunner = async (ctx) => {
+  const config = loadSync(ctx.settings);
+  return withClients(ctx, async (clients) => {
+    const request = { trigger: 'manual' as const, force: flag(ctx.flags, 'force'), dryRun: flag(ctx.flags, 'dry-run') };
+    const deps = { elb: clients.elb, cloudwatch: clients.cloudwatch, resolve: createResolver(config.dns), log: runLog(ctx) };
+    const summary = await runSync(config, request, deps);
+    return { data: summary, text: renderSync(summary, ctx.style), exitCode: summary.outcome === 'success' ? 0 : 1 };
+  });
+};
+
+export const accept: CommandRunner = async (ctx) => {
+  const config = loadAccept(ctx.settings);
+  return withClients(ctx, async (clients) => {
+    const deps = { ec2: clients.ec2, cloudwatch: clients.cloudwatch, log: runLog(ctx) };
+    const summary = await runAccept(config, { trigger: 'manual', dryRun: flag(ctx.flags, 'dry-run') }, deps);
+    return { data: summary, text: renderAccept(summary, ctx.style), exitCode: summary.outcome === 'failed' ? 1 : 0 };
+  });
+};
+
+export const doctor: CommandRunner = async (ctx) => {
+  const { input, dns } = loadDoctorInput(ctx.settings, typeof ctx.flags.stage === 'string' ? ctx.flags.stage : undefined);
+  return withClients(ctx, async (clients, region) => {
+    const report = await runDoctor(input, { ...clients, resolve: createResolver(dns), region });
+    return { data: { region, ...report }, text: renderDoctor(report, region, ctx.style), exitCode: report.ok ? 0 : 1 };
+  });
+};
+
+export const COMMAND_RUNNERS = { plan, sync, accept, doctor };
+
+/** Clients for one command, after the region is known (a missing region is a settings error). */
+async function withClients(ctx: CommandContext, run: (clients: CliClients, region: string) => Promise<CommandResult>): Promise<CommandResult> {
+  const str = (name: string) => (typeof ctx.flags[name] === 'string' ? (ctx.flags[name] as string) : undefined);
+  const region = str('region');
+  const profile = str('profile');
+  const clients = createCliClients({ ...(region ? { region } : {}), ...(profile ? { profile } : {}) });
+  try {
+    return await run(clients, await regionOf(clients));
+  } finally {
+    clients.destroy();
+  }
+}
+
+/** The lib's structured log lines, as the Lambda would log them: on stderr with --verbose, else none (the CLI prints the summary). */
+function runLog(ctx: CommandContext): Log {
+  if (!flag(ctx.flags, 'verbose')) return { info: () => undefined, warn: () => undefined, error: () => undefined };
+  const line = (level: string) => (message: string, ...extra: Record<string, unknown>[]) =>
+    ctx.stderr(`${JSON.stringify({ level, message, ...Object.assign({}, ...extra) })}\n`);
+  return { info: line('INFO'), warn: line('WARN'), error: line('ERROR') };
+}

@@ -1,0 +1,60 @@
+// rds-nlb-sync, the operator CLI: plan, sync, accept and doctor from a terminal, with the same
+// lib/ code the Lambdas run. Entry: bin/rds-nlb-sync.mjs calls main(). No side effects on import.
+import { ConfigError } from '../lib/config.js';
+import { describeError } from '../lib/log.js';
+import { COMMAND_RUNNERS } from './commands.js';
+import { gatherSettings } from './config.js';
+import { helpText, parseCommandLine, UsageError } from './options.js';
+
+export interface CliIo {
+  /** Settings are read from here (the Lambdas' variable names); the AWS SDK reads process.env itself. */
+  env: Record<string, string | undefined>;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  color: boolean;
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+export function processIo(): CliIo {
+  const env = process.env;
+  return {
+    env,
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    color: Boolean(process.stdout.isTTY) && env.NO_COLOR === undefined && env.TERM !== 'dumb',
+  };
+}
+
+/** Runs one command line; resolves to the process exit code. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  // Known before parsing, so that even a bad command line answers in JSON when asked to.
+  let json = argv.includes('--json');
+  try {
+    const parsed = parseCommandLine(argv);
+    if (parsed.kind === 'help') {
+      io.stdout(`${helpText(parsed.command)}\n`);
+      return EXIT.ok;
+    }
+    json = parsed.flags.json === true;
+    const settings = await gatherSettings(parsed.command, parsed.flags, io.env);
+    const result = await COMMAND_RUNNERS[parsed.command]({ settings, flags: parsed.flags, style: { color: io.color && !json }, stderr: io.stderr });
+    io.stdout(json ? `${JSON.stringify(result.data, null, 2)}\n` : `${result.text}\n`);
+    return result.exitCode;
+  } catch (err) {
+    return reportError(err, json, io);
+  }
+}
+
+function reportError(err: unknown, json: boolean, io: CliIo): number {
+  const usage = err instanceof UsageError || err instanceof ConfigError;
+  const { name, message } = describeError(err);
+  if (json) {
+    const problems = err instanceof ConfigError && err.problems.length > 0 ? { problems: err.problems } : {};
+    io.stdout(`${JSON.stringify({ error: { name, message, ...problems } }, null, 2)}\n`);
+  } else {
+    const hint = err instanceof UsageError ? `\nRun "rds-nlb-sync ${err.command ?? ''}${err.command ? ' ' : ''}--help" for usage.` : '';
+    io.stderr(`rds-nlb-sync: ${usage ? '' : `${name}: `}${message}${hint}\n`);
+  }
+  return usage ? EXIT.usage : EXIT.failed;
+}

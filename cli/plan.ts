@@ -1,0 +1,82 @@
+// plan: what a sync run would do, from the same pieces the Lambda uses (lib/dns, lib/targets,
+// lib/plan), without changing anything and without sending metrics (a plan is not a run: it
+// must not feed the SyncSuccess heartbeat).
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Mapping, SyncConfig } from '../lib/config.js';
+import type { ResolveEndpoint } from '../lib/dns.js';
+import { describeError } from '../lib/log.js';
+import { planTargets, type PlanReason, type RegisteredTarget, type Resolution } from '../lib/plan.js';
+import { describeTargets } from '../lib/targets.js';
+
+export interface MappingPlan {
+  endpoint: string;
+  targetGroupArn: string;
+  port: number;
+  /** null when DNS could not tell */
+  resolved: string[] | null;
+  /** Targets on the mapping's port, with their health state. */
+  registered: { ip: string; state: string }[];
+  add: string[];
+  remove: string[];
+  keep: string[];
+  reason: PlanReason | 'error';
+  error?: { name: string; message: string };
+}
+
+export interface PlanReport {
+  /** false when a mapping could not be planned (DNS failure, refused answer, AWS error). */
+  ok: boolean;
+  force: boolean;
+  mappings: MappingPlan[];
+}
+
+export interface PlanDeps {
+  elb: ElasticLoadBalancingV2Client;
+  resolve: ResolveEndpoint;
+}
+
+export async function planMappings(config: SyncConfig, force: boolean, deps: PlanDeps): Promise<PlanReport> {
+  const mappings = await Promise.all(config.mappings.map((m) => planMapping(m, force, deps)));
+  return { ok: mappings.every((m) => !m.error), force, mappings };
+}
+
+async function planMapping(mapping: Mapping, force: boolean, deps: PlanDeps): Promise<MappingPlan> {
+  const result: MappingPlan = {
+    endpoint: mapping.endpoint,
+    targetGroupArn: mapping.targetGroupArn,
+    port: mapping.port,
+    resolved: null,
+    registered: [],
+    add: [],
+    remove: [],
+    keep: [],
+    reason: 'error',
+  };
+  const resolution = await resolve(mapping, deps.resolve);
+  if (resolution.ok) result.resolved = resolution.addresses;
+  let registered: RegisteredTarget[];
+  try {
+    registered = await describeTargets(deps.elb, mapping.targetGroupArn);
+  } catch (err) {
+    return { ...result, error: describeError(err) };
+  }
+  result.registered = registered.filter((t) => t.port === mapping.port).map(({ ip, state }) => ({ ip, state }));
+  const plan = planTargets(resolution, registered, { port: mapping.port, force });
+  Object.assign(result, { add: plan.add, remove: plan.remove.map((t) => t.ip), keep: plan.keep, reason: plan.reason });
+  if (!resolution.ok) result.error = describeError(resolution.error);
+  if (plan.reason === 'address-refused') {
+    result.error = {
+      name: 'AddressRefusedError',
+      message: `${plan.refused.join(', ')} cannot be an NLB IP target (not a private address): resolve from inside the database's VPC (--dns-servers) or make the DB not publicly accessible`,
+    };
+  }
+  return result;
+}
+
+async function resolve(mapping: Mapping, resolveEndpoint: ResolveEndpoint): Promise<Resolution> {
+  try {
+    return { ok: true, addresses: await resolveEndpoint(mapping.endpoint, mapping.ipAddressType) };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err : new Error(String(err)) };
+  }
+}
