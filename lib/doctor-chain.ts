@@ -6,7 +6,7 @@ import type { LoadBalancer, TargetGroup } from '@aws-sdk/client-elastic-load-bal
 import type { Mapping } from './config.js';
 import type { Attributes, SubnetInfo, TargetHealthInfo } from './doctor-aws.js';
 import type { Check } from './doctor.js';
-import { fail, notChecked, pass, warn, worstOf, type Verdict } from './doctor-verdict.js';
+import { fail, list, notChecked, pass, warn, worstOf, type Verdict } from './doctor-verdict.js';
 import { DnsError } from './dns.js';
 import { isDraining, isTargetable, planTargets, type Resolution } from './plan.js';
 
@@ -14,7 +14,6 @@ import { isDraining, isTargetable, planTargets, type Resolution } from './plan.j
 export const MAX_DEREGISTRATION_DELAY_S = 60;
 
 const tgName = (arn: string) => arn.split(':targetgroup/')[1]?.split('/')[0] ?? arn;
-const list = (items: readonly string[]) => items.join(', ');
 
 // ---------------------------------------------------------------------------------------------
 // dns.resolves, dns.private

@@ -4,7 +4,7 @@ import type { NatGateway, RouteTable, VpcEndpoint } from '@aws-sdk/client-ec2';
 import type { FunctionConfiguration } from '@aws-sdk/client-lambda';
 import type { HeartbeatPoint } from './doctor-aws.js';
 import type { Check, DoctorContext } from './doctor.js';
-import { fail, notChecked, pass, warn, type Verdict } from './doctor-verdict.js';
+import { fail, list, notChecked, pass, warn, type Verdict } from './doctor-verdict.js';
 
 export type FunctionRole = 'sync' | 'accept';
 
@@ -22,8 +22,6 @@ export const API_NEEDS: Record<FunctionRole, string[]> = {
 
 /** The heartbeat window: the schedule runs every minute, so 15 minutes without one is an outage. */
 export const HEARTBEAT_MINUTES = 15;
-
-const list = (items: readonly string[]) => items.join(', ');
 
 // ---------------------------------------------------------------------------------------------
 // function.sync, function.accept
@@ -164,5 +162,5 @@ export function decideHeartbeat(points: HeartbeatPoint[], namespace: string, now
     );
   }
   const runs = points.reduce((n, p) => n + p.runs, 0);
-  return pass(`last run succeeded ${ago} (${runs} runs in ${HEARTBEAT_MINUTES} minutes)`);
+  return pass(`last run succeeded ${ago} (${runs} run${runs === 1 ? '' : 's'} in ${HEARTBEAT_MINUTES} minutes)`);
 }

@@ -4,9 +4,8 @@ import type { ServiceConfiguration } from '@aws-sdk/client-ec2';
 import { FIVETRAN_ACCOUNT_ID } from './config.js';
 import type { ConnectionInfo } from './doctor-aws.js';
 import type { Check } from './doctor.js';
-import { fail, pass, warn, worstOf, type Verdict } from './doctor-verdict.js';
+import { fail, list, pass, warn, worstOf, type Verdict } from './doctor-verdict.js';
 
-const list = (items: readonly string[]) => items.join(', ');
 const rootArn = (account: string) => `arn:aws:iam::${account}:root`;
 /** "Fivetran (arn:aws:iam::834469178297:root)" or the plain principal ARN. */
 const principalLabel = (account: string) => (account === FIVETRAN_ACCOUNT_ID ? `Fivetran (${rootArn(account)})` : rootArn(account));

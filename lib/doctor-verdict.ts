@@ -17,6 +17,9 @@ export interface CheckResult extends Verdict {
   subject: string;
 }
 
+/** "a, b, c": addresses, zones and IDs in messages. */
+export const list = (items: readonly string[]) => items.join(', ');
+
 export const pass = (message: string): Verdict => ({ status: 'pass', message });
 export const warn = (message: string, fix?: string): Verdict => ({ status: 'warn', message, ...(fix ? { fix } : {}) });
 export const fail = (message: string, fix: string): Verdict => ({ status: 'fail', message, fix });
