@@ -4,6 +4,7 @@ import { startDnsServer, type DnsServer, type DnsServerOptions } from './dns-ser
 import { startMoto, type Moto, type StartMotoOptions } from './moto.js';
 import { EMULATOR_REGION, seedAws, type SeedOptions, type SeededAws } from './seed.js';
 
+export * from './deployed-env.js';
 export * from './dns-server.js';
 export * from './moto.js';
 export * from './seed.js';

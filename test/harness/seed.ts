@@ -175,7 +175,9 @@ export interface MetricReading {
 export async function readMetrics(endpoint: string, namespace: string): Promise<MetricReading[]> {
   const cloudwatch = new CloudWatchClient(emulatorClientConfig(endpoint));
   try {
-    const { Metrics = [] } = await cloudwatch.send(new ListMetricsCommand({ Namespace: namespace }));
+    const { Metrics: listed = [] } = await cloudwatch.send(new ListMetricsCommand({ Namespace: namespace }));
+    // moto lists a metric once per PutMetricData that carried it.
+    const Metrics = [...new Map(listed.map((m) => [JSON.stringify([m.MetricName, m.Dimensions]), m])).values()];
     const now = Date.now();
     const readings = await Promise.all(
       Metrics.map(async (metric): Promise<MetricReading> => {

@@ -1,0 +1,115 @@
+// `npm run local`: the real sync handler, with the environment serverless.yml gives it, against
+// moto (AWS API emulator) and a DNS server on 127.0.0.1. It registers the writer, shows a
+// steady-state run, then simulates an Aurora failover and follows it. No AWS account needed.
+// `npm run local -- --verbose` also prints the functions' JSON log lines.
+import type { SyncSummary } from '../lib/sync.js';
+import rdsEvent from '../test/events/rds-cluster-failover.json' with { type: 'json' };
+import scheduleEvent from '../test/events/schedule.json' with { type: 'json' };
+import {
+  deployedEnv,
+  emulatorEnv,
+  MOTO_INSTALL_HINT,
+  motoAvailable,
+  readMetrics,
+  readTargets,
+  startEmulators,
+  type Emulators,
+} from '../test/harness/index.js';
+
+const CLUSTER = 'orders.cluster-c0ffee.eu-west-1.rds.amazonaws.com';
+const WRITER_1 = 'orders-1.c0ffee.eu-west-1.rds.amazonaws.com';
+const WRITER_2 = 'orders-2.c0ffee.eu-west-1.rds.amazonaws.com';
+const FLIP_AFTER_MS = 3000;
+
+const verbose = process.argv.includes('--verbose');
+const started = Date.now();
+const say = (line = '') => console.log(line);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+async function main(): Promise<void> {
+  if (!motoAvailable()) {
+    console.error(MOTO_INSTALL_HINT);
+    process.exitCode = 1;
+    return;
+  }
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const emulators = await startEmulators();
+  const stop = () => emulators.stop();
+  process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
+  try {
+    await story(emulators);
+  } finally {
+    await stop();
+    say(`\nStopped moto and the DNS server. Whole run: ${seconds(Date.now() - started)}.`);
+  }
+}
+
+async function story(emulators: Emulators): Promise<void> {
+  const { aws, dns, moto } = emulators;
+  const targetGroupArn = aws.targetGroupArns[0] ?? '';
+  say(`moto (AWS emulator) on ${moto.endpoint}, DNS server on ${dns.address}`);
+  say(`Seeded: ${aws.vpcId}, NLB ${aws.loadBalancerArn.split(':').at(-1)}, IP target group ${targetGroupArn.split(':').at(-1)} (TCP 5432),`);
+  say(`        endpoint service ${aws.serviceId} allowing Fivetran (arn:aws:iam::834469178297:root)`);
+
+  // The Aurora cluster endpoint is a CNAME to the writer instance, as in RDS.
+  dns.setCname(CLUSTER, WRITER_1);
+  dns.setA(WRITER_1, ['10.0.1.23']);
+  dns.setA(WRITER_2, ['10.0.2.47']);
+
+  const env = await deployedEnv({
+    rdsEndpoint: CLUSTER,
+    targetGroupArn,
+    targetPort: '5432',
+    endpointServiceIds: aws.serviceId,
+    dnsServers: dns.address,
+    logLevel: verbose ? 'INFO' : 'SILENT',
+  });
+  say(`Environment from serverless.yml (serverless print --stage local): ${Object.keys(env.sync).join(', ')}`);
+  Object.assign(process.env, env.sync, emulatorEnv(emulators));
+  const { handler } = await import('../functions/sync.js');
+  const context = { functionName: 'rds-nlb-sync-local-sync', awsRequestId: 'local', getRemainingTimeInMillis: () => 102_000 };
+  const sync = (event: unknown) => handler(event, context as never) as Promise<SyncSummary>;
+  const show = async () => {
+    const targets = await readTargets(moto.endpoint, targetGroupArn);
+    return targets.length ? targets.map((t) => `${t.ip}:${t.port} ${t.state}`).join(', ') : '(empty)';
+  };
+
+  say(`\n1. First scheduled sync: ${CLUSTER} -> ${WRITER_1} -> 10.0.1.23`);
+  say(`   target group before: ${await show()}`);
+  report(await sync(scheduleEvent));
+  say(`   target group after:  ${await show()}`);
+
+  say('\n2. Next scheduled sync, nothing changed in DNS');
+  report(await sync(scheduleEvent));
+
+  say(`\n3. Failover: RDS sends ${rdsEvent.detail.EventID} ("${rdsEvent.detail.Message}"); DNS follows ${seconds(FLIP_AFTER_MS)} later`);
+  const flip = setTimeout(() => dns.setCname(CLUSTER, WRITER_2), FLIP_AFTER_MS);
+  const failoverStarted = Date.now();
+  const failover = await sync(rdsEvent).finally(() => clearTimeout(flip));
+  report(failover);
+  say(`   the target group followed ${seconds(Date.now() - failoverStarted - FLIP_AFTER_MS)} after DNS changed (${failover.mappings[0]?.polls ?? 0} re-resolves)`);
+  say(`   target group after:  ${await show()}`);
+
+  say('\n4. Metrics read back from the emulator\'s CloudWatch (namespace RdsNlbSync, run level):');
+  const metrics = await readMetrics(moto.endpoint, env.sync.METRICS_NAMESPACE ?? 'RdsNlbSync');
+  for (const name of ['SyncSuccess', 'SyncDuration']) {
+    const m = metrics.find((x) => x.name === name && Object.keys(x.dimensions).length === 0);
+    if (m) say(`   ${name.padEnd(18)} ${m.count} datapoints, sum ${Math.round(m.sum)}`);
+  }
+  say(`   per target group (${targetGroupArn.split(':').at(-1)}):`);
+  for (const m of metrics.filter((x) => x.dimensions.TargetGroup)) say(`   ${m.name.padEnd(18)} ${m.count} datapoints, sum ${m.sum}, max ${m.maximum}`);
+  say('\nThe accept function is not run here: moto does not emulate VPC endpoint connections');
+  say('(test/integration/accept.test.ts runs it with those calls stubbed).');
+}
+
+function report(summary: SyncSummary): void {
+  for (const m of summary.mappings) {
+    const change = m.added.length + m.removed.length ? `added ${m.added.join(', ') || '-'}; removed ${m.removed.join(', ') || '-'}` : 'no RegisterTargets / DeregisterTargets call';
+    say(`   sync ${summary.outcome} in ${summary.durationMs} ms: resolved ${m.resolved?.join(', ') ?? 'nothing'}; ${m.reason}; ${change}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
