@@ -4,7 +4,7 @@
 // `npm run local -- --verbose` also prints the functions' JSON log lines.
 import type { SyncSummary } from '../lib/sync.js';
 import rdsEvent from '../test/events/rds-cluster-failover.json' with { type: 'json' };
-import scheduleEvent from '../test/events/schedule.json' with { type: 'json' };
+import scheduleEvent from '../test/events/scheduled.json' with { type: 'json' };
 import {
   deployedEnv,
   emulatorEnv,

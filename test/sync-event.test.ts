@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidPayloadError } from '../lib/errors.js';
 import { parseSyncEvent } from '../lib/sync-event.js';
 import rdsEvent from './events/rds-cluster-failover.json' with { type: 'json' };
-import scheduleEvent from './events/schedule.json' with { type: 'json' };
+import scheduleEvent from './events/scheduled.json' with { type: 'json' };
 import { BILLING, ORDERS, syncConfig } from './fixtures.js';
 
 const config = syncConfig();

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 // Classes differ per cold start (vi.resetModules), so errors are matched by name.
 import rdsEvent from './events/rds-cluster-failover.json' with { type: 'json' };
-import scheduleEvent from './events/schedule.json' with { type: 'json' };
+import scheduleEvent from './events/scheduled.json' with { type: 'json' };
 import type { SyncSummary } from '../lib/sync.js';
 import { coldStart } from './cold-start.js';
 import { TG_A } from './fixtures.js';

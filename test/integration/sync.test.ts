@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SyncSummary } from '../../lib/sync.js';
 import { coldStart } from '../cold-start.js';
-import scheduleEvent from '../events/schedule.json' with { type: 'json' };
+import scheduleEvent from '../events/scheduled.json' with { type: 'json' };
 import { emulatorEnv, motoOrSkip, readMetrics, readTargets, seedAws, startEmulators, type Emulators, type SeededAws } from '../harness/index.js';
 
 const ORDERS = 'orders.cluster-c0ffee.eu-west-1.rds.amazonaws.com';
