@@ -3,9 +3,9 @@
 // must not feed the SyncSuccess heartbeat).
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Mapping, SyncConfig } from '../lib/config.js';
-import type { ResolveEndpoint } from '../lib/dns.js';
+import { resolveSettled, type ResolveEndpoint } from '../lib/dns.js';
 import { describeError } from '../lib/log.js';
-import { planTargets, type PlanReason, type RegisteredTarget, type Resolution } from '../lib/plan.js';
+import { planTargets, type PlanReason, type RegisteredTarget } from '../lib/plan.js';
 import { describeTargets } from '../lib/targets.js';
 
 export interface MappingPlan {
@@ -73,10 +73,4 @@ async function planMapping(mapping: Mapping, force: boolean, deps: PlanDeps): Pr
   return result;
 }
 
-async function resolve(mapping: Mapping, resolveEndpoint: ResolveEndpoint): Promise<Resolution> {
-  try {
-    return { ok: true, addresses: await resolveEndpoint(mapping.endpoint, mapping.ipAddressType) };
-  } catch (err) {
-    return { ok: false, error: err instanceof Error ? err : new Error(String(err)) };
-  }
-}
+const resolve = (mapping: Mapping, resolveEndpoint: ResolveEndpoint) => resolveSettled(resolveEndpoint, mapping.endpoint, mapping.ipAddressType);

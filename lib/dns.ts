@@ -2,6 +2,7 @@
 // (node's Resolver talks to them directly: no OS cache, no stale answer after a failover).
 import { Resolver } from 'node:dns/promises';
 import type { DnsConfig } from './config.js';
+import type { Resolution } from './plan.js';
 
 export type DnsFailureKind = 'timeout' | 'nxdomain' | 'servfail' | 'refused' | 'empty' | 'error';
 
@@ -61,6 +62,15 @@ export async function resolveEndpoint(resolver: Resolver, hostname: string, ipVe
     name = next;
   }
   throw new DnsError('error', hostname, { cause: new Error(`more than ${MAX_CNAME_HOPS} CNAME hops`) });
+}
+
+/** The answer, or the failure as a value: for the planner a DNS failure is an input, not an exception. */
+export async function resolveSettled(resolve: ResolveEndpoint, hostname: string, ipVersion?: IpVersion): Promise<Resolution> {
+  try {
+    return { ok: true, addresses: await resolve(hostname, ipVersion) };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err : new Error(String(err)) };
+  }
 }
 
 async function cnameOf(resolver: Resolver, name: string): Promise<string | undefined> {

@@ -23,13 +23,13 @@ import {
   DescribeLoadBalancersCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
-  DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
   type LoadBalancer,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetFunctionConfigurationCommand, type FunctionConfiguration, type LambdaClient } from '@aws-sdk/client-lambda';
-import type { IpVersion, ResolveEndpoint } from './dns.js';
+import { resolveSettled, type IpVersion, type ResolveEndpoint } from './dns.js';
+import { describeTargets } from './targets.js';
 import type { RegisteredTarget, Resolution } from './plan.js';
 
 export interface DoctorClients {
@@ -40,11 +40,6 @@ export interface DoctorClients {
   resolve: ResolveEndpoint;
 }
 
-/** A registered target as the planner sees it, plus ELB's reason for its health state. */
-export interface TargetHealthInfo extends RegisteredTarget {
-  reason?: string;
-  description?: string;
-}
 
 export interface SubnetInfo {
   subnetId: string;
@@ -76,7 +71,7 @@ export interface DoctorReader {
   resolve(endpoint: string, ipVersion: IpVersion): Promise<Resolution>;
   targetGroup(arn: string): Promise<TargetGroup | undefined>;
   targetGroupAttributes(arn: string): Promise<Attributes>;
-  targetHealth(arn: string): Promise<TargetHealthInfo[]>;
+  targetHealth(arn: string): Promise<RegisteredTarget[]>;
   loadBalancer(arn: string): Promise<LoadBalancer | undefined>;
   loadBalancerAttributes(arn: string): Promise<Attributes>;
   vpcSubnets(vpcId: string): Promise<SubnetInfo[]>;
@@ -95,34 +90,12 @@ export function createDoctorReader(clients: DoctorClients, now: () => number = D
   const { elb, ec2, lambda, cloudwatch } = clients;
   const vpcFilter = (vpcId: string) => [{ Name: 'vpc-id', Values: [vpcId] }];
   return {
-    resolve: memo(async (endpoint: string, ipVersion: IpVersion): Promise<Resolution> => {
-      try {
-        return { ok: true, addresses: await clients.resolve(endpoint, ipVersion) };
-      } catch (err) {
-        return { ok: false, error: err instanceof Error ? err : new Error(String(err)) };
-      }
-    }),
+    resolve: memo((endpoint: string, ipVersion: IpVersion): Promise<Resolution> => resolveSettled(clients.resolve, endpoint, ipVersion)),
     targetGroup: memo((arn: string) =>
       orUndefined('TargetGroupNotFoundException', async () => (await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups?.[0]),
     ),
     targetGroupAttributes: memo(async (arn: string) => attributes((await elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }))).Attributes)),
-    targetHealth: memo(async (arn: string) => {
-      const out = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-      return (out.TargetHealthDescriptions ?? []).flatMap(({ Target, TargetHealth }): TargetHealthInfo[] =>
-        Target?.Id && Target.Port !== undefined
-          ? [
-              {
-                ip: Target.Id,
-                port: Target.Port,
-                state: TargetHealth?.State ?? 'unavailable',
-                ...(Target.AvailabilityZone ? { availabilityZone: Target.AvailabilityZone } : {}),
-                ...(TargetHealth?.Reason ? { reason: TargetHealth.Reason } : {}),
-                ...(TargetHealth?.Description ? { description: TargetHealth.Description } : {}),
-              },
-            ]
-          : [],
-      );
-    }),
+    targetHealth: memo((arn: string) => describeTargets(elb, arn)),
     loadBalancer: memo((arn: string) =>
       orUndefined('LoadBalancerNotFoundException', async () => (await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers?.[0]),
     ),

@@ -4,11 +4,11 @@
 import { BlockList, isIP } from 'node:net';
 import type { LoadBalancer, TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Mapping } from './config.js';
-import type { Attributes, SubnetInfo, TargetHealthInfo } from './doctor-aws.js';
+import type { Attributes, SubnetInfo } from './doctor-aws.js';
 import type { Check } from './doctor.js';
 import { fail, list, notChecked, pass, warn, worstOf, type Verdict } from './doctor-verdict.js';
 import { DnsError } from './dns.js';
-import { isDraining, isTargetable, planTargets, type Resolution } from './plan.js';
+import { isDraining, isTargetable, planTargets, type RegisteredTarget, type Resolution } from './plan.js';
 
 /** Deregistration delay above this leaves clients on the old writer "for minutes". */
 export const MAX_DEREGISTRATION_DELAY_S = 60;
@@ -135,7 +135,7 @@ export const targetsRegistered: Check<Mapping> = {
 };
 
 /** The Lambda's own planner decides: in sync, or what a sync run would change. */
-export function decideRegistered(resolved: string[], registered: TargetHealthInfo[], port: number): Verdict {
+export function decideRegistered(resolved: string[], registered: RegisteredTarget[], port: number): Verdict {
   const plan = planTargets({ ok: true, addresses: resolved }, registered, { port, force: false });
   if (plan.add.length === 0 && plan.remove.length === 0) return pass(`registered on port ${port}: ${list(plan.keep)}, as resolved`);
   const parts = [
@@ -158,15 +158,15 @@ export const targetsHealth: Check<Mapping> = {
 };
 
 /** The mapping's non-draining targets; only the resolved ones when DNS answered. */
-function currentTargets(targets: TargetHealthInfo[], port: number, resolution: Resolution): TargetHealthInfo[] {
+function currentTargets(targets: RegisteredTarget[], port: number, resolution: Resolution): RegisteredTarget[] {
   const resolved = resolution.ok ? new Set(resolution.addresses) : undefined;
   return targets.filter((t) => t.port === port && !isDraining(t) && (!resolved || resolved.has(t.ip)));
 }
 
-const describeTarget = (t: TargetHealthInfo) =>
+const describeTarget = (t: RegisteredTarget) =>
   `${t.ip} ${t.state}${t.reason ? ` (${t.reason}${t.description ? `: ${t.description}` : ''})` : ''}`;
 
-export function decideHealth(targets: TargetHealthInfo[], port: number): Verdict {
+export function decideHealth(targets: RegisteredTarget[], port: number): Verdict {
   if (targets.length === 0) return notChecked('no current target registered (targets.registered)');
   const bad = targets.filter((t) => t.state === 'unhealthy' || t.state === 'unused' || t.state === 'unhealthy.draining');
   if (bad.length > 0) {
@@ -259,7 +259,7 @@ export function crossZoneEnabled(targetGroup: Attributes, loadBalancer: Attribut
  * ELB names the zone of a target when it knows it ("all" for an address outside the VPC);
  * otherwise (and in the emulator) the zone of the VPC subnet that holds the address.
  */
-export function zoneOf(target: TargetHealthInfo, subnets: SubnetInfo[]): string | undefined {
+export function zoneOf(target: RegisteredTarget, subnets: SubnetInfo[]): string | undefined {
   if (target.availabilityZone) return target.availabilityZone;
   const family = isIP(target.ip) === 6 ? 'ipv6' : 'ipv4';
   return subnets.find((s) => s.cidrs.some((cidr) => inCidr(target.ip, cidr, family)))?.zone;

@@ -8,6 +8,9 @@ export interface RegisteredTarget {
   /** ELB target health state: initial, healthy, unhealthy, unused, draining, unavailable, unhealthy.draining */
   state: string;
   availabilityZone?: string;
+  /** ELB's reason for the state (Target.Timeout, ...) and its words for it, when it gives them. */
+  reason?: string;
+  description?: string;
 }
 
 /** What DNS said: the sorted addresses, or that it could not tell. */

@@ -4,7 +4,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import pLimit from 'p-limit';
 import type { Mapping, SyncConfig } from './config.js';
-import { DnsError, type ResolveEndpoint } from './dns.js';
+import { DnsError, resolveSettled, type ResolveEndpoint } from './dns.js';
 import { describeError, type Log } from './log.js';
 import { MetricsBatch, targetGroupDimension } from './metrics.js';
 import { isDraining, planTargets, type Plan, type PlanReason, type RegisteredTarget, type Resolution } from './plan.js';
@@ -173,13 +173,7 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, config: Sy
 /** In sync, or DNS still failing: nothing has changed yet, keep watching. */
 const isWaiting = (plan: Plan) => plan.reason === 'in-sync' || plan.reason === 'dns-failed';
 
-async function resolve(mapping: Mapping, resolveEndpoint: ResolveEndpoint): Promise<Resolution> {
-  try {
-    return { ok: true, addresses: await resolveEndpoint(mapping.endpoint, mapping.ipAddressType) };
-  } catch (err) {
-    return { ok: false, error: err instanceof Error ? err : new Error(String(err)) };
-  }
-}
+const resolve = (mapping: Mapping, resolveEndpoint: ResolveEndpoint) => resolveSettled(resolveEndpoint, mapping.endpoint, mapping.ipAddressType);
 
 /** Healthy targets that are current: resolved addresses (or, if DNS failed, any managed target) in state healthy. */
 function countHealthy(resolution: Resolution, registered: RegisteredTarget[], port: number): number {

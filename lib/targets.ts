@@ -19,6 +19,8 @@ export async function describeTargets(elb: ElasticLoadBalancingV2Client, targetG
             port: Target.Port,
             state: TargetHealth?.State ?? 'unavailable',
             ...(Target.AvailabilityZone ? { availabilityZone: Target.AvailabilityZone } : {}),
+            ...(TargetHealth?.Reason ? { reason: TargetHealth.Reason } : {}),
+            ...(TargetHealth?.Description ? { description: TargetHealth.Description } : {}),
           },
         ]
       : [],

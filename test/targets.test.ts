@@ -63,10 +63,11 @@ describe('targets adapter', () => {
     const elbMock = mockClient(elb);
     afterEach(() => elbMock.reset());
 
-    it('maps target health, keeping the AZ a target was registered with', async () => {
+    it('maps target health, keeping the AZ a target was registered with and why it is unhealthy', async () => {
       elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_A }).resolves({
         TargetHealthDescriptions: [
           { Target: { Id: '10.0.1.5', Port: 5432 }, TargetHealth: { State: 'healthy' } },
+          { Target: { Id: '10.0.1.7', Port: 5432 }, TargetHealth: { State: 'unhealthy', Reason: 'Target.Timeout', Description: 'Request timed out' } },
           { Target: { Id: '172.16.0.5', Port: 5432, AvailabilityZone: 'all' }, TargetHealth: { State: 'draining' } },
           { Target: { Id: '10.0.1.6', Port: 5432 } },
           { Target: { Port: 5432 } as unknown as { Id: string } }, // malformed: skipped
@@ -75,6 +76,7 @@ describe('targets adapter', () => {
 
       expect(await describeTargets(elb, TG_A)).toEqual([
         { ip: '10.0.1.5', port: 5432, state: 'healthy' },
+        { ip: '10.0.1.7', port: 5432, state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out' },
         { ip: '172.16.0.5', port: 5432, state: 'draining', availabilityZone: 'all' },
         { ip: '10.0.1.6', port: 5432, state: 'unavailable' },
       ]);
