@@ -1,0 +1,101 @@
+// Cost per run: AWS API calls and wall time of one steady-state sync (every target group already
+// right) for 1, 10 and 100 mappings, each AWS call delayed 20 ms by the fake AWS, DNS from a
+// loopback server. The deployed bundle's handler runs warm in this process, with the default
+// SYNC_CONCURRENCY and with 1 (one mapping after the other). Then what a month of the default
+// schedule costs in invocations and GB-seconds, from the measured duration.
+import { join } from 'node:path';
+import { startDnsServer } from '../test/harness/dns-server.js';
+import { loadSyncConfig } from '../lib/config.js';
+import { ROOT, type BundleResult } from './bundle.js';
+import { startFakeAws } from './fake-aws.js';
+import { lambdaContext, loadHandler, pointSdkAt, SCHEDULED_EVENT } from './handler.js';
+import { round, progress, summarize, type Summary } from './stats.js';
+
+export const AWS_LATENCY_MS = 20;
+export const MAPPING_COUNTS = [1, 10, 100] as const;
+
+export interface CostRun {
+  mappings: number;
+  concurrency: number;
+  runs: number;
+  durationMs: Summary;
+  /** AWS API calls of one run, per action. */
+  calls: Record<string, number>;
+  totalCalls: number;
+}
+
+export interface CostResult {
+  awsLatencyMs: number;
+  defaultConcurrency: number;
+  runs: CostRun[];
+  /** mappings -> (concurrency 1 median) / (default concurrency median) */
+  oneByOneRatio: Record<string, number>;
+}
+
+const endpointOf = (i: number) => `db${i}.c0ffee.eu-west-1.rds.amazonaws.com`;
+const targetGroupOf = (i: number) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/bench-${i}/${(0x1000000000000000 + i).toString(16)}`;
+const ipOf = (i: number) => `10.0.${Math.floor(i / 200) + 1}.${(i % 200) + 10}`;
+
+export async function runCostBench(bundle: BundleResult, runsPerCase: number): Promise<CostResult> {
+  // The real default, from the code: no SYNC_CONCURRENCY set.
+  const defaultConcurrency = loadSyncConfig({ RDS_ENDPOINT: endpointOf(0), TARGET_GROUP_ARN: targetGroupOf(0), TARGET_PORT: '5432' }).concurrency;
+  const aws = await startFakeAws({ latencyMs: AWS_LATENCY_MS });
+  const dns = await startDnsServer();
+  pointSdkAt(aws.endpoint);
+  const runs: CostRun[] = [];
+  try {
+    for (const count of MAPPING_COUNTS) {
+      const mappings = Array.from({ length: count }, (_, i) => ({ endpoint: endpointOf(i), targetGroupArn: targetGroupOf(i), port: 5432 }));
+      mappings.forEach((m, i) => {
+        dns.setA(m.endpoint, [ipOf(i)]);
+        aws.setTargets(m.targetGroupArn, [{ ip: ipOf(i), port: 5432 }]);
+      });
+      for (const concurrency of [defaultConcurrency, 1]) {
+        const env: Record<string, string> = { SYNC_MAPPINGS: JSON.stringify(mappings), DNS_SERVERS: dns.address };
+        if (concurrency !== defaultConcurrency) env.SYNC_CONCURRENCY = String(concurrency);
+        const handler = await loadHandler(join(ROOT, bundle.file), env);
+        await handler(SCHEDULED_EVENT, lambdaContext()); // the cold invoke: not a steady-state run
+        const durations: number[] = [];
+        let calls: Record<string, number> = {};
+        for (let i = 0; i < runsPerCase; i++) {
+          aws.resetCounts();
+          const started = performance.now();
+          const summary = await handler(SCHEDULED_EVENT, lambdaContext());
+          durations.push(performance.now() - started);
+          if (summary.outcome !== 'success' || summary.mappings.some((m) => m.reason !== 'in-sync')) throw new Error(`steady-state run was not in sync: ${JSON.stringify(summary).slice(0, 500)}`);
+          calls = aws.counts();
+        }
+        const run = { mappings: count, concurrency, runs: runsPerCase, durationMs: summarize(durations), calls, totalCalls: Object.values(calls).reduce((a, b) => a + b, 0) };
+        progress(`cost: ${count} mapping(s), concurrency ${concurrency}: ${run.durationMs.median} ms, ${run.totalCalls} calls`);
+        runs.push(run);
+      }
+    }
+  } finally {
+    await dns.close();
+    await aws.close();
+  }
+  const median = (m: number, c: number) => runs.find((r) => r.mappings === m && r.concurrency === c)?.durationMs.median ?? NaN;
+  const oneByOneRatio = Object.fromEntries(MAPPING_COUNTS.map((m) => [String(m), round(median(m, 1) / median(m, defaultConcurrency), 2)]));
+  return { awsLatencyMs: AWS_LATENCY_MS, defaultConcurrency, runs, oneByOneRatio };
+}
+
+export interface MonthlyCost {
+  schedule: string;
+  invocationsPerMonth: number;
+  memoryMb: number;
+  memorySource: string;
+  /** Billed duration of one run: the measured median, rounded up to the next ms (Lambda bills per ms). */
+  billedMs: number;
+  gbSeconds: number;
+}
+
+/** 730 hours: the month AWS prices with. */
+const MINUTES_PER_MONTH = 730 * 60;
+
+export function monthlyCost(schedule: string, durationMs: number, memoryMb: number, memorySource: string): MonthlyCost {
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(schedule);
+  const everyMinutes = rate ? Number(rate[1]) * (rate[2]?.startsWith('hour') ? 60 : 1) : 1;
+  const invocationsPerMonth = Math.round(MINUTES_PER_MONTH / everyMinutes);
+  const billedMs = Math.ceil(durationMs);
+  return { schedule, invocationsPerMonth, memoryMb, memorySource, billedMs, gbSeconds: round((invocationsPerMonth * billedMs * memoryMb) / 1024 / 1000, 0) };
+}

@@ -1,0 +1,200 @@
+// A tiny AWS on 127.0.0.1 for the benchmarks: enough of ELBv2 (query protocol, XML), CloudWatch
+// (JSON 1.0) and EC2 (EC2 query, XML) for sync and accept, with an artificial delay per call, a
+// count of calls per action and a log of RegisterTargets. The real SDK clients talk to it through
+// AWS_ENDPOINT_URL, so the bundles run end to end. Not an emulator: no validation, no errors.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeTarget {
+  ip: string;
+  port: number;
+  availabilityZone?: string;
+}
+
+export interface Registration {
+  targetGroupArn: string;
+  targets: FakeTarget[];
+  /** performance.now() when the call took effect (after the delay). */
+  at: number;
+}
+
+export interface FakeAwsOptions {
+  /** Delay of every call, ms: a stand-in for the round trip to the regional endpoint. */
+  latencyMs?: number;
+  /** What DescribeVpcEndpointConnections lists as pendingAcceptance (EC2 has no state here). */
+  pendingConnections?: { serviceId: string; endpointId: string; owner: string }[];
+}
+
+export interface FakeAws {
+  /** http://127.0.0.1:PORT, for AWS_ENDPOINT_URL. */
+  readonly endpoint: string;
+  latencyMs: number;
+  /** Replaces a target group's targets. */
+  setTargets(targetGroupArn: string, targets: FakeTarget[]): void;
+  targets(targetGroupArn: string): FakeTarget[];
+  /** Calls per action since the start or the last resetCounts(). */
+  counts(): Record<string, number>;
+  totalCalls(): number;
+  resetCounts(): void;
+  readonly registrations: Registration[];
+  /** Resolves with the first registration (from now on) that matches. */
+  waitForRegistration(match: (r: Registration) => boolean, timeoutMs: number): Promise<Registration>;
+  close(): Promise<void>;
+}
+
+const ELB_NS = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
+const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAws> {
+  const groups = new Map<string, Map<string, FakeTarget>>();
+  const calls = new Map<string, number>();
+  const registrations: Registration[] = [];
+  const waiters = new Set<(r: Registration) => void>();
+  let requestId = 0;
+
+  const group = (arn: string) => {
+    let g = groups.get(arn);
+    if (!g) groups.set(arn, (g = new Map()));
+    return g;
+  };
+  const targetsOf = (params: URLSearchParams): FakeTarget[] => {
+    const out: FakeTarget[] = [];
+    for (let i = 1; params.has(`Targets.member.${i}.Id`); i++) {
+      const az = params.get(`Targets.member.${i}.AvailabilityZone`);
+      out.push({
+        ip: params.get(`Targets.member.${i}.Id`) ?? '',
+        port: Number(params.get(`Targets.member.${i}.Port`)),
+        ...(az ? { availabilityZone: az } : {}),
+      });
+    }
+    return out;
+  };
+  const key = (t: FakeTarget) => `${t.ip}:${t.port}`;
+
+  const elb = (action: string, params: URLSearchParams): string => {
+    const arn = params.get('TargetGroupArn') ?? '';
+    let result = '';
+    switch (action) {
+      case 'DescribeTargetHealth': {
+        const members = [...group(arn).values()].map(
+          (t) =>
+            `<member><Target><Id>${esc(t.ip)}</Id><Port>${t.port}</Port>${t.availabilityZone ? `<AvailabilityZone>${esc(t.availabilityZone)}</AvailabilityZone>` : ''}</Target>` +
+            `<HealthCheckPort>${t.port}</HealthCheckPort><TargetHealth><State>healthy</State></TargetHealth></member>`,
+        );
+        result = `<TargetHealthDescriptions>${members.join('')}</TargetHealthDescriptions>`;
+        break;
+      }
+      case 'RegisterTargets': {
+        const targets = targetsOf(params);
+        for (const t of targets) group(arn).set(key(t), t);
+        const registration = { targetGroupArn: arn, targets, at: performance.now() };
+        registrations.push(registration);
+        for (const notify of waiters) notify(registration);
+        break;
+      }
+      case 'DeregisterTargets':
+        for (const t of targetsOf(params)) group(arn).delete(key(t));
+        break;
+      default:
+        throw new Error(`fake ELBv2: ${action} not implemented`);
+    }
+    return `<${action}Response xmlns="${ELB_NS}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>bench-${++requestId}</RequestId></ResponseMetadata></${action}Response>`;
+  };
+
+  const ec2 = (action: string, params: URLSearchParams): string => {
+    let body = '';
+    switch (action) {
+      case 'DescribeVpcEndpointConnections': {
+        const serviceIds = new Set<string>();
+        for (let i = 1; params.has(`Filter.${i}.Name`); i++) {
+          if (params.get(`Filter.${i}.Name`) === 'service-id') serviceIds.add(params.get(`Filter.${i}.Value.1`) ?? '');
+        }
+        const items = (options.pendingConnections ?? [])
+          .filter((c) => serviceIds.size === 0 || serviceIds.has(c.serviceId))
+          .map(
+            (c) =>
+              `<item><serviceId>${esc(c.serviceId)}</serviceId><vpcEndpointId>${esc(c.endpointId)}</vpcEndpointId>` +
+              `<vpcEndpointOwner>${esc(c.owner)}</vpcEndpointOwner><vpcEndpointState>pendingAcceptance</vpcEndpointState></item>`,
+          );
+        body = `<vpcEndpointConnectionSet>${items.join('')}</vpcEndpointConnectionSet>`;
+        break;
+      }
+      case 'AcceptVpcEndpointConnections':
+      case 'RejectVpcEndpointConnections':
+        body = '<unsuccessful/>';
+        break;
+      case 'DescribeVpcEndpointServiceConfigurations':
+        body = '<serviceConfigurationSet/>';
+        break;
+      default:
+        throw new Error(`fake EC2: ${action} not implemented`);
+    }
+    return `<${action}Response xmlns="${EC2_NS}"><requestId>bench-${++requestId}</requestId>${body}</${action}Response>`;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const target = req.headers['x-amz-target'];
+    const params = new URLSearchParams(typeof target === 'string' ? '' : body);
+    const action = typeof target === 'string' ? (target.split('.').pop() ?? target) : (params.get('Action') ?? 'unknown');
+    calls.set(action, (calls.get(action) ?? 0) + 1);
+    if (fake.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.latencyMs));
+    try {
+      if (typeof target === 'string') {
+        if (!target.startsWith('GraniteServiceVersion20100801.')) throw new Error(`fake AWS: ${target} not implemented`);
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `bench-${++requestId}` });
+        res.end('{}'); // PutMetricData answers with an empty object
+      } else {
+        const xml = params.get('Version') === '2016-11-15' ? ec2(action, params) : elb(action, params);
+        res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': `bench-${requestId}` });
+        res.end(xml);
+      }
+    } catch (err) {
+      res.writeHead(400, { 'content-type': 'text/xml' });
+      res.end(`<ErrorResponse><Error><Type>Sender</Type><Code>NotImplemented</Code><Message>${esc(String(err))}</Message></Error><RequestId>x</RequestId></ErrorResponse>`);
+    }
+  };
+
+  const server = createServer((req, res) => void handle(req, res));
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const fake: FakeAws = {
+    endpoint: `http://127.0.0.1:${port}`,
+    latencyMs: options.latencyMs ?? 0,
+    setTargets: (arn, targets) => void groups.set(arn, new Map(targets.map((t) => [key(t), t]))),
+    targets: (arn) => [...group(arn).values()],
+    counts: () => Object.fromEntries([...calls.entries()].sort(([a], [b]) => a.localeCompare(b))),
+    totalCalls: () => [...calls.values()].reduce((a, b) => a + b, 0),
+    resetCounts: () => calls.clear(),
+    registrations,
+    waitForRegistration: (match, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no matching RegisterTargets within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const check = (r: Registration) => {
+          if (!match(r)) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(r);
+        };
+        waiters.add(check);
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  return fake;
+}

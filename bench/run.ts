@@ -1,0 +1,154 @@
+// npm run bench: every measurement of bench/, one table on stdout, bench/results.json.
+// Offline and loopback only; about two minutes on 2 cores. `--quick`: fewer runs, a smoke test
+// of the bench itself; it writes node_modules/.cache/rds-nlb-sync-bench/results.json instead.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { version as esbuildVersion } from 'esbuild';
+import { SYNC_BUDGET_BYTES, VARIANTS, type FunctionName, type VariantName } from './build-options.js';
+import { OUT, ROOT, runBundleBench, type BundleResult } from './bundle.js';
+import { runColdStartBench, type ColdStartResult } from './cold-start.js';
+import { monthlyCost, runCostBench } from './cost.js';
+import { runFailoverBench } from './failover.js';
+import { readServerlessFacts } from './serverless-config.js';
+import { kb, ms, progress, round } from './stats.js';
+
+const quick = process.argv.includes('--quick');
+const COLD_START_RUNS = quick ? 3 : 15;
+const COST_RUNS = quick ? 2 : 5;
+const FAILOVER_TRIALS = quick ? 3 : 12;
+/** Bundles whose cold start is measured besides the unbundled code. */
+const COLD_START_VARIANTS: VariantName[] = ['chosen', 'lean', 'runtime-sdk'];
+/** Lambda list prices, us-east-1 (also eu-west-1), USD: check the pricing page before quoting. */
+const PRICE = { perMillionRequests: 0.2, perGbSecond: { arm64: 0.0000133334, x86_64: 0.0000166667 } };
+
+const started = performance.now();
+const facts = readServerlessFacts(ROOT);
+const machine = {
+  cpu: cpus()[0]?.model.trim() ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: round(totalmem() / 2 ** 30, 0),
+  os: `${platform()} ${release()}`,
+  node: process.version,
+  esbuild: esbuildVersion,
+  /** 1-minute load average at the start and the end: other work on the machine skews timings. */
+  loadAverage: { start: round(loadavg()[0] ?? 0, 2), end: 0 },
+};
+progress(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}; serverless.yml: ${facts.found ? 'found' : 'not found'}`);
+
+const bundles = await runBundleBench();
+const coldStarts = await runColdStartBench(bundles, COLD_START_RUNS, COLD_START_VARIANTS);
+const syncBundle = bundle('sync', 'chosen');
+const cost = await runCostBench(syncBundle, COST_RUNS);
+const failover = await runFailoverBench(syncBundle, FAILOVER_TRIALS, scheduleMs(facts.syncSchedule));
+
+const { architecture } = facts;
+const monthly = cost.runs
+  .filter((r) => r.concurrency === cost.defaultConcurrency)
+  .map((r) => {
+    const m = monthlyCost(facts.syncSchedule, r.durationMs.median, facts.memoryMb, facts.memorySource);
+    const usd = (m.invocationsPerMonth / 1e6) * PRICE.perMillionRequests + m.gbSeconds * PRICE.perGbSecond[architecture];
+    return { mappings: r.mappings, ...m, architecture, usdBeforeFreeTier: round(usd, 3) };
+  });
+
+const results = {
+  generatedAt: new Date().toISOString(),
+  quick,
+  machine,
+  durationSeconds: 0,
+  serverless: facts,
+  bundle: { budgetBytes: SYNC_BUDGET_BYTES, variants: Object.keys(VARIANTS), results: bundles },
+  coldStart: { runs: COLD_START_RUNS, awsLatencyMs: 0, results: coldStarts },
+  cost,
+  monthly,
+  failover,
+};
+results.durationSeconds = round((performance.now() - started) / 1000, 0);
+machine.loadAverage.end = round(loadavg()[0] ?? 0, 2);
+
+const file = quick ? join(OUT, 'results.json') : join(ROOT, 'bench', 'results.json');
+await mkdir(join(file, '..'), { recursive: true });
+await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+progress(`wrote ${file.slice(ROOT.length)} in ${results.durationSeconds} s`);
+process.stdout.write(table(results.durationSeconds));
+
+// ---------------------------------------------------------------------------------------------
+
+function bundle(fn: FunctionName | 'reference', variant: VariantName): BundleResult {
+  const found = bundles.find((b) => b.fn === fn && b.variant === variant);
+  if (!found) throw new Error(`no bundle ${fn} (${variant})`);
+  return found;
+}
+
+function cold(fn: FunctionName, variant: string): ColdStartResult {
+  const found = coldStarts.find((c) => c.fn === fn && c.variant === variant);
+  if (!found) throw new Error(`no cold start ${fn} (${variant})`);
+  return found;
+}
+
+function scheduleMs(schedule: string): number {
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(schedule);
+  return rate ? Number(rate[1]) * (rate[2]?.startsWith('hour') ? 3_600_000 : 60_000) : 60_000;
+}
+
+function table(seconds: number): string {
+  const rows: [string, string, string][] = [];
+  const size = (b: BundleResult) => `${kb(b.minifiedBytes)} min, ${kb(b.gzipBytes)} gzip, ${kb(b.zipBytes)} zip`;
+  const sync = bundle('sync', 'chosen');
+  const over = sync.minifiedBytes - SYNC_BUDGET_BYTES;
+  rows.push(['Bundle: sync (deployed options)', size(sync), over > 0 ? `over the 350 KB budget by ${kb(over)}` : `within the 350 KB budget (${kb(-over)} to spare)`]);
+  rows.push(['Bundle: accept (deployed options)', size(bundle('accept', 'chosen')), 'EC2 client: see the accept options below']);
+  rows.push(['Bundle: reference handler', size(bundle('reference', 'chosen')), 'ELBv2 + CloudWatch clients + middy, nothing else']);
+  for (const fn of ['sync', 'accept'] as const) {
+    const variants = (Object.keys(VARIANTS) as VariantName[]).filter((v) => v !== 'chosen');
+    rows.push([`Bundle options: ${fn}`, variants.map((v) => `${v} ${kb(bundle(fn, v).minifiedBytes)}`).join(', '), `deployed: ${kb(bundle(fn, 'chosen').minifiedBytes)}`]);
+  }
+  for (const fn of ['sync', 'accept'] as const) {
+    const unbundled = cold(fn, 'unbundled');
+    for (const variant of [...COLD_START_VARIANTS, 'unbundled']) {
+      const c = cold(fn, variant);
+      const label = variant === 'chosen' ? 'bundle (deployed)' : variant === 'unbundled' ? 'unbundled, node_modules' : `bundle (${variant})`;
+      const deployed = cold(fn, 'chosen');
+      const note =
+        variant === 'chosen'
+          ? `unbundled is ${(unbundled.total.median / c.total.median).toFixed(1)}x slower`
+          : `${(c.total.median / deployed.total.median).toFixed(1)}x the deployed bundle${variant === 'unbundled' ? `; ${c.runs} fresh processes each` : ''}`;
+      rows.push([`Cold start: ${fn}, ${label}`, `median ${ms(c.total.median)}, p90 ${ms(c.total.p90)}`, `import ${ms(c.import.median)} + first invoke ${ms(c.firstInvoke.median)}; ${note}`]);
+    }
+  }
+  for (const count of [1, 10, 100]) {
+    const parallel = cost.runs.find((r) => r.mappings === count && r.concurrency === cost.defaultConcurrency);
+    const serial = cost.runs.find((r) => r.mappings === count && r.concurrency === 1);
+    if (!parallel || !serial) continue;
+    rows.push([
+      `Steady-state sync: ${count} mapping${count > 1 ? 's' : ''}`,
+      `${ms(parallel.durationMs.median)}, ${parallel.totalCalls} AWS calls`,
+      `SYNC_CONCURRENCY=${cost.defaultConcurrency}; one by one ${ms(serial.durationMs.median)} (${cost.oneByOneRatio[String(count)]}x); ${cost.awsLatencyMs} ms per AWS call`,
+    ]);
+  }
+  const [one] = monthly;
+  if (one) {
+    rows.push([
+      `Month at ${one.schedule} (${facts.memoryMb} MB)`,
+      monthly.map((m) => `${m.mappings}: ${m.gbSeconds.toLocaleString('en-US')} GB-s`).join(', '),
+      `${one.invocationsPerMonth.toLocaleString('en-US')} invocations; memory: ${facts.memorySource}; ${one.architecture} list price, before free tier: $${monthly.map((m) => m.usdBeforeFreeTier).join(' / $')}`,
+    ]);
+  }
+  const e = failover.rdsEvent;
+  rows.push([
+    'Failover: RDS-event path',
+    `median ${ms(e.convergeMs.median)}, max ${ms(e.convergeMs.max)}`,
+    `${failover.trials} trials; re-resolve every ${e.pollMs} ms (default); worst case one poll + the run`,
+  ]);
+  const s = failover.scheduled;
+  rows.push([
+    `Failover: scheduled path, ${facts.syncSchedule}`,
+    `median ${ms(s.scaledMs.median)}, max ${ms(s.scaledMs.max)}`,
+    `${failover.trials} trials ticking every ${s.benchScheduleMs} ms (median ${ms(s.measuredMs.median)}), wait scaled x${s.realScheduleMs / s.benchScheduleMs}; the run: ${ms(s.runMs.median)}`,
+  ]);
+  if (facts.esbuildDrift?.length) rows.push(['serverless.yml custom.esbuild', 'DIFFERS from bench/build-options.ts', facts.esbuildDrift.join(', ')]);
+
+  const title = `rds-nlb-sync bench: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, esbuild ${machine.esbuild} (${seconds} s${quick ? ', --quick' : ''})`;
+  const lines = ['| Measurement | Result | Notes |', '| --- | --- | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)];
+  return `${title}\n\n${lines.join('\n')}\n`;
+}
