@@ -18,7 +18,7 @@ const COLD_START_RUNS = quick ? 3 : 15;
 const COST_RUNS = quick ? 2 : 5;
 const FAILOVER_TRIALS = quick ? 3 : 12;
 /** Bundles whose cold start is measured besides the unbundled code. */
-const COLD_START_VARIANTS: VariantName[] = ['chosen', 'lean', 'runtime-sdk'];
+const COLD_START_VARIANTS: VariantName[] = ['chosen', 'plain', 'runtime-sdk'];
 /** Lambda list prices, us-east-1 (also eu-west-1), USD: check the pricing page before quoting. */
 const PRICE = { perMillionRequests: 0.2, perGbSecond: { arm64: 0.0000133334, x86_64: 0.0000166667 } };
 

@@ -70,12 +70,14 @@ function esbuildDrift(lines: string[]): string[] | null {
   const esbuild = custom && block(lines, 'esbuild', 2, ...custom);
   if (!esbuild) return null;
   const get = (key: string) => scalar(lines, key, 4, esbuild);
-  const list = (key: string) =>
-    get(key)
-      ?.replace(/^\[|\]$/g, '')
-      .split(',')
-      .map((s) => s.trim().replace(/^(['"])(.*)\1$/, '$2'))
-      .filter(Boolean) ?? [];
+  const unquote = (s: string) => s.trim().replace(/^(['"])(.*)\1$/, '$2');
+  // `key: [a, b]` or a block sequence of `- a` lines under `key:`.
+  const list = (key: string) => {
+    const inline = get(key);
+    if (inline !== undefined) return inline.replace(/^\[|\]$/g, '').split(',').map(unquote).filter(Boolean);
+    const items = block(lines, key, 4, ...esbuild);
+    return items ? lines.slice(...items).flatMap((l) => /^\s*- (.+?)\s*(#.*)?$/.exec(l)?.[1] ?? []).map(unquote) : [];
+  };
   const banner = block(lines, 'banner', 4, ...esbuild);
   const expected: Record<string, string> = {
     bundle: String(BUILD_OPTIONS.bundle),

@@ -1,4 +1,3 @@
-/* global module */
 'use strict';
 // Deploy-time half of the configuration: serverless.yml lists every deploy parameter with its
 // default under `custom.params`; this file checks them together (a required parameter missing,

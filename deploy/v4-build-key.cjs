@@ -1,4 +1,3 @@
-/* global module */
 'use strict';
 // Lets one serverless.yml serve osls (the v3 fork CI runs) and Serverless Framework v4.
 // v4 bundles TypeScript with its own esbuild and refuses to run next to the serverless-esbuild
