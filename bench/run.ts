@@ -23,7 +23,7 @@ const COLD_START_VARIANTS: VariantName[] = ['chosen', 'plain', 'runtime-sdk'];
 const PRICE = { perMillionRequests: 0.2, perGbSecond: { arm64: 0.0000133334, x86_64: 0.0000166667 } };
 
 const started = performance.now();
-const facts = readServerlessFacts(ROOT);
+const facts = await readServerlessFacts();
 const machine = {
   cpu: cpus()[0]?.model.trim() ?? 'unknown',
   cores: cpus().length,
@@ -34,7 +34,7 @@ const machine = {
   /** 1-minute load average at the start and the end: other work on the machine skews timings. */
   loadAverage: { start: round(loadavg()[0] ?? 0, 2), end: 0 },
 };
-progress(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}; serverless.yml: ${facts.found ? 'found' : 'not found'}`);
+progress(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}; serverless.yml: sync ${facts.memoryMb} MB, ${facts.syncSchedule}`);
 
 const bundles = await runBundleBench();
 const coldStarts = await runColdStartBench(bundles, COLD_START_RUNS, COLD_START_VARIANTS);
@@ -146,7 +146,7 @@ function table(seconds: number): string {
     `median ${ms(s.scaledMs.median)}, max ${ms(s.scaledMs.max)}`,
     `${failover.trials} trials ticking every ${s.benchScheduleMs} ms (median ${ms(s.measuredMs.median)}), wait scaled x${s.realScheduleMs / s.benchScheduleMs}; the run: ${ms(s.runMs.median)}`,
   ]);
-  if (facts.esbuildDrift?.length) rows.push(['serverless.yml custom.esbuild', 'DIFFERS from bench/build-options.ts', facts.esbuildDrift.join(', ')]);
+  if (facts.esbuildDrift.length) rows.push(['serverless.yml custom.esbuild', 'DIFFERS from bench/build-options.ts', facts.esbuildDrift.join(', ')]);
 
   const title = `rds-nlb-sync bench: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, esbuild ${machine.esbuild} (${seconds} s${quick ? ', --quick' : ''})`;
   const lines = ['| Measurement | Result | Notes |', '| --- | --- | --- |', ...rows.map((r) => `| ${r.join(' | ')} |`)];
