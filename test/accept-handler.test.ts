@@ -16,6 +16,7 @@ import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vite
 import { runAccept, type AcceptDeps, type AcceptRequest, type AcceptSummary } from '../lib/accept.js';
 import type { AcceptConfig } from '../lib/config.js';
 import type { Log } from '../lib/log.js';
+import { resetForColdStart } from './cold-start.js';
 
 const SVC_A = 'vpce-svc-0aaaaaaaaaaaaaaa0';
 const SVC_B = 'vpce-svc-0bbbbbbbbbbbbbbb0';
@@ -285,8 +286,7 @@ describe('handler (functions/accept.ts)', () => {
   // A fresh module graph per test, as on a cold start: config is read when functions/accept.ts
   // loads. Error classes come from the same graph, or instanceof would compare different copies.
   async function coldStart(env: Record<string, string> = {}) {
-    vi.resetModules();
-    for (const [k, v] of Object.entries({ ENDPOINT_SERVICE_IDS: SVC_A, ...env })) vi.stubEnv(k, v);
+    resetForColdStart({ ENDPOINT_SERVICE_IDS: SVC_A, ...env });
     const errors = await import('../lib/errors.js');
     const { ConfigError } = await import('../lib/config.js');
     return { ...errors, ConfigError, load: async () => (await import('../functions/accept.js')).handler };

@@ -8,10 +8,15 @@ const context = { functionName: 'test', awsRequestId: 'req-1', getRemainingTimeI
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
-export async function coldStart<T = unknown>(load: () => Promise<{ handler: Handler }>, env: Record<string, string>): Promise<(event: unknown) => Promise<T>> {
+/** A fresh module graph and exactly `env` stubbed on top of the test environment. */
+export function resetForColdStart(env: Record<string, string>): void {
   vi.resetModules();
   vi.unstubAllEnvs();
   for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
+}
+
+export async function coldStart<T = unknown>(load: () => Promise<{ handler: Handler }>, env: Record<string, string>): Promise<(event: unknown) => Promise<T>> {
+  resetForColdStart(env);
   const { handler } = await load();
   return (event) => handler(event, context) as Promise<T>;
 }
