@@ -2,7 +2,7 @@
 // reads its configuration from the environment at import, so each load gets its own module
 // instance (a distinct URL) with the environment given here.
 import { pathToFileURL } from 'node:url';
-import type { SyncSummary } from '../lib/sync.js';
+import type { SyncSummary } from '../lib/sync/run.js';
 
 export type Handler = (event: unknown, context: unknown) => Promise<SyncSummary>;
 

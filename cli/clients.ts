@@ -1,10 +1,10 @@
 // SDK clients for the CLI: the user's credentials and region from the standard SDK chain, or
-// --region / --profile; the same retry settings as the Lambdas (lib/clients.ts).
+// --region / --profile; the same retry settings as the Lambdas (lib/aws/clients.ts).
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { RETRY } from '../lib/clients.js';
+import { RETRY } from '../lib/aws/clients.js';
 import { ConfigError } from '../lib/config.js';
 
 export interface AwsOptions {

@@ -1,10 +1,10 @@
 // The four commands, each a thin layer over lib/: settings -> config -> the same run the
 // Lambdas do (or doctor) -> data for --json, text for people, and an exit code.
-import { runAccept } from '../lib/accept.js';
+import { runAccept } from '../lib/accept/run.js';
 import { createResolver } from '../lib/dns.js';
-import { runDoctor } from '../lib/doctor.js';
+import { runDoctor } from '../lib/doctor/run.js';
 import type { Log } from '../lib/log.js';
-import { runSync } from '../lib/sync.js';
+import { runSync } from '../lib/sync/run.js';
 import { createCliClients, regionOf, type CliClients } from './clients.js';
 import { loadAccept, loadDoctorInput, loadSync, type ResolvedSettings } from './config.js';
 import type { Flags } from './options.js';

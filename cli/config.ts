@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseEnv } from 'node:util';
 import { ConfigError, loadAcceptConfig, loadSyncConfig, type AcceptConfig, type DnsConfig, type SyncConfig } from '../lib/config.js';
-import type { DoctorInput } from '../lib/doctor.js';
+import type { DoctorInput } from '../lib/doctor/run.js';
 import { OPTIONS, SETTING_NAMES, type Command, type Flags, optionsOf } from './options.js';
 
 export type Settings = Record<string, string | undefined>;

@@ -1,8 +1,9 @@
 // Human output, readable at a glance: one block per mapping / service / function, the status
 // first, the fix under a failure. (--json prints the same data as JSON instead.)
-import type { AcceptSummary, Decision } from '../lib/accept.js';
-import type { CheckResult, CheckStatus, DoctorReport } from '../lib/doctor.js';
-import type { MappingResult, SyncSummary } from '../lib/sync.js';
+import type { Decision } from '../lib/accept/decide.js';
+import type { AcceptSummary } from '../lib/accept/run.js';
+import type { CheckResult, CheckStatus, DoctorReport } from '../lib/doctor/run.js';
+import type { MappingResult, SyncSummary } from '../lib/sync/run.js';
 import type { MappingPlan, PlanReport } from './plan.js';
 
 export interface Style {

@@ -1,12 +1,12 @@
-// plan: what a sync run would do, from the same pieces the Lambda uses (lib/dns, lib/targets,
-// lib/plan), without changing anything and without sending metrics (a plan is not a run: it
+// plan: what a sync run would do, from the same pieces the Lambda uses (lib/dns, lib/aws/targets,
+// lib/sync/plan), without changing anything and without sending metrics (a plan is not a run: it
 // must not feed the SyncSuccess heartbeat).
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Mapping, SyncConfig } from '../lib/config.js';
 import { resolveSettled, type ResolveEndpoint } from '../lib/dns.js';
 import { describeError } from '../lib/log.js';
-import { planTargets, type PlanReason, type RegisteredTarget } from '../lib/plan.js';
-import { describeTargets } from '../lib/targets.js';
+import { planTargets, type PlanReason, type RegisteredTarget } from '../lib/sync/plan.js';
+import { describeTargets } from '../lib/aws/targets.js';
 
 export interface MappingPlan {
   endpoint: string;

@@ -2,8 +2,9 @@
 // connection notification, or by hand (`serverless invoke -f accept --data '{"dryRun":true}'`).
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { parseAcceptEvent, runAccept, type AcceptSummary } from '../lib/accept.js';
-import { createCloudWatchClient, createEc2Client } from '../lib/clients.js';
+import { parseAcceptEvent } from '../lib/accept/event.js';
+import { runAccept, type AcceptSummary } from '../lib/accept/run.js';
+import { createCloudWatchClient, createEc2Client } from '../lib/aws/clients.js';
 import { loadAcceptConfig } from '../lib/config.js';
 import { RunFailedError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';

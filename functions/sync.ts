@@ -3,13 +3,13 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { createCloudWatchClient, createElbClient } from '../lib/clients.js';
+import { createCloudWatchClient, createElbClient } from '../lib/aws/clients.js';
 import { loadSyncConfig } from '../lib/config.js';
 import { createResolver } from '../lib/dns.js';
 import { RunFailedError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
-import { parseSyncEvent } from '../lib/sync-event.js';
-import { runSync, type SyncSummary } from '../lib/sync.js';
+import { parseSyncEvent } from '../lib/sync/event.js';
+import { runSync, type SyncSummary } from '../lib/sync/run.js';
 
 // Cold start: a bad setting fails here, with one message naming every bad key.
 const config = loadSyncConfig();

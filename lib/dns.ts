@@ -2,7 +2,9 @@
 // (node's Resolver talks to them directly: no OS cache, no stale answer after a failover).
 import { Resolver } from 'node:dns/promises';
 import type { DnsConfig } from './config.js';
-import type { Resolution } from './plan.js';
+
+/** What DNS said: the sorted addresses, or that it could not tell. */
+export type Resolution = { ok: true; addresses: string[] } | { ok: false; error: Error };
 
 export type DnsFailureKind = 'timeout' | 'nxdomain' | 'servfail' | 'refused' | 'empty' | 'error';
 

@@ -2,7 +2,7 @@
 // moto (AWS API emulator) and a DNS server on 127.0.0.1. It registers the writer, shows a
 // steady-state run, then simulates an Aurora failover and follows it. No AWS account needed.
 // `npm run local -- --verbose` also prints the functions' JSON log lines.
-import type { SyncSummary } from '../lib/sync.js';
+import type { SyncSummary } from '../lib/sync/run.js';
 import rdsEvent from '../test/events/rds-cluster-failover.json' with { type: 'json' };
 import scheduleEvent from '../test/events/scheduled.json' with { type: 'json' };
 import {

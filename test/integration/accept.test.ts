@@ -4,7 +4,7 @@
 import { AcceptVpcEndpointConnectionsCommand, DescribeVpcEndpointConnectionsCommand, DescribeVpcEndpointServiceConfigurationsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AcceptSummary } from '../../lib/accept.js';
+import type { AcceptSummary } from '../../lib/accept/run.js';
 import { coldStart } from '../cold-start.js';
 import notification from '../events/sns-connection-notification.json' with { type: 'json' };
 import { emulatorEnv, motoOrSkip, startEmulators, type Emulators } from '../harness/index.js';

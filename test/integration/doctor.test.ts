@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main, type CliIo } from '../../cli/main.js';
-import type { CheckResult } from '../../lib/doctor.js';
+import type { CheckResult } from '../../lib/doctor/run.js';
 import {
   emulatorClientConfig,
   emulatorEnv,

@@ -2,7 +2,7 @@
 // server. moto marks targets healthy at once and never shows `draining`: those cases live in
 // the unit tests.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SyncSummary } from '../../lib/sync.js';
+import type { SyncSummary } from '../../lib/sync/run.js';
 import { coldStart } from '../cold-start.js';
 import scheduleEvent from '../events/scheduled.json' with { type: 'json' };
 import { emulatorEnv, motoOrSkip, readMetrics, readTargets, seedAws, startEmulators, type Emulators, type SeededAws } from '../harness/index.js';

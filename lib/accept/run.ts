@@ -1,0 +1,198 @@
+// One accept run: find the endpoint services, list their pending connections, accept those from
+// allowlisted accounts (and reject or leave the others), then one PutMetricData and one summary
+// log line. The safety rule: an owner that is not on the allowlist is never accepted.
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { AcceptConfig } from '../config.js';
+import {
+  acceptConnections,
+  failAll,
+  findServicesForLoadBalancers,
+  listPendingConnections,
+  rejectConnections,
+  type ConnectionsChanged,
+} from '../aws/endpoint-connections.js';
+import { describeError, type Log } from '../log.js';
+import { MetricsBatch } from '../aws/metrics.js';
+import { decideConnections, type Decision, type Decisions } from './decide.js';
+import type { AcceptRequest, AcceptTrigger, ConnectionNotice } from './event.js';
+
+export interface AcceptDeps {
+  ec2: EC2Client;
+  cloudwatch: CloudWatchClient;
+  log: Log;
+  now?: () => number;
+}
+
+export interface AcceptError {
+  action: 'DescribeVpcEndpointServiceConfigurations' | 'DescribeVpcEndpointConnections' | 'AcceptVpcEndpointConnections' | 'RejectVpcEndpointConnections';
+  serviceId?: string;
+  endpointId?: string;
+  loadBalancerArn?: string;
+  code: string;
+  message: string;
+}
+
+export interface ServiceResult {
+  serviceId: string;
+  /** Connections in pendingAcceptance at the start; null when they could not be listed. */
+  pending: number | null;
+  accepted: Decision[];
+  rejected: Decision[];
+  left: Decision[];
+  /** Dry run only: what a real run would have accepted / rejected. */
+  wouldAccept?: Decision[];
+  wouldReject?: Decision[];
+  /** Known to be pending after the run (left, failed, or untouched in a dry run). */
+  stillPending: number;
+  errors: AcceptError[];
+}
+
+export interface AcceptSummary {
+  trigger: AcceptTrigger;
+  /** skipped: a notification for another event (Accept, Reject, Delete); nothing to do. */
+  outcome: 'success' | 'failed' | 'skipped';
+  dryRun: boolean;
+  durationMs: number;
+  services: ServiceResult[];
+  /** Errors that belong to no single service (discovery). */
+  errors: AcceptError[];
+  totals: { pending: number; accepted: number; rejected: number; left: number; stillPending: number; errors: number };
+  metricsSent: boolean;
+  notification?: ConnectionNotice;
+}
+
+export async function runAccept(config: AcceptConfig, request: AcceptRequest, deps: AcceptDeps): Promise<AcceptSummary> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const dryRun = request.dryRun || config.dryRun;
+  const base = { trigger: request.trigger, dryRun, ...(request.notification ? { notification: request.notification } : {}) };
+
+  if (request.notification && request.notification.eventType !== 'Connect') {
+    const summary: AcceptSummary = { ...base, outcome: 'skipped', durationMs: now() - started, services: [], errors: [], totals: totalsOf([], []), metricsSent: false };
+    deps.log.info('accept run', { ...summary });
+    return summary;
+  }
+
+  const runErrors: AcceptError[] = [];
+  const serviceIds = await resolveServices(config, deps, runErrors);
+  // One service at a time: there are one or two, and a failure in one must not stop the next.
+  const services: ServiceResult[] = [];
+  for (const serviceId of serviceIds) services.push(await acceptForService(serviceId, config, dryRun, deps));
+
+  const totals = totalsOf(services, runErrors);
+  const metricsSent = await acceptMetrics(services, totals).flush(deps.cloudwatch, config.metricsNamespace, deps.log);
+  const summary: AcceptSummary = {
+    ...base,
+    outcome: totals.errors > 0 ? 'failed' : 'success',
+    durationMs: now() - started,
+    services,
+    errors: runErrors,
+    totals,
+    metricsSent,
+  };
+  deps.log.info('accept run', { ...summary });
+  return summary;
+}
+
+/** ENDPOINT_SERVICE_IDS when set, else the services in front of LOAD_BALANCER_ARNS. */
+async function resolveServices(config: AcceptConfig, deps: AcceptDeps, errors: AcceptError[]): Promise<string[]> {
+  if (config.serviceIds.length > 0) return config.serviceIds;
+  const fail = (error: AcceptError) => {
+    errors.push(error);
+    deps.log.error('accept error', { ...error });
+  };
+  try {
+    const found = await findServicesForLoadBalancers(deps.ec2, config.loadBalancerArns);
+    for (const [loadBalancerArn, ids] of found) {
+      if (ids.length === 0) {
+        fail({
+          action: 'DescribeVpcEndpointServiceConfigurations',
+          loadBalancerArn,
+          code: 'EndpointServiceNotFound',
+          message: `no VPC endpoint service of this account uses load balancer ${loadBalancerArn}`,
+        });
+      }
+    }
+    return [...new Set([...found.values()].flat())];
+  } catch (err) {
+    const { name, message } = describeError(err);
+    fail({ action: 'DescribeVpcEndpointServiceConfigurations', code: name, message });
+    return [];
+  }
+}
+
+async function acceptForService(serviceId: string, config: AcceptConfig, dryRun: boolean, deps: AcceptDeps): Promise<ServiceResult> {
+  const result: ServiceResult = { serviceId, pending: null, accepted: [], rejected: [], left: [], stillPending: 0, errors: [] };
+  const fail = (error: AcceptError) => {
+    result.errors.push(error);
+    deps.log.error('accept error', { ...error });
+  };
+
+  let decisions: Decisions;
+  try {
+    const pending = await listPendingConnections(deps.ec2, serviceId);
+    decisions = decideConnections(pending, config.allowedAccounts, { rejectUnlisted: config.rejectUnlisted });
+    result.pending = decisions.accept.length + decisions.reject.length + decisions.leave.length;
+  } catch (err) {
+    const { name, message } = describeError(err);
+    fail({ action: 'DescribeVpcEndpointConnections', serviceId, code: name, message });
+    return result;
+  }
+  result.left = decisions.leave;
+
+  if (dryRun) {
+    Object.assign(result, { wouldAccept: decisions.accept, wouldReject: decisions.reject, stillPending: result.pending });
+    return result;
+  }
+
+  const change = async (action: 'AcceptVpcEndpointConnections' | 'RejectVpcEndpointConnections', wanted: Decision[]): Promise<Decision[]> => {
+    if (wanted.length === 0) return [];
+    const ids = wanted.map((d) => d.endpointId);
+    let outcome: ConnectionsChanged;
+    try {
+      outcome = await (action === 'AcceptVpcEndpointConnections' ? acceptConnections : rejectConnections)(deps.ec2, serviceId, ids);
+    } catch (err) {
+      outcome = { done: [], failed: failAll(ids, err) };
+    }
+    outcome.failed.forEach((f) => fail({ action, serviceId, ...f }));
+    const done = new Set(outcome.done);
+    return wanted.filter((d) => done.has(d.endpointId));
+  };
+  result.accepted = await change('AcceptVpcEndpointConnections', decisions.accept);
+  result.rejected = await change('RejectVpcEndpointConnections', decisions.reject);
+  result.stillPending = (result.pending ?? 0) - result.accepted.length - result.rejected.length;
+  return result;
+}
+
+function totalsOf(services: ServiceResult[], runErrors: AcceptError[]): AcceptSummary['totals'] {
+  const sum = (f: (s: ServiceResult) => number) => services.reduce((n, s) => n + f(s), 0);
+  return {
+    pending: sum((s) => s.pending ?? 0),
+    accepted: sum((s) => s.accepted.length),
+    rejected: sum((s) => s.rejected.length),
+    left: sum((s) => s.left.length),
+    stillPending: sum((s) => s.stillPending),
+    errors: runErrors.length + sum((s) => s.errors.length),
+  };
+}
+
+function acceptMetrics(services: ServiceResult[], totals: AcceptSummary['totals']): MetricsBatch {
+  const batch = new MetricsBatch();
+  // Dimensionless series first: these are what the alarms watch.
+  batch
+    .add('PendingConnections', totals.stillPending)
+    .add('ConnectionsAccepted', totals.accepted)
+    .add('ConnectionsRejected', totals.rejected)
+    .add('AcceptErrors', totals.errors);
+  for (const s of services) {
+    const dims = { EndpointService: s.serviceId };
+    // Unknown (listing failed) is not zero: no PendingConnections datum for that service.
+    if (s.pending !== null) batch.add('PendingConnections', s.stillPending, 'Count', dims);
+    batch
+      .add('ConnectionsAccepted', s.accepted.length, 'Count', dims)
+      .add('ConnectionsRejected', s.rejected.length, 'Count', dims)
+      .add('AcceptErrors', s.errors.length, 'Count', dims);
+  }
+  return batch;
+}

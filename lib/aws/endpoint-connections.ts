@@ -1,0 +1,102 @@
+// EC2 adapter for a VPC endpoint service's connections: list the pending ones, accept or reject
+// them, and find the services in front of a load balancer. No decisions here (see lib/accept/).
+// Named imports only: the EC2 client is large and esbuild drops the commands we do not import.
+import {
+  AcceptVpcEndpointConnectionsCommand,
+  paginateDescribeVpcEndpointConnections,
+  paginateDescribeVpcEndpointServiceConfigurations,
+  RejectVpcEndpointConnectionsCommand,
+  type EC2Client,
+  type UnsuccessfulItem,
+} from '@aws-sdk/client-ec2';
+import { describeError } from '../log.js';
+
+export const PENDING_ACCEPTANCE = 'pendingAcceptance';
+
+export interface PendingConnection {
+  serviceId: string;
+  endpointId: string;
+  /** The consumer's account ID; undefined when EC2 did not say. */
+  owner?: string;
+}
+
+export interface ConnectionFailure {
+  endpointId: string;
+  code: string;
+  message: string;
+}
+
+export interface ConnectionsChanged {
+  /** Endpoint IDs EC2 did not list as unsuccessful. */
+  done: string[];
+  failed: ConnectionFailure[];
+}
+
+/** Connections of one endpoint service waiting in pendingAcceptance, across all pages. */
+export async function listPendingConnections(ec2: EC2Client, serviceId: string): Promise<PendingConnection[]> {
+  const pending: PendingConnection[] = [];
+  const pages = paginateDescribeVpcEndpointConnections(
+    { client: ec2 },
+    {
+      Filters: [
+        { Name: 'service-id', Values: [serviceId] },
+        { Name: 'vpc-endpoint-state', Values: [PENDING_ACCEPTANCE] },
+      ],
+    },
+  );
+  for await (const page of pages) {
+    for (const c of page.VpcEndpointConnections ?? []) {
+      // Checked again here: an emulator ignoring a filter must never widen what we act on.
+      // Case-insensitive: EC2 returns "pendingAcceptance", the SDK's State type says "PendingAcceptance".
+      if (!c.VpcEndpointId || c.ServiceId !== serviceId || c.VpcEndpointState?.toLowerCase() !== 'pendingacceptance') continue;
+      pending.push({ serviceId, endpointId: c.VpcEndpointId, ...(c.VpcEndpointOwner ? { owner: c.VpcEndpointOwner } : {}) });
+    }
+  }
+  return pending;
+}
+
+/**
+ * One AcceptVpcEndpointConnections call. EC2 answers 200 even when some endpoints were not
+ * accepted; those come back in `Unsuccessful` and are failures, not successes.
+ */
+export async function acceptConnections(ec2: EC2Client, serviceId: string, endpointIds: string[]): Promise<ConnectionsChanged> {
+  const out = await ec2.send(new AcceptVpcEndpointConnectionsCommand({ ServiceId: serviceId, VpcEndpointIds: endpointIds }));
+  return splitUnsuccessful(endpointIds, out.Unsuccessful);
+}
+
+/** One RejectVpcEndpointConnections call; `Unsuccessful` entries are failures, as for accept. */
+export async function rejectConnections(ec2: EC2Client, serviceId: string, endpointIds: string[]): Promise<ConnectionsChanged> {
+  const out = await ec2.send(new RejectVpcEndpointConnectionsCommand({ ServiceId: serviceId, VpcEndpointIds: endpointIds }));
+  return splitUnsuccessful(endpointIds, out.Unsuccessful);
+}
+
+/** Every endpoint of a call that threw (network, permissions, throttled past the retries) failed. */
+export function failAll(endpointIds: string[], err: unknown): ConnectionFailure[] {
+  const { name, message } = describeError(err);
+  return endpointIds.map((endpointId) => ({ endpointId, code: name, message }));
+}
+
+function splitUnsuccessful(endpointIds: string[], unsuccessful: UnsuccessfulItem[] = []): ConnectionsChanged {
+  const failed = unsuccessful.map((item) => ({
+    endpointId: item.ResourceId ?? 'unknown',
+    code: item.Error?.Code ?? 'Unsuccessful',
+    message: item.Error?.Message ?? 'listed in Unsuccessful without a reason',
+  }));
+  const failedIds = new Set(failed.map((f) => f.endpointId));
+  return { done: endpointIds.filter((id) => !failedIds.has(id)), failed };
+}
+
+/**
+ * The endpoint services in front of each load balancer. DescribeVpcEndpointServiceConfigurations has
+ * no load-balancer filter, so every page of our services is read and matched on NetworkLoadBalancerArns.
+ */
+export async function findServicesForLoadBalancers(ec2: EC2Client, loadBalancerArns: string[]): Promise<Map<string, string[]>> {
+  const found = new Map<string, string[]>(loadBalancerArns.map((arn) => [arn, []]));
+  for await (const page of paginateDescribeVpcEndpointServiceConfigurations({ client: ec2 }, {})) {
+    for (const service of page.ServiceConfigurations ?? []) {
+      if (!service.ServiceId) continue;
+      for (const arn of service.NetworkLoadBalancerArns ?? []) found.get(arn)?.push(service.ServiceId);
+    }
+  }
+  return found;
+}

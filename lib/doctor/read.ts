@@ -1,0 +1,197 @@
+// Everything doctor reads from AWS and DNS, read-only, each answer memoized for the run:
+// several checks look at the same target group, load balancer or VPC, and one doctor run
+// should ask AWS each question once. "Not found" is an answer (undefined); any other error
+// is thrown to the check, which reports it as "could not tell".
+import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import {
+  paginateDescribeNatGateways,
+  paginateDescribeRouteTables,
+  paginateDescribeSubnets,
+  paginateDescribeVpcEndpointConnections,
+  paginateDescribeVpcEndpoints,
+  paginateDescribeVpcEndpointServiceConfigurations,
+  paginateDescribeVpcEndpointServicePermissions,
+  type EC2Client,
+  type NatGateway,
+  type RouteTable,
+  type ServiceConfiguration,
+  type Subnet,
+  type VpcEndpoint,
+} from '@aws-sdk/client-ec2';
+import {
+  DescribeLoadBalancerAttributesCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  type ElasticLoadBalancingV2Client,
+  type LoadBalancer,
+  type TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetFunctionConfigurationCommand, type FunctionConfiguration, type LambdaClient } from '@aws-sdk/client-lambda';
+import { resolveSettled, type IpVersion, type ResolveEndpoint } from '../dns.js';
+import { describeTargets } from '../aws/targets.js';
+import type { RegisteredTarget, Resolution } from '../sync/plan.js';
+
+export interface DoctorClients {
+  elb: ElasticLoadBalancingV2Client;
+  ec2: EC2Client;
+  lambda: LambdaClient;
+  cloudwatch: CloudWatchClient;
+  resolve: ResolveEndpoint;
+}
+
+
+export interface SubnetInfo {
+  subnetId: string;
+  vpcId: string;
+  zone: string;
+  /** IPv4 and IPv6 CIDR blocks. */
+  cidrs: string[];
+}
+
+export interface ConnectionInfo {
+  endpointId: string;
+  /** The consumer's account ID. */
+  owner?: string;
+  /** pendingAcceptance, available, rejected, ... */
+  state: string;
+  created?: Date;
+}
+
+/** One minute of the SyncSuccess heartbeat: runs that reported, and how many succeeded. */
+export interface HeartbeatPoint {
+  time: Date;
+  runs: number;
+  successes: number;
+}
+
+export type Attributes = Record<string, string>;
+
+export interface DoctorReader {
+  resolve(endpoint: string, ipVersion: IpVersion): Promise<Resolution>;
+  targetGroup(arn: string): Promise<TargetGroup | undefined>;
+  targetGroupAttributes(arn: string): Promise<Attributes>;
+  targetHealth(arn: string): Promise<RegisteredTarget[]>;
+  loadBalancer(arn: string): Promise<LoadBalancer | undefined>;
+  loadBalancerAttributes(arn: string): Promise<Attributes>;
+  vpcSubnets(vpcId: string): Promise<SubnetInfo[]>;
+  subnets(subnetIds: string[]): Promise<SubnetInfo[]>;
+  serviceConfigurations(): Promise<ServiceConfiguration[]>;
+  servicePrincipals(serviceId: string): Promise<string[]>;
+  connections(serviceId: string): Promise<ConnectionInfo[]>;
+  functionConfiguration(name: string): Promise<FunctionConfiguration | undefined>;
+  routeTables(vpcId: string): Promise<RouteTable[]>;
+  natGateways(vpcId: string): Promise<NatGateway[]>;
+  vpcEndpoints(vpcId: string): Promise<VpcEndpoint[]>;
+  heartbeat(namespace: string, minutes: number): Promise<HeartbeatPoint[]>;
+}
+
+export function createDoctorReader(clients: DoctorClients, now: () => number = Date.now): DoctorReader {
+  const { elb, ec2, lambda, cloudwatch } = clients;
+  const vpcFilter = (vpcId: string) => [{ Name: 'vpc-id', Values: [vpcId] }];
+  return {
+    resolve: memo((endpoint: string, ipVersion: IpVersion): Promise<Resolution> => resolveSettled(clients.resolve, endpoint, ipVersion)),
+    targetGroup: memo((arn: string) =>
+      orUndefined('TargetGroupNotFoundException', async () => (await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups?.[0]),
+    ),
+    targetGroupAttributes: memo(async (arn: string) => attributes((await elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }))).Attributes)),
+    targetHealth: memo((arn: string) => describeTargets(elb, arn)),
+    loadBalancer: memo((arn: string) =>
+      orUndefined('LoadBalancerNotFoundException', async () => (await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers?.[0]),
+    ),
+    loadBalancerAttributes: memo(async (arn: string) => attributes((await elb.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arn }))).Attributes)),
+    vpcSubnets: memo(async (vpcId: string) => (await collect(paginateDescribeSubnets({ client: ec2 }, { Filters: vpcFilter(vpcId) }), (p) => p.Subnets)).map(subnetInfo)),
+    subnets: memo(async (subnetIds: string[]) => (await collect(paginateDescribeSubnets({ client: ec2 }, { SubnetIds: subnetIds }), (p) => p.Subnets)).map(subnetInfo)),
+    serviceConfigurations: memo(() => collect(paginateDescribeVpcEndpointServiceConfigurations({ client: ec2 }, {}), (p) => p.ServiceConfigurations)),
+    servicePrincipals: memo(async (serviceId: string) =>
+      (await collect(paginateDescribeVpcEndpointServicePermissions({ client: ec2 }, { ServiceId: serviceId }), (p) => p.AllowedPrincipals)).flatMap((p) =>
+        p.Principal ? [p.Principal] : [],
+      ),
+    ),
+    connections: memo(async (serviceId: string) =>
+      (await collect(paginateDescribeVpcEndpointConnections({ client: ec2 }, { Filters: [{ Name: 'service-id', Values: [serviceId] }] }), (p) => p.VpcEndpointConnections))
+        // Checked again here: an emulator ignoring the filter must not mix services.
+        .filter((c) => c.VpcEndpointId && c.ServiceId === serviceId)
+        .map((c) => ({
+          endpointId: c.VpcEndpointId ?? '',
+          state: c.VpcEndpointState ?? 'unknown',
+          ...(c.VpcEndpointOwner ? { owner: c.VpcEndpointOwner } : {}),
+          ...(c.CreationTimestamp ? { created: c.CreationTimestamp } : {}),
+        })),
+    ),
+    functionConfiguration: memo((name: string) => orUndefined('ResourceNotFoundException', () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name })))),
+    routeTables: memo((vpcId: string) => collect(paginateDescribeRouteTables({ client: ec2 }, { Filters: vpcFilter(vpcId) }), (p) => p.RouteTables)),
+    natGateways: memo((vpcId: string) => collect(paginateDescribeNatGateways({ client: ec2 }, { Filter: vpcFilter(vpcId) }), (p) => p.NatGateways)),
+    vpcEndpoints: memo((vpcId: string) => collect(paginateDescribeVpcEndpoints({ client: ec2 }, { Filters: vpcFilter(vpcId) }), (p) => p.VpcEndpoints)),
+    heartbeat: memo((namespace: string, minutes: number) => readHeartbeat(cloudwatch, namespace, minutes, now())),
+  };
+}
+
+/**
+ * The dimensionless SyncSuccess series (1 per clean run, 0 per failed run) per minute, newest
+ * first: SampleCount is how many runs reported, Sum how many of them succeeded.
+ */
+async function readHeartbeat(cloudwatch: CloudWatchClient, namespace: string, minutes: number, now: number): Promise<HeartbeatPoint[]> {
+  const metric = { Namespace: namespace, MetricName: 'SyncSuccess' };
+  // Whole minutes, up to the end of the current one: the latest run is in the last bucket.
+  const end = Math.floor(now / 60_000) * 60_000 + 60_000;
+  const out = await cloudwatch.send(
+    new GetMetricDataCommand({
+      StartTime: new Date(end - minutes * 60_000),
+      EndTime: new Date(end),
+      ScanBy: 'TimestampDescending',
+      MetricDataQueries: [
+        { Id: 'runs', MetricStat: { Metric: metric, Period: 60, Stat: 'SampleCount' } },
+        { Id: 'successes', MetricStat: { Metric: metric, Period: 60, Stat: 'Sum' } },
+      ],
+    }),
+  );
+  const series = (id: string) => {
+    const result = out.MetricDataResults?.find((r) => r.Id === id);
+    return new Map((result?.Timestamps ?? []).map((t, i) => [t.getTime(), result?.Values?.[i] ?? 0]));
+  };
+  const runs = series('runs');
+  const successes = series('successes');
+  return [...runs.entries()]
+    .filter(([, count]) => count > 0)
+    .map(([time, count]) => ({ time: new Date(time), runs: count, successes: successes.get(time) ?? 0 }))
+    .sort((a, b) => b.time.getTime() - a.time.getTime());
+}
+
+function subnetInfo(s: Subnet): SubnetInfo {
+  const v6 = (s.Ipv6CidrBlockAssociationSet ?? []).flatMap((a) => (a.Ipv6CidrBlock ? [a.Ipv6CidrBlock] : []));
+  return { subnetId: s.SubnetId ?? '', vpcId: s.VpcId ?? '', zone: s.AvailabilityZone ?? '', cidrs: [...(s.CidrBlock ? [s.CidrBlock] : []), ...v6] };
+}
+
+function attributes(list: { Key?: string; Value?: string }[] = []): Attributes {
+  return Object.fromEntries(list.flatMap(({ Key, Value }) => (Key !== undefined ? [[Key, Value ?? '']] : [])));
+}
+
+async function collect<P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> {
+  const all: T[] = [];
+  for await (const page of pages) all.push(...(items(page) ?? []));
+  return all;
+}
+
+async function orUndefined<T>(notFound: string, read: () => Promise<T | undefined>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if ((err as Error | undefined)?.name === notFound) return undefined;
+    throw err;
+  }
+}
+
+/** The first call's promise, shared by every later call with the same arguments. */
+function memo<A extends unknown[], R>(read: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  const cache = new Map<string, Promise<R>>();
+  return (...args) => {
+    const key = JSON.stringify(args);
+    let answer = cache.get(key);
+    if (!answer) {
+      answer = read(...args);
+      cache.set(key, answer);
+    }
+    return answer;
+  };
+}

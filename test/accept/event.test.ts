@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseAcceptEvent } from '../../lib/accept/event.js';
+import { InvalidPayloadError } from '../../lib/errors.js';
+
+const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../events/${name}`, import.meta.url), 'utf8'));
+
+describe('parseAcceptEvent', () => {
+  it('reads an EventBridge scheduled event as a scheduled run', () => {
+    expect(parseAcceptEvent(fixture('scheduled.json'))).toEqual({ trigger: 'schedule', dryRun: false });
+  });
+
+  it('reads an SNS connection notification as a notification run, keeping what it names', () => {
+    expect(parseAcceptEvent(fixture('sns-connection-notification.json'))).toEqual({
+      trigger: 'notification',
+      dryRun: false,
+      notification: { eventType: 'Connect', endpointId: 'vpce-0f1e2d3c4b5a69788', serviceId: 'vpce-svc-0123456789abcdef0' },
+    });
+  });
+
+  it('keeps the event type of a notification for another event, so the run can skip it', () => {
+    const event = snsEvent({ eventType: 'Delete', endpointId: 'vpce-1' });
+
+    expect(parseAcceptEvent(event).notification?.eventType).toBe('Delete');
+  });
+
+  it.each([undefined, null, {}])('treats %j as a manual run', (payload) => {
+    expect(parseAcceptEvent(payload)).toEqual({ trigger: 'manual', dryRun: false });
+  });
+
+  it('reads {"dryRun": true} as a manual dry run', () => {
+    expect(parseAcceptEvent({ dryRun: true })).toEqual({ trigger: 'manual', dryRun: true });
+  });
+
+  it('rejects a misspelt manual option instead of running for real', () => {
+    expect(() => parseAcceptEvent({ dryrun: true })).toThrow(InvalidPayloadError);
+    expect(() => parseAcceptEvent({ dryrun: true })).toThrow(/dryrun/);
+  });
+
+  it('rejects a dryRun that is not a boolean', () => {
+    expect(() => parseAcceptEvent({ dryRun: 'true' })).toThrow(/dryRun: .*boolean/);
+  });
+
+  it.each([
+    ['a string', 'run'],
+    ['a number', 1],
+    ['an array', [{ dryRun: true }]],
+    ['another EventBridge event', { source: 'aws.rds', 'detail-type': 'RDS DB Instance Event', detail: {} }],
+    ['an SQS event', { Records: [{ eventSource: 'aws:sqs', body: '{}' }] }],
+    ['an SNS message that is not JSON', snsEvent('hello')],
+    ['an SNS message without eventType', snsEvent({ endpointId: 'vpce-1' })],
+  ])('rejects %s with InvalidPayloadError', (_what, payload) => {
+    expect(() => parseAcceptEvent(payload)).toThrow(InvalidPayloadError);
+  });
+
+  it('says what it expected in the error', () => {
+    expect(() => parseAcceptEvent(42)).toThrow(/Scheduled Event.*SNS.*dryRun/);
+  });
+});
+
+function snsEvent(message: unknown) {
+  return {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        Sns: { Type: 'Notification', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:t', Message: typeof message === 'string' ? message : JSON.stringify(message) },
+      },
+    ],
+  };
+}

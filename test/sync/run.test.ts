@@ -1,0 +1,302 @@
+import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import {
+  DeregisterTargetsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+  type TargetHealthDescription,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DnsError } from '../../lib/dns.js';
+import { runSync, type SyncDeps, type SyncRequest } from '../../lib/sync/run.js';
+import { BILLING, ORDERS, recordLog, syncConfig, TG_A, TG_B } from '../fixtures.js';
+
+const elbMock = mockClient(ElasticLoadBalancingV2Client);
+const cwMock = mockClient(CloudWatchClient);
+
+const scheduled: SyncRequest = { trigger: 'schedule', force: false, dryRun: false };
+const health = (ip: string, state = 'healthy', port = 5432): TargetHealthDescription => ({ Target: { Id: ip, Port: port }, TargetHealth: { State: state as 'healthy' } });
+
+/** Answers from a table: an array of addresses or an Error to throw. */
+function fakeDns(answers: Record<string, string[] | Error | (() => string[] | Error)>) {
+  const asked: string[] = [];
+  const resolve = async (hostname: string) => {
+    asked.push(hostname);
+    const entry = answers[hostname];
+    const answer = typeof entry === 'function' ? entry() : entry;
+    if (answer === undefined) throw new DnsError('nxdomain', hostname);
+    if (answer instanceof Error) throw answer;
+    return answer;
+  };
+  return { resolve, asked };
+}
+
+function deps(answers: Parameters<typeof fakeDns>[0], extra: Partial<SyncDeps> = {}) {
+  const dns = fakeDns(answers);
+  const log = recordLog();
+  return { dns, log, deps: { elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), resolve: dns.resolve, log, ...extra } };
+}
+
+function sentMetrics(): MetricDatum[] {
+  return cwMock.commandCalls(PutMetricDataCommand).flatMap((c) => c.args[0].input.MetricData ?? []);
+}
+const metric = (name: string, dims: Record<string, string> = {}) =>
+  sentMetrics().find((m) => m.MetricName === name && JSON.stringify(m.Dimensions) === JSON.stringify(Object.entries(dims).map(([Name, Value]) => ({ Name, Value }))))?.Value;
+
+const orders = syncConfig({ mappings: syncConfig().mappings.slice(0, 1) });
+
+beforeEach(() => {
+  elbMock.reset();
+  cwMock.reset();
+  elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+  cwMock.on(PutMetricDataCommand).resolves({});
+});
+
+describe('runSync', () => {
+  it('sends no Register/Deregister in steady state: one DescribeTargetHealth per mapping and one PutMetricData per run', async () => {
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_A }).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_B }).resolves({ TargetHealthDescriptions: [health('10.0.2.7', 'healthy', 3306)] });
+    const { deps: d, dns } = deps({ [ORDERS]: ['10.0.1.5'], [BILLING]: ['10.0.2.7'] });
+
+    const summary = await runSync(syncConfig(), scheduled, d);
+
+    expect(summary.outcome).toBe('success');
+    expect(summary.mappings.map((m) => m.reason)).toEqual(['in-sync', 'in-sync']);
+    expect(dns.asked).toEqual([ORDERS, BILLING]);
+    expect(elbMock.calls()).toHaveLength(2);
+    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 2);
+    expect(cwMock.calls()).toHaveLength(1);
+    expect(metric('SyncSuccess')).toBe(1);
+  });
+
+  it('registers the new address before deregistering the old', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+    const { deps: d } = deps({ [ORDERS]: ['10.0.2.9'] });
+
+    const summary = await runSync(orders, scheduled, d);
+
+    const sent = elbMock.calls().map((c) => c.args[0].constructor.name);
+    expect(sent).toEqual(['DescribeTargetHealthCommand', 'RegisterTargetsCommand', 'DeregisterTargetsCommand']);
+    expect(elbMock).toHaveReceivedCommandWith(RegisterTargetsCommand, { TargetGroupArn: TG_A, Targets: [{ Id: '10.0.2.9', Port: 5432 }] });
+    expect(elbMock).toHaveReceivedCommandWith(DeregisterTargetsCommand, { TargetGroupArn: TG_A, Targets: [{ Id: '10.0.1.5', Port: 5432 }] });
+    expect(summary.mappings[0]).toMatchObject({ resolved: ['10.0.2.9'], registered: ['10.0.1.5'], added: ['10.0.2.9'], removed: ['10.0.1.5'], reason: 'address-changed' });
+    expect(metric('TargetsAdded')).toBe(1);
+    expect(metric('TargetsRemoved')).toBe(1);
+  });
+
+  it('does not deregister anything when registering the new address fails', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+    elbMock.on(RegisterTargetsCommand).rejects(Object.assign(new Error('Target group not found'), { name: 'TargetGroupNotFoundException' }));
+    const { deps: d } = deps({ [ORDERS]: ['10.0.2.9'] });
+
+    const summary = await runSync(orders, scheduled, d);
+
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
+    expect(summary.outcome).toBe('failed');
+    expect(summary.mappings[0]).toMatchObject({ added: [], removed: [], reason: 'error', error: { name: 'TargetGroupNotFoundException' } });
+    expect(metric('SyncErrors')).toBe(1);
+    expect(metric('SyncSuccess')).toBe(0);
+  });
+
+  it.each(['timeout', 'nxdomain', 'servfail', 'refused', 'empty'] as const)('leaves the targets untouched and fails the run on DNS %s', async (kind) => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+    const { deps: d, log } = deps({ [ORDERS]: new DnsError(kind, ORDERS) });
+
+    const summary = await runSync(orders, scheduled, d);
+
+    expect(elbMock).toHaveReceivedCommandTimes(RegisterTargetsCommand, 0);
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
+    expect(summary.outcome).toBe('failed');
+    expect(summary.mappings[0]).toMatchObject({ resolved: null, registered: ['10.0.1.5'], healthy: 1, reason: 'dns-failed', error: { name: 'DnsError', kind } });
+    expect(metric('DnsFailures')).toBe(1);
+    expect(metric('DnsFailures', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS })).toBe(1);
+    expect(log.lines.find((l) => l.message === 'sync run')?.extra).toMatchObject({ outcome: 'failed', failed: 1 });
+  });
+
+  it('re-registers a draining target', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5', 'draining')] });
+    const { deps: d } = deps({ [ORDERS]: ['10.0.1.5'] });
+
+    await runSync(orders, scheduled, d);
+
+    expect(elbMock).toHaveReceivedCommandWith(RegisterTargetsCommand, { TargetGroupArn: TG_A, Targets: [{ Id: '10.0.1.5', Port: 5432 }] });
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
+  });
+
+  it('leaves targets on other ports untouched', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.9.9', 'healthy', 6432), health('10.0.1.5')] });
+    const { deps: d } = deps({ [ORDERS]: ['10.0.2.9'] });
+
+    await runSync(orders, scheduled, d);
+
+    expect(elbMock).toHaveReceivedCommandWith(DeregisterTargetsCommand, { TargetGroupArn: TG_A, Targets: [{ Id: '10.0.1.5', Port: 5432 }] });
+    expect(elbMock).not.toHaveReceivedCommandWith(DeregisterTargetsCommand, { Targets: [{ Id: '10.0.9.9', Port: 6432 }] });
+  });
+
+  it('refuses a public answer with an error that says how to fix it', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+    const { deps: d } = deps({ [ORDERS]: ['52.17.3.4'] });
+
+    const summary = await runSync(orders, scheduled, d);
+
+    expect(elbMock).toHaveReceivedCommandTimes(RegisterTargetsCommand, 0);
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
+    expect(summary.mappings[0]).toMatchObject({ reason: 'address-refused', error: { name: 'AddressRefusedError' } });
+    expect(summary.mappings[0]?.error?.message).toMatch(/52\.17\.3\.4.*not a private address.*run the function in the VPC/);
+  });
+
+  it('sends no mutating call in a dry run, but reports what it would do', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+    const { deps: d } = deps({ [ORDERS]: ['10.0.2.9'] });
+
+    const summary = await runSync(orders, { ...scheduled, trigger: 'manual', dryRun: true }, d);
+
+    expect(elbMock).toHaveReceivedCommandTimes(RegisterTargetsCommand, 0);
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
+    expect(summary).toMatchObject({ dryRun: true, outcome: 'success' });
+    expect(summary.mappings[0]).toMatchObject({ added: ['10.0.2.9'], removed: ['10.0.1.5'] });
+    expect(metric('TargetsAdded')).toBe(0);
+    expect(metric('RegisteredTargets', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS })).toBe(1);
+  });
+
+  it('honours DRY_RUN from the configuration', async () => {
+    const { deps: d } = deps({ [ORDERS]: ['10.0.2.9'] });
+    const summary = await runSync({ ...orders, dryRun: true }, scheduled, d);
+    expect(summary.dryRun).toBe(true);
+    expect(elbMock).toHaveReceivedCommandTimes(RegisterTargetsCommand, 0);
+  });
+
+  it('registers every resolved address again when forced', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5'), health('10.0.1.6')] });
+    const { deps: d } = deps({ [ORDERS]: ['10.0.1.5', '10.0.1.6'] });
+
+    const summary = await runSync(orders, { trigger: 'manual', force: true, dryRun: false }, d);
+
+    expect(elbMock).toHaveReceivedCommandWith(RegisterTargetsCommand, {
+      TargetGroupArn: TG_A,
+      Targets: [
+        { Id: '10.0.1.5', Port: 5432 },
+        { Id: '10.0.1.6', Port: 5432 },
+      ],
+    });
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
+    expect(summary.mappings[0]?.reason).toBe('forced');
+  });
+
+  it('registers with AvailabilityZone "all" and deregisters with the AZ the target reports', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '172.16.0.5', Port: 5432, AvailabilityZone: 'all' }, TargetHealth: { State: 'healthy' } }] });
+    const config = syncConfig({ mappings: [{ endpoint: ORDERS, targetGroupArn: TG_A, port: 5432, availabilityZone: 'all', ipAddressType: 'ipv4' }] });
+    const { deps: d } = deps({ [ORDERS]: ['172.16.0.9'] });
+
+    await runSync(config, scheduled, d);
+
+    expect(elbMock).toHaveReceivedCommandWith(RegisterTargetsCommand, { Targets: [{ Id: '172.16.0.9', Port: 5432, AvailabilityZone: 'all' }] });
+    expect(elbMock).toHaveReceivedCommandWith(DeregisterTargetsCommand, { Targets: [{ Id: '172.16.0.5', Port: 5432, AvailabilityZone: 'all' }] });
+  });
+
+  it('syncs the other mappings when one fails, and fails the run', async () => {
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_A }).rejects(Object.assign(new Error('Access denied'), { name: 'AccessDenied' }));
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_B }).resolves({ TargetHealthDescriptions: [] });
+    const { deps: d } = deps({ [ORDERS]: ['10.0.1.5'], [BILLING]: ['10.0.2.7'] });
+
+    const summary = await runSync(syncConfig(), scheduled, d);
+
+    expect(summary).toMatchObject({ outcome: 'failed', failed: 1 });
+    expect(summary.mappings[0]).toMatchObject({ endpoint: ORDERS, reason: 'error', error: { name: 'AccessDenied', message: 'Access denied' } });
+    expect(elbMock).toHaveReceivedCommandWith(RegisterTargetsCommand, { TargetGroupArn: TG_B, Targets: [{ Id: '10.0.2.7', Port: 3306 }] });
+    expect(metric('SyncErrors')).toBe(1);
+    expect(metric('SyncErrors', { TargetGroup: 'targetgroup/billing/fedcba9876543210', Endpoint: BILLING })).toBe(0);
+  });
+
+  it('syncs only the endpoints named in a manual invoke', async () => {
+    const { deps: d, dns } = deps({ [ORDERS]: ['10.0.1.5'], [BILLING]: ['10.0.2.7'] });
+    const summary = await runSync(syncConfig(), { trigger: 'manual', force: false, dryRun: false, endpoints: [BILLING] }, d);
+    expect(dns.asked).toEqual([BILLING]);
+    expect(summary.mappings.map((m) => m.endpoint)).toEqual([BILLING]);
+  });
+
+  it('keeps a good run good when CloudWatch refuses the metrics, and logs why', async () => {
+    cwMock.on(PutMetricDataCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+    const { deps: d, log } = deps({ [ORDERS]: ['10.0.1.5'] });
+
+    const summary = await runSync(orders, scheduled, d);
+
+    expect(summary).toMatchObject({ outcome: 'success', metricsSent: false });
+    expect(log.lines.find((l) => l.level === 'error')).toMatchObject({ message: 'metrics not sent', extra: { error: { name: 'Throttling', message: 'Rate exceeded' } } });
+  });
+
+  it('logs one summary line per run with what was resolved and changed', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+    const { deps: d, log } = deps({ [ORDERS]: ['10.0.2.9'] });
+
+    await runSync(orders, scheduled, d);
+
+    expect(log.lines).toHaveLength(1);
+    expect(log.lines[0]).toMatchObject({
+      level: 'info',
+      message: 'sync run',
+      extra: { trigger: 'schedule', outcome: 'success', dryRun: false, mappings: [{ endpoint: ORDERS, resolved: ['10.0.2.9'], registered: ['10.0.1.5'], added: ['10.0.2.9'], removed: ['10.0.1.5'] }] },
+    });
+  });
+
+  it('reports the least healthy target group in the dimensionless HealthyTargets', async () => {
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_A }).resolves({ TargetHealthDescriptions: [health('10.0.1.5'), health('10.0.1.6')] });
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_B }).resolves({ TargetHealthDescriptions: [health('10.0.2.7', 'unhealthy', 3306)] });
+    const { deps: d } = deps({ [ORDERS]: ['10.0.1.5', '10.0.1.6'], [BILLING]: ['10.0.2.7'] });
+
+    await runSync(syncConfig(), scheduled, d);
+
+    expect(metric('HealthyTargets', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS })).toBe(2);
+    expect(metric('HealthyTargets')).toBe(0);
+  });
+});
+
+describe('runSync after an RDS event', () => {
+  function clock() {
+    let t = 0;
+    return { now: () => t, sleep: async (ms: number) => void (t += ms) };
+  }
+
+  it('re-resolves until the answer changes, then follows it', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+    const answers = [['10.0.1.5'], ['10.0.1.5'], ['10.0.2.9']];
+    const { deps: d, dns } = deps({ [ORDERS]: () => answers.shift() ?? ['10.0.2.9'] }, clock());
+
+    const summary = await runSync(orders, { trigger: 'rds-event', force: false, dryRun: false, watch: [ORDERS] }, d);
+
+    expect(dns.asked).toHaveLength(3);
+    expect(summary.mappings[0]).toMatchObject({ polls: 2, added: ['10.0.2.9'], removed: ['10.0.1.5'] });
+    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 1);
+  });
+
+  it('keeps watching through a DNS failure and stops at the deadline with nothing changed', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+    const answers: (string[] | Error)[] = [['10.0.1.5'], new DnsError('timeout', ORDERS)];
+    const { deps: d, dns } = deps({ [ORDERS]: () => answers.shift() ?? ['10.0.1.5'] }, clock());
+
+    const summary = await runSync({ ...orders, failoverWatchMs: 10_000, failoverPollMs: 2000 }, { trigger: 'rds-event', force: false, dryRun: false, watch: [ORDERS] }, d);
+
+    expect(dns.asked).toHaveLength(6); // t=0 and every 2 s up to the 10 s deadline
+    expect(summary).toMatchObject({ outcome: 'success', mappings: [{ reason: 'in-sync', polls: 5 }] });
+    expect(elbMock).toHaveReceivedCommandTimes(RegisterTargetsCommand, 0);
+  });
+
+  it('ends the watch early enough to finish within the Lambda timeout', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+    const { deps: d, dns } = deps({ [ORDERS]: ['10.0.1.5'] }, clock());
+
+    await runSync(orders, { trigger: 'rds-event', force: false, dryRun: false, watch: [ORDERS], notAfter: 5000 }, d);
+
+    expect(dns.asked).toHaveLength(3); // t=0, 2 s, 4 s; 6 s would pass notAfter
+  });
+
+  it('syncs the unwatched mappings once', async () => {
+    const { deps: d, dns } = deps({ [ORDERS]: ['10.0.1.5'], [BILLING]: ['10.0.2.7'] }, clock());
+
+    await runSync({ ...syncConfig(), failoverWatchMs: 4000 }, { trigger: 'rds-event', force: false, dryRun: false, watch: [BILLING] }, d);
+
+    expect(dns.asked.filter((h) => h === ORDERS)).toHaveLength(1);
+    expect(dns.asked.filter((h) => h === BILLING)).toHaveLength(1); // changed at once: nothing to wait for
+  });
+});
