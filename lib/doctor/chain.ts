@@ -4,8 +4,9 @@
 import { BlockList, isIP } from 'node:net';
 import type { LoadBalancer, TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Mapping } from '../config.js';
-import type { Attributes, SubnetInfo } from './read.js';
-import { fail, list, notChecked, pass, warn, worstOf, type Verdict, type Check } from './verdict.js';
+import type { Attributes, DoctorReader, SubnetInfo } from './read.js';
+import { servingZones, type DbTopology } from './topology.js';
+import { couldNotTell, fail, isFatalAwsError, list, notChecked, pass, warn, worstOf, type Verdict, type Check } from './verdict.js';
 import { DnsError } from '../dns.js';
 import { isDraining, isTargetable, planTargets, type RegisteredTarget, type Resolution } from '../sync/plan.js';
 
@@ -221,31 +222,53 @@ export function decideLoadBalancer(arn: string, lb: LoadBalancer | undefined): V
   return pass(`NLB ${name} (${lb.Scheme}, active) forwards to the target group`);
 }
 
+/** The Network Load Balancers that forward to the mapping's target group. */
+export async function networkLoadBalancers(m: Mapping, reader: DoctorReader): Promise<LoadBalancer[]> {
+  const tg = await reader.targetGroup(m.targetGroupArn);
+  const lbs = await Promise.all((tg?.LoadBalancerArns ?? []).map((arn) => reader.loadBalancer(arn)));
+  return lbs.filter((lb): lb is LoadBalancer => lb?.Type === 'network');
+}
+
 export const nlbZones: Check<Mapping> = {
   id: 'nlb.zones',
   async run(m, { reader }) {
     const tg = await reader.targetGroup(m.targetGroupArn);
     if (!tg) return notChecked('target group not found (target-group.settings)');
-    const lbs = (await Promise.all((tg.LoadBalancerArns ?? []).map((arn) => reader.loadBalancer(arn)))).filter((lb) => lb?.Type === 'network');
+    const lbs = await networkLoadBalancers(m, reader);
     if (lbs.length === 0) return notChecked('no Network Load Balancer forwards to the target group (nlb.attached)');
     const targets = (await reader.targetHealth(m.targetGroupArn)).filter((t) => t.port === m.port && !isDraining(t));
-    if (targets.length === 0) return notChecked('no target registered (targets.registered)');
-    const [tgAttributes, subnets] = await Promise.all([reader.targetGroupAttributes(m.targetGroupArn), tg.VpcId ? reader.vpcSubnets(tg.VpcId) : []]);
+    const [tgAttributes, subnets, topology] = await Promise.all([
+      reader.targetGroupAttributes(m.targetGroupArn),
+      tg.VpcId ? reader.vpcSubnets(tg.VpcId) : [],
+      readTopologyOrSay(m.endpoint, reader),
+    ]);
     const zoned = targets.map((t) => ({ ip: t.ip, zone: zoneOf(t, subnets) }));
     const verdicts = await Promise.all(
       lbs.map(async (lb) =>
         decideZones({
           targets: zoned,
-          loadBalancerName: lb?.LoadBalancerName ?? '',
-          loadBalancerArn: lb?.LoadBalancerArn ?? '',
-          loadBalancerZones: (lb?.AvailabilityZones ?? []).flatMap((z) => (z.ZoneName ? [z.ZoneName] : [])),
-          crossZone: crossZoneEnabled(tgAttributes, await reader.loadBalancerAttributes(lb?.LoadBalancerArn ?? '')),
+          database: topology,
+          loadBalancerName: lb.LoadBalancerName ?? '',
+          loadBalancerArn: lb.LoadBalancerArn ?? '',
+          loadBalancerZones: (lb.AvailabilityZones ?? []).flatMap((z) => (z.ZoneName ? [z.ZoneName] : [])),
+          loadBalancerSubnets: (lb.AvailabilityZones ?? []).flatMap((z) => (z.SubnetId ? [z.SubnetId] : [])),
+          crossZone: crossZoneEnabled(tgAttributes, await reader.loadBalancerAttributes(lb.LoadBalancerArn ?? '')),
         }),
       ),
     );
     return worstOf(verdicts);
   },
 };
+
+/** The database's topology; an RDS API error that says nothing about the chain becomes "could not read". */
+async function readTopologyOrSay(endpoint: string, reader: DoctorReader): Promise<DbTopology> {
+  try {
+    return await reader.dbTopology(endpoint);
+  } catch (err) {
+    if (isFatalAwsError(err)) throw err;
+    return { known: false, why: `the RDS API did not say (${couldNotTell(err).message})` };
+  }
+}
 
 /** The target group's own setting wins; `use_load_balancer_configuration` (the default) defers to the NLB's. */
 export function crossZoneEnabled(targetGroup: Attributes, loadBalancer: Attributes): boolean {
@@ -264,7 +287,7 @@ export function zoneOf(target: RegisteredTarget, subnets: SubnetInfo[]): string 
   return subnets.find((s) => s.cidrs.some((cidr) => inCidr(target.ip, cidr, family)))?.zone;
 }
 
-function inCidr(ip: string, cidr: string, family: 'ipv4' | 'ipv6'): boolean {
+export function inCidr(ip: string, cidr: string, family: 'ipv4' | 'ipv6'): boolean {
   const [network, bits] = cidr.split('/');
   if (!network || bits === undefined || (isIP(network) === 6) !== (family === 'ipv6')) return false;
   const block = new BlockList();
@@ -274,39 +297,68 @@ function inCidr(ip: string, cidr: string, family: 'ipv4' | 'ipv6'): boolean {
 
 export interface ZoneFacts {
   targets: { ip: string; zone: string | undefined }[];
+  /** The DB instances that serve the endpoint now or after a failover, or why they are unknown. */
+  database: DbTopology;
   loadBalancerName: string;
   loadBalancerArn: string;
   loadBalancerZones: string[];
+  loadBalancerSubnets: string[];
   crossZone: boolean;
 }
 
 /**
- * With cross-zone load balancing off, an NLB node forwards only to targets in its own zone, so a
- * target in a zone the NLB lacks gets no traffic. Fivetran's setup guide requires cross-zone on,
- * or the NLB in every zone the database can be in.
+ * ELB: targets in an Availability Zone the NLB has not enabled receive no traffic, cross-zone load
+ * balancing or not. So the NLB needs a subnet in the zone of every current target and of every
+ * instance the endpoint can move to: a Multi-AZ standby, any member of a cluster.
  */
 export function decideZones(f: ZoneFacts): Verdict {
-  const zones = [...new Set(f.targets.map((t) => t.zone ?? 'unknown'))];
-  if (f.crossZone) return pass(`cross-zone load balancing is on: every zone of NLB ${f.loadBalancerName} reaches the targets (${list(zones)})`);
-  const enableFix = `aws elbv2 modify-load-balancer-attributes --load-balancer-arn ${f.loadBalancerArn} --attributes Key=load_balancing.cross_zone.enabled,Value=true`;
-  // "all": an address outside the VPC, which every NLB zone reaches.
-  const outside = f.targets.filter((t) => t.zone !== undefined && t.zone !== 'all' && !f.loadBalancerZones.includes(t.zone));
-  if (outside.length > 0) {
-    const missing = [...new Set(outside.map((t) => t.zone ?? ''))];
+  const name = f.loadBalancerName;
+  const inNlb = (zone: string) => zone === 'all' || f.loadBalancerZones.includes(zone);
+  const lacking = [
+    // "all": an address outside the VPC, which every NLB zone reaches.
+    ...f.targets.flatMap((t) => (t.zone !== undefined && !inNlb(t.zone) ? [{ zone: t.zone, who: `target ${t.ip}` }] : [])),
+    ...(f.database.known ? servingZones(f.database.instances).filter((s) => !inNlb(s.zone)) : []),
+  ];
+  if (lacking.length > 0) {
+    const missing = [...new Set(lacking.map((l) => l.zone))];
     return fail(
-      `${list(outside.map((t) => `${t.ip} is in ${t.zone}`))}, but NLB ${f.loadBalancerName} is only in ${list(f.loadBalancerZones)} and cross-zone load balancing is off: connections never reach it`,
-      `Turn cross-zone load balancing on, as Fivetran's setup guide requires: ${enableFix} (or give the NLB a subnet in ${list(missing)}).`,
+      `NLB ${name} is only in ${list(f.loadBalancerZones)}, but ${list(lacking.map((l) => `${l.who} is in ${l.zone}`))}: targets in a zone the NLB has not enabled get no traffic, cross-zone load balancing or not, so a failover there cuts Fivetran off`,
+      `Give the NLB a subnet in ${list(missing)}: add one per missing zone to nlbSubnetIds and deploy, or for an NLB you manage: aws elbv2 set-subnets --load-balancer-arn ${f.loadBalancerArn} --subnets ${[...f.loadBalancerSubnets, ...missing.map((z) => `<subnet-in-${z}>`)].join(' ')}`,
     );
   }
+  const verdicts: Verdict[] = [];
   const unknown = f.targets.filter((t) => t.zone === undefined);
   if (unknown.length > 0) {
-    return warn(
-      `could not tell the zone of ${list(unknown.map((t) => t.ip))} (in no subnet of the target group's VPC), and cross-zone load balancing is off`,
-      `Turn cross-zone load balancing on: ${enableFix}`,
+    verdicts.push(
+      warn(
+        `could not tell the zone of ${list(unknown.map((t) => t.ip))} (in no subnet of the target group's VPC)`,
+        `Make sure NLB ${name} has a subnet in its zone.`,
+      ),
     );
   }
+  if (!f.database.known) {
+    verdicts.push(
+      warn(
+        `could not check the zones the database can fail over to: ${f.database.why}`,
+        `Make sure NLB ${name} has a subnet in every Availability Zone of the database's DB subnet group.`,
+      ),
+    );
+  } else {
+    const spare = [...new Set(f.database.instances.flatMap((i) => i.subnetGroupZones))].filter((z) => !inNlb(z));
+    if (spare.length > 0) {
+      verdicts.push(
+        warn(
+          `the DB subnet group also spans ${list(spare)}, where NLB ${name} has no subnet: an instance RDS replaces or adds there would get no traffic`,
+          `Add a subnet in ${list(spare)} to nlbSubnetIds (or to the NLB), or remove the zone from the DB subnet group.`,
+        ),
+      );
+    }
+  }
+  if (verdicts.length > 0) return worstOf(verdicts);
+  const where = f.database.known ? `${f.database.name} (${list(servingZones(f.database.instances).map((s) => `${s.who} in ${s.zone}`))})` : '';
+  const zones = [...new Set(f.targets.map((t) => t.zone ?? 'unknown'))];
   return pass(
-    `targets in ${list(zones)}, inside NLB ${f.loadBalancerName}'s zones (${list(f.loadBalancerZones)}); with cross-zone load balancing off, the NLB needs a subnet in every zone the writer can fail over to`,
+    `NLB ${name} is in ${list(f.loadBalancerZones)}: every zone of ${where || `the targets (${list(zones)})`}; cross-zone load balancing is ${f.crossZone ? 'on' : 'off'}`,
   );
 }
 

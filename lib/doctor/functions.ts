@@ -2,7 +2,9 @@
 // AWS APIs from their subnets, and the sync function's heartbeat says its last run succeeded.
 import type { NatGateway, RouteTable, VpcEndpoint } from '@aws-sdk/client-ec2';
 import type { FunctionConfiguration } from '@aws-sdk/client-lambda';
-import type { HeartbeatPoint } from './read.js';
+import type { Mapping } from '../config.js';
+import { isMemberSet } from '../rds-endpoint.js';
+import type { AccountConcurrency, HeartbeatPoint } from './read.js';
 import { fail, list, notChecked, pass, warn, type Verdict, type Check, type DoctorContext } from './verdict.js';
 
 export type FunctionRole = 'sync' | 'accept';
@@ -19,16 +21,33 @@ export const API_NEEDS: Record<FunctionRole, string[]> = {
   accept: ['ec2', 'monitoring'],
 };
 
+/**
+ * The APIs the function calls for these mappings: sync lists a reader or custom endpoint's
+ * members with the RDS API (issue 10), so it needs `rds` too when such a mapping exists.
+ */
+export function apiNeeds(role: FunctionRole, mappings: readonly Pick<Mapping, 'endpoint'>[]): string[] {
+  const memberSets = role === 'sync' && mappings.some((m) => isMemberSet(m.endpoint));
+  return [...API_NEEDS[role], ...(memberSets ? ['rds'] : [])];
+}
+
+/** The sync function's reserved concurrency as deployed (serverless.yml): one run at a time. */
+export const SYNC_RESERVED_CONCURRENCY = 1;
+/** Lambda refuses a reservation that leaves fewer unreserved executions than this. */
+export const MIN_UNRESERVED_CONCURRENCY = 100;
+/** Fewer spare executions than this above the minimum: the next reservation anywhere breaks deploys. */
+export const CONCURRENCY_MARGIN = 10;
+
 /** The heartbeat window: the schedule runs every minute, so 15 minutes without one is an outage. */
 export const HEARTBEAT_MINUTES = 15;
 
 // ---------------------------------------------------------------------------------------------
 // function.sync, function.accept
 
-/** function.<role> and function.<role>.network for one of the two functions. */
-export const functionChecks = (role: FunctionRole): Check<FunctionSubject>[] => [
+/** function.<role> and function.<role>.network for one of the two functions; account.concurrency with sync. */
+export const functionChecks = (role: FunctionRole, mappings: readonly Pick<Mapping, 'endpoint'>[] = []): Check<FunctionSubject>[] => [
   { id: `function.${role}`, run: checkFunction },
-  { id: `function.${role}.network`, run: checkNetwork },
+  { id: `function.${role}.network`, run: (subject, ctx) => checkNetwork(subject, ctx, apiNeeds(role, mappings)) },
+  ...(role === 'sync' ? [accountConcurrency] : []),
 ];
 
 async function checkFunction({ role, name }: FunctionSubject, { reader, region }: DoctorContext): Promise<Verdict> {
@@ -50,7 +69,7 @@ export function decideFunction(name: string, config: FunctionConfiguration | und
 // ---------------------------------------------------------------------------------------------
 // function.sync.network, function.accept.network
 
-async function checkNetwork({ role, name }: FunctionSubject, { reader, region }: DoctorContext): Promise<Verdict> {
+async function checkNetwork({ role, name }: FunctionSubject, { reader, region }: DoctorContext, needs: string[]): Promise<Verdict> {
   if (!name) return notChecked(`no ${role} function named`);
   const config = await reader.functionConfiguration(name);
   if (!config) return notChecked(`function not found (function.${role})`);
@@ -63,7 +82,7 @@ async function checkNetwork({ role, name }: FunctionSubject, { reader, region }:
   return decideNetwork({
     subnets: subnetIds.map((subnetId) => ({ subnetId, route: defaultRoute(subnetId, tables, nats) })),
     endpoints: interfaceEndpoints(endpoints, region),
-    needs: API_NEEDS[role],
+    needs,
     region,
   });
 }
@@ -134,6 +153,43 @@ export function decideNetwork(f: NetworkFacts): Verdict {
   }
   const nats = [...new Set(f.subnets.flatMap((s) => (s.route.kind === 'nat' ? [s.route.natGatewayId] : [])))];
   return pass(`every subnet routes 0.0.0.0/0 to NAT gateway ${list(nats)}${f.endpoints.length > 0 ? `; interface endpoints for ${list(f.endpoints)}` : ''}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// account.concurrency
+
+export const accountConcurrency: Check<FunctionSubject> = {
+  id: 'account.concurrency',
+  async run({ name }, { reader }) {
+    const [account, reserved] = await Promise.all([reader.accountConcurrency(), name ? reader.reservedConcurrency(name) : undefined]);
+    return decideConcurrency(account, reserved ?? 0, SYNC_RESERVED_CONCURRENCY);
+  },
+};
+
+/**
+ * Lambda keeps at least 100 executions of the account unreserved: a reservation that would leave
+ * fewer fails, and with it the deploy (new accounts often have a limit of 10). `reserved`: what the
+ * sync function holds already (counted out of `unreserved`); `wanted`: what the deployment asks.
+ */
+export function decideConcurrency(account: AccountConcurrency, reserved: number, wanted: number): Verdict {
+  const after = account.unreserved - Math.max(0, wanted - reserved);
+  const quotaFix =
+    'Ask for a higher Lambda concurrency quota: aws service-quotas request-service-quota-increase --service-code lambda --quota-code L-B99A9384 --desired-value 1000; or deploy without the reservation (the deployment\'s reserved concurrency parameter), and never run the CLI\'s sync beside the function.';
+  const summary = `account limit ${account.limit}, ${account.unreserved} unreserved`;
+  if (after < MIN_UNRESERVED_CONCURRENCY) {
+    return fail(
+      `reserving ${wanted} for the sync function would leave ${after} unreserved executions; Lambda requires ${MIN_UNRESERVED_CONCURRENCY} (${summary}): the deploy fails`,
+      quotaFix,
+    );
+  }
+  const held = reserved >= wanted ? `the sync function holds its reserved concurrency (${reserved})` : `reserving ${wanted} for the sync function leaves ${after} unreserved`;
+  if (after < MIN_UNRESERVED_CONCURRENCY + CONCURRENCY_MARGIN) {
+    return warn(
+      `${held}: ${after - MIN_UNRESERVED_CONCURRENCY} above Lambda's minimum of ${MIN_UNRESERVED_CONCURRENCY} (${summary}); one more reservation in the account and deploys start failing`,
+      quotaFix,
+    );
+  }
+  return pass(`${held} (${summary})`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-clo
 import {
   paginateDescribeNatGateways,
   paginateDescribeRouteTables,
+  paginateDescribeSecurityGroups,
   paginateDescribeSubnets,
   paginateDescribeVpcEndpointConnections,
   paginateDescribeVpcEndpoints,
@@ -14,6 +15,7 @@ import {
   type EC2Client,
   type NatGateway,
   type RouteTable,
+  type SecurityGroup,
   type ServiceConfiguration,
   type Subnet,
   type VpcEndpoint,
@@ -23,20 +25,39 @@ import {
   DescribeLoadBalancersCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
+  paginateDescribeListeners,
   type ElasticLoadBalancingV2Client,
+  type Listener,
   type LoadBalancer,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetFunctionConfigurationCommand, type FunctionConfiguration, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  GetAccountSettingsCommand,
+  GetFunctionConcurrencyCommand,
+  GetFunctionConfigurationCommand,
+  type FunctionConfiguration,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
+import {
+  DescribeDBClusterEndpointsCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  paginateDescribeDBClusterParameters,
+  paginateDescribeDBInstances,
+  paginateDescribeDBParameters,
+  type RDSClient,
+} from '@aws-sdk/client-rds';
 import { resolveSettled, type IpVersion, type ResolveEndpoint } from '../dns.js';
 import { describeTargets } from '../aws/targets.js';
 import type { RegisteredTarget, Resolution } from '../sync/plan.js';
+import { readTopology, type DbTopology } from './topology.js';
 
 export interface DoctorClients {
   elb: ElasticLoadBalancingV2Client;
   ec2: EC2Client;
   lambda: LambdaClient;
   cloudwatch: CloudWatchClient;
+  rds: RDSClient;
   resolve: ResolveEndpoint;
 }
 
@@ -67,6 +88,12 @@ export interface HeartbeatPoint {
 
 export type Attributes = Record<string, string>;
 
+/** The account's Lambda concurrency (GetAccountSettings). */
+export interface AccountConcurrency {
+  limit: number;
+  unreserved: number;
+}
+
 export interface DoctorReader {
   resolve(endpoint: string, ipVersion: IpVersion): Promise<Resolution>;
   targetGroup(arn: string): Promise<TargetGroup | undefined>;
@@ -84,11 +111,43 @@ export interface DoctorReader {
   natGateways(vpcId: string): Promise<NatGateway[]>;
   vpcEndpoints(vpcId: string): Promise<VpcEndpoint[]>;
   heartbeat(namespace: string, minutes: number): Promise<HeartbeatPoint[]>;
+  listeners(loadBalancerArn: string): Promise<Listener[]>;
+  securityGroups(groupIds: string[]): Promise<SecurityGroup[]>;
+  /** The database behind an endpoint name (RDS API), or why it cannot be known. */
+  dbTopology(endpoint: string): Promise<DbTopology>;
+  /** A parameter's value in a DB parameter group; undefined when not set (the engine default applies). */
+  dbParameter(group: string, name: string): Promise<string | undefined>;
+  /** The same in a DB cluster parameter group. */
+  clusterParameter(group: string, name: string): Promise<string | undefined>;
+  accountConcurrency(): Promise<AccountConcurrency>;
+  /** The function's reserved concurrency; undefined when it has none. */
+  reservedConcurrency(functionName: string): Promise<number | undefined>;
 }
 
-export function createDoctorReader(clients: DoctorClients, now: () => number = Date.now): DoctorReader {
-  const { elb, ec2, lambda, cloudwatch } = clients;
+/** `clients.region`: the region doctor reads (DoctorDeps has it); default the RDS client's. */
+export function createDoctorReader(clients: DoctorClients & { region?: string }, now: () => number = Date.now): DoctorReader {
+  const { elb, ec2, lambda, cloudwatch, rds } = clients;
   const vpcFilter = (vpcId: string) => [{ Name: 'vpc-id', Values: [vpcId] }];
+  const topologyReads = {
+    dbInstance: memo((id: string) =>
+      orUndefined('DBInstanceNotFoundFault', async () => (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0]),
+    ),
+    dbCluster: memo((id: string) =>
+      orUndefined('DBClusterNotFoundFault', async () => (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0]),
+    ),
+    clusterInstances: memo(async (clusterId: string) =>
+      // Checked again here: an emulator ignoring the filter must not mix clusters.
+      (await collect(paginateDescribeDBInstances({ client: rds }, { Filters: [{ Name: 'db-cluster-id', Values: [clusterId] }] }), (p) => p.DBInstances)).filter(
+        (i) => i.DBClusterIdentifier === clusterId,
+      ),
+    ),
+    clusterEndpoint: memo((id: string) =>
+      orUndefined(
+        'DBClusterEndpointNotFoundFault',
+        async () => (await rds.send(new DescribeDBClusterEndpointsCommand({ DBClusterEndpointIdentifier: id }))).DBClusterEndpoints?.[0],
+      ),
+    ),
+  };
   return {
     resolve: memo((endpoint: string, ipVersion: IpVersion): Promise<Resolution> => resolveSettled(clients.resolve, endpoint, ipVersion)),
     targetGroup: memo((arn: string) =>
@@ -124,7 +183,31 @@ export function createDoctorReader(clients: DoctorClients, now: () => number = D
     natGateways: memo((vpcId: string) => collect(paginateDescribeNatGateways({ client: ec2 }, { Filter: vpcFilter(vpcId) }), (p) => p.NatGateways)),
     vpcEndpoints: memo((vpcId: string) => collect(paginateDescribeVpcEndpoints({ client: ec2 }, { Filters: vpcFilter(vpcId) }), (p) => p.VpcEndpoints)),
     heartbeat: memo((namespace: string, minutes: number) => readHeartbeat(cloudwatch, namespace, minutes, now())),
+    listeners: memo((arn: string) => collect(paginateDescribeListeners({ client: elb }, { LoadBalancerArn: arn }), (p) => p.Listeners)),
+    securityGroups: memo((groupIds: string[]) =>
+      groupIds.length === 0 ? Promise.resolve([]) : collect(paginateDescribeSecurityGroups({ client: ec2 }, { GroupIds: groupIds }), (p) => p.SecurityGroups),
+    ),
+    dbTopology: memo(async (endpoint: string) => readTopology(endpoint, clients.region ?? (await rds.config.region()), topologyReads)),
+    // DescribeDBParameters has a Filters field AWS does not support: read every page, pick the name.
+    dbParameter: memo(async (group: string, name: string) =>
+      parameterValue(await collect(paginateDescribeDBParameters({ client: rds }, { DBParameterGroupName: group }), (p) => p.Parameters), name),
+    ),
+    clusterParameter: memo(async (group: string, name: string) =>
+      parameterValue(await collect(paginateDescribeDBClusterParameters({ client: rds }, { DBClusterParameterGroupName: group }), (p) => p.Parameters), name),
+    ),
+    accountConcurrency: memo(async () => {
+      const limit = (await lambda.send(new GetAccountSettingsCommand({}))).AccountLimit;
+      return { limit: limit?.ConcurrentExecutions ?? 0, unreserved: limit?.UnreservedConcurrentExecutions ?? 0 };
+    }),
+    reservedConcurrency: memo((functionName: string) =>
+      orUndefined('ResourceNotFoundException', async () => (await lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: functionName }))).ReservedConcurrentExecutions),
+    ),
   };
+}
+
+function parameterValue(parameters: { ParameterName?: string; ParameterValue?: string }[], name: string): string | undefined {
+  const value = parameters.find((p) => p.ParameterName === name)?.ParameterValue;
+  return value === undefined || value === '' ? undefined : value;
 }
 
 /**

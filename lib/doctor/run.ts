@@ -7,6 +7,7 @@ import { createDoctorReader, type DoctorClients, type DoctorReader } from './rea
 import { MAPPING_CHECKS } from './chain.js';
 import { functionChecks, heartbeat, type FunctionRole, type FunctionSubject } from './functions.js';
 import { SERVICE_CHECKS, serviceExists } from './service.js';
+import { DATABASE_CHECKS, nlbSecurityGroup } from './database.js';
 import { couldNotTell, isFatalAwsError, type Check, type CheckResult, type CheckStatus, type DoctorContext, type Verdict } from './verdict.js';
 
 export type { CheckResult, CheckStatus, Verdict } from './verdict.js';
@@ -54,14 +55,14 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
   };
 
   // In the order of the chain, so the first failure in the output is the one to fix first.
-  for (const mapping of input.mappings) await runAll(MAPPING_CHECKS, mapping, mappingLabel(mapping));
+  for (const mapping of input.mappings) await runAll([...MAPPING_CHECKS, ...DATABASE_CHECKS], mapping, mappingLabel(mapping));
   for (const loadBalancerArn of await loadBalancersOf(input.mappings, ctx.reader)) {
-    await runAll([serviceExists], loadBalancerArn, `load balancer ${loadBalancerArn.split('/').slice(-2, -1)[0] ?? loadBalancerArn}`);
+    await runAll([serviceExists, nlbSecurityGroup], loadBalancerArn, `load balancer ${loadBalancerArn.split('/').slice(-2, -1)[0] ?? loadBalancerArn}`);
   }
   for (const service of await servicesToCheck(input, ctx.reader)) await runAll(SERVICE_CHECKS, service, `endpoint service ${service.ServiceId}`);
   for (const role of ['sync', 'accept'] as const) {
     const subject: FunctionSubject = { role, ...(input.functions[role] ? { name: input.functions[role] } : {}) };
-    await runAll(functionChecks(role), subject, `${role} function${subject.name ? ` ${subject.name}` : ''}`);
+    await runAll(functionChecks(role, input.mappings), subject, `${role} function${subject.name ? ` ${subject.name}` : ''}`);
   }
   await runAll([heartbeat], input.metricsNamespace, `metrics namespace ${input.metricsNamespace}`);
   return report(results);

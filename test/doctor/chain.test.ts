@@ -15,6 +15,7 @@ import {
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient, type DBInstance } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadSyncConfig, type Mapping } from '../../lib/config.js';
@@ -39,8 +40,10 @@ const VPC = 'vpc-0123456789abcdef0';
 
 const elb = new ElasticLoadBalancingV2Client({ region: 'eu-west-1' });
 const ec2 = new EC2Client({ region: 'eu-west-1' });
+const rds = new RDSClient({ region: 'eu-west-1' });
 const elbMock = mockClient(elb);
 const ec2Mock = mockClient(ec2);
+const rdsMock = mockClient(rds);
 
 let dns: DnsServer;
 beforeAll(async () => {
@@ -52,6 +55,7 @@ let mapping: Mapping;
 beforeEach(() => {
   elbMock.reset();
   ec2Mock.reset();
+  rdsMock.reset();
   dns.setA(ORDERS, ['10.0.1.5']);
   [mapping] = loadSyncConfig({ RDS_ENDPOINT: ORDERS, TARGET_GROUP_ARN: TG_A, TARGET_PORT: '5432' }).mappings as [Mapping];
 });
@@ -59,7 +63,7 @@ beforeEach(() => {
 /** A fresh context per check run: the reader memoizes, so each run sees the mocks as set. */
 function run(check: Check<Mapping>, m: Mapping = mapping) {
   const resolve = createResolver({ servers: [dns.address], timeoutMs: 300, tries: 1 });
-  const clients = { elb, ec2, lambda: new LambdaClient({ region: 'eu-west-1' }), cloudwatch: new CloudWatchClient({ region: 'eu-west-1' }), resolve };
+  const clients = { elb, ec2, rds, lambda: new LambdaClient({ region: 'eu-west-1' }), cloudwatch: new CloudWatchClient({ region: 'eu-west-1' }), resolve };
   const ctx: DoctorContext = { reader: createDoctorReader(clients), region: 'eu-west-1', serviceIds: [], allowedAccounts: ['834469178297'], now: Date.now };
   return check.run(m, ctx);
 }
@@ -107,6 +111,16 @@ function givenSubnets() {
       { SubnetId: 'subnet-b', VpcId: VPC, AvailabilityZone: 'eu-west-1b', CidrBlock: '10.0.2.0/24' },
       { SubnetId: 'subnet-c', VpcId: VPC, AvailabilityZone: 'eu-west-1c', CidrBlock: '10.0.3.0/24' },
     ],
+  });
+}
+
+/** The Aurora cluster behind ORDERS: one instance per [id, zone], the first the writer. */
+function givenCluster(...members: [id: string, zone: string][]) {
+  rdsMock.on(DescribeDBClustersCommand).resolves({
+    DBClusters: [{ DBClusterIdentifier: 'orders', Engine: 'aurora-postgresql', DBClusterMembers: members.map(([id], n) => ({ DBInstanceIdentifier: id, IsClusterWriter: n === 0 })) }],
+  });
+  rdsMock.on(DescribeDBInstancesCommand).resolves({
+    DBInstances: members.map(([id, zone]): DBInstance => ({ DBInstanceIdentifier: id, DBClusterIdentifier: 'orders', AvailabilityZone: zone, Engine: 'aurora-postgresql' })),
   });
 }
 
@@ -299,61 +313,108 @@ describe('nlb.zones', () => {
     givenTargetGroup();
     givenSubnets();
     elbMock.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [loadBalancer()] });
-  });
-
-  it('passes when cross-zone load balancing is on, wherever the target is', async () => {
-    givenTargets(target('10.0.3.10'));
     givenCrossZone('true');
-
-    expect(await run(nlbZones)).toMatchObject({ status: 'pass', message: expect.stringContaining('cross-zone load balancing is on') });
+    givenCluster(['orders-1', 'eu-west-1a'], ['orders-2', 'eu-west-1b']);
   });
 
-  it('passes when the NLB has the target\'s zone, with cross-zone off', async () => {
+  it('passes when the NLB has the zone of every target and every instance that can become the writer', async () => {
     givenTargets(target('10.0.1.5'));
-    givenCrossZone('false');
 
-    expect(await run(nlbZones)).toMatchObject({ status: 'pass', message: expect.stringContaining('targets in eu-west-1a, inside NLB fivetran') });
+    expect(await run(nlbZones)).toEqual({
+      status: 'pass',
+      message:
+        'NLB fivetran is in eu-west-1a, eu-west-1b: every zone of Aurora cluster orders (orders-1 (writer) in eu-west-1a, orders-2 (reader, can become the writer) in eu-west-1b); cross-zone load balancing is on',
+    });
+    expect(rdsMock).toHaveReceivedCommandWith(DescribeDBClustersCommand, { DBClusterIdentifier: 'orders' });
   });
 
-  it('fails when the target is in a zone the NLB lacks and cross-zone is off', async () => {
-    givenTargets(target('10.0.3.10'));
-    givenCrossZone('false');
+  it('fails when a reader that can become the writer is in a zone the NLB lacks, even with cross-zone on', async () => {
+    givenTargets(target('10.0.1.5'));
+    givenCluster(['orders-1', 'eu-west-1a'], ['orders-2', 'eu-west-1c']);
 
     const verdict = await run(nlbZones);
 
     expect(verdict).toMatchObject({
       status: 'fail',
-      message: expect.stringContaining('10.0.3.10 is in eu-west-1c, but NLB fivetran is only in eu-west-1a, eu-west-1b and cross-zone load balancing is off'),
+      message: expect.stringContaining('NLB fivetran is only in eu-west-1a, eu-west-1b, but orders-2 (reader, can become the writer) is in eu-west-1c'),
     });
-    expect(verdict.fix).toContain(`--load-balancer-arn ${LB_ARN} --attributes Key=load_balancing.cross_zone.enabled,Value=true`);
+    expect(verdict.fix).toContain('Give the NLB a subnet in eu-west-1c: add one per missing zone to nlbSubnetIds');
+    expect(verdict.fix).toContain(`aws elbv2 set-subnets --load-balancer-arn ${LB_ARN} --subnets subnet-a subnet-b <subnet-in-eu-west-1c>`);
   });
 
-  it("takes the target group's own cross-zone setting over the NLB's", async () => {
+  it('fails when the current target is in a zone the NLB lacks, cross-zone on or off', async () => {
     givenTargets(target('10.0.3.10'));
-    givenCrossZone('false', 'true');
+    for (const crossZone of ['true', 'false']) {
+      givenCrossZone(crossZone);
 
-    expect(await run(nlbZones)).toMatchObject({ status: 'pass' });
+      expect(await run(nlbZones)).toMatchObject({ status: 'fail', message: expect.stringContaining('target 10.0.3.10 is in eu-west-1c') });
+    }
+  });
+
+  it("fails when a Multi-AZ DB instance's standby is in a zone the NLB lacks", async () => {
+    const billing = { ...mapping, endpoint: 'billing.c0ffee.eu-west-1.rds.amazonaws.com' };
+    dns.setA(billing.endpoint, ['10.0.1.7']);
+    givenTargets(target('10.0.1.7'));
+    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'billing' }).resolves({
+      DBInstances: [{ DBInstanceIdentifier: 'billing', Engine: 'postgres', MultiAZ: true, AvailabilityZone: 'eu-west-1a', SecondaryAvailabilityZone: 'eu-west-1c' }],
+    });
+
+    const verdict = await run(nlbZones, billing);
+
+    expect(verdict).toMatchObject({ status: 'fail', message: expect.stringContaining("billing's Multi-AZ standby is in eu-west-1c") });
   });
 
   it('uses the zone ELB reports for a target before looking at subnets', async () => {
     givenTargets(target('10.0.1.5', 'healthy', {}, 'eu-west-1c'));
-    givenCrossZone('false');
 
-    expect(await run(nlbZones)).toMatchObject({ status: 'fail', message: expect.stringContaining('10.0.1.5 is in eu-west-1c') });
+    expect(await run(nlbZones)).toMatchObject({ status: 'fail', message: expect.stringContaining('target 10.0.1.5 is in eu-west-1c') });
   });
 
   it('counts an address outside the VPC (zone "all") as reachable from every zone', async () => {
     givenTargets(target('172.16.5.5', 'healthy', {}, 'all'));
-    givenCrossZone('false');
 
     expect(await run(nlbZones)).toMatchObject({ status: 'pass' });
   });
 
-  it('warns when a target is in no subnet of the VPC and cross-zone is off', async () => {
+  it('warns when a target is in no subnet of the VPC', async () => {
     givenTargets(target('10.0.77.7'));
-    givenCrossZone('false');
 
     expect(await run(nlbZones)).toMatchObject({ status: 'warn', message: expect.stringContaining('could not tell the zone of 10.0.77.7') });
+  });
+
+  it('says what it could not check for an endpoint that is not an RDS name', async () => {
+    const own = { ...mapping, endpoint: 'orders-db.example.internal' };
+    givenTargets(target('10.0.1.5'));
+
+    const verdict = await run(nlbZones, own);
+
+    expect(verdict).toEqual({
+      status: 'warn',
+      message:
+        'could not check the zones the database can fail over to: orders-db.example.internal is not an RDS endpoint name, so doctor cannot look up the database behind it',
+      fix: "Make sure NLB fivetran has a subnet in every Availability Zone of the database's DB subnet group.",
+    });
+    expect(rdsMock.calls()).toHaveLength(0);
+  });
+
+  it('still fails a target outside the NLB zones when the RDS API denies the read', async () => {
+    givenTargets(target('10.0.3.10'));
+    rdsMock.on(DescribeDBClustersCommand).rejects(Object.assign(new Error('not authorized to perform: rds:DescribeDBClusters'), { name: 'AccessDenied' }));
+
+    expect(await run(nlbZones)).toMatchObject({ status: 'fail', message: expect.stringContaining('target 10.0.3.10 is in eu-west-1c') });
+    givenTargets(target('10.0.1.5'));
+    expect(await run(nlbZones)).toMatchObject({ status: 'warn', message: expect.stringContaining('the RDS API did not say (could not tell: AccessDenied') });
+  });
+
+  it('warns when the DB subnet group spans a zone the NLB lacks', async () => {
+    givenTargets(target('10.0.1.5'));
+    rdsMock.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        { DBInstanceIdentifier: 'orders-1', DBClusterIdentifier: 'orders', AvailabilityZone: 'eu-west-1a', DBSubnetGroup: { Subnets: ['a', 'b', 'c'].map((z) => ({ SubnetAvailabilityZone: { Name: `eu-west-1${z}` } })) } },
+      ],
+    });
+
+    expect(await run(nlbZones)).toMatchObject({ status: 'warn', message: expect.stringContaining('the DB subnet group also spans eu-west-1c') });
   });
 });
 

@@ -12,11 +12,19 @@ import {
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetFunctionConfigurationCommand, LambdaClient, ResourceNotFoundException, type FunctionConfiguration } from '@aws-sdk/client-lambda';
+import {
+  GetAccountSettingsCommand,
+  GetFunctionConcurrencyCommand,
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  ResourceNotFoundException,
+  type FunctionConfiguration,
+} from '@aws-sdk/client-lambda';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDoctorReader } from '../../lib/doctor/read.js';
-import { functionChecks, heartbeat, type FunctionRole, type FunctionSubject } from '../../lib/doctor/functions.js';
+import { accountConcurrency, apiNeeds, decideConcurrency, functionChecks, heartbeat, type FunctionRole, type FunctionSubject } from '../../lib/doctor/functions.js';
 import type { Check, DoctorContext } from '../../lib/doctor/verdict.js';
 
 const VPC = 'vpc-0123456789abcdef0';
@@ -35,7 +43,7 @@ beforeEach(() => {
 });
 
 function run<S>(check: Check<S>, subject: S) {
-  const clients = { elb: new ElasticLoadBalancingV2Client({ region: 'eu-west-1' }), ec2, lambda, cloudwatch, resolve: async () => [] };
+  const clients = { elb: new ElasticLoadBalancingV2Client({ region: 'eu-west-1' }), ec2, lambda, cloudwatch, rds: new RDSClient({ region: 'eu-west-1' }), resolve: async () => [] };
   const ctx: DoctorContext = { reader: createDoctorReader(clients, () => NOW), region: 'eu-west-1', serviceIds: [], allowedAccounts: ['834469178297'], now: () => NOW };
   return check.run(subject, ctx);
 }
@@ -47,8 +55,9 @@ const givenFunction = (config: Partial<FunctionConfiguration> = {}) =>
   lambdaMock.on(GetFunctionConfigurationCommand).resolves({ FunctionName: syncFn.name, State: 'Active', LastUpdateStatus: 'Successful', Runtime: 'nodejs22.x', ...config });
 
 describe('function.sync', () => {
-  it('has the ids function.<role> and function.<role>.network', () => {
+  it('has the ids function.<role> and function.<role>.network, and account.concurrency with sync', () => {
     expect(functionChecks('accept').map((c) => c.id)).toEqual(['function.accept', 'function.accept.network']);
+    expect(functionChecks('sync').map((c) => c.id)).toEqual(['function.sync', 'function.sync.network', 'account.concurrency']);
   });
 
   it('passes for an Active function', async () => {
@@ -183,6 +192,73 @@ describe('function.sync.network', () => {
 
     expect(await run(networkCheck, syncFn)).toMatchObject({ status: 'pass' });
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeSubnetsCommand, { SubnetIds: ['subnet-a', 'subnet-b'] });
+  });
+});
+
+describe('function.sync.network with a reader or custom endpoint', () => {
+  const READER = 'orders.cluster-ro-c0ffee.eu-west-1.rds.amazonaws.com';
+  const WRITER = 'orders.cluster-c0ffee.eu-west-1.rds.amazonaws.com';
+
+  it('needs the rds API for sync only when a member-set mapping exists', () => {
+    expect(apiNeeds('sync', [{ endpoint: WRITER }])).toEqual(['elasticloadbalancing', 'monitoring']);
+    expect(apiNeeds('sync', [{ endpoint: WRITER }, { endpoint: READER }])).toEqual(['elasticloadbalancing', 'monitoring', 'rds']);
+    expect(apiNeeds('sync', [{ endpoint: 'x.cluster-custom-c0ffee.eu-west-1.rds.amazonaws.com' }])).toContain('rds');
+    expect(apiNeeds('accept', [{ endpoint: READER }])).toEqual(['ec2', 'monitoring']);
+  });
+
+  it('fails when the interface endpoints lack rds and no NAT is there', async () => {
+    lambdaMock.on(GetFunctionConfigurationCommand).resolves({ State: 'Active', VpcConfig: { SubnetIds: ['subnet-a'], VpcId: VPC } });
+    ec2Mock.on(DescribeRouteTablesCommand).resolves({ RouteTables: [{ RouteTableId: 'rtb-main', Associations: [{ Main: true }], Routes: [] }] });
+    ec2Mock.on(DescribeNatGatewaysCommand).resolves({ NatGateways: [] });
+    ec2Mock.on(DescribeVpcEndpointsCommand).resolves({
+      VpcEndpoints: ['elasticloadbalancing', 'monitoring'].map(
+        (api): VpcEndpoint => ({ VpcEndpointType: 'Interface', State: 'available' as State, PrivateDnsEnabled: true, ServiceName: `com.amazonaws.eu-west-1.${api}` }),
+      ),
+    });
+    const [, network] = functionChecks('sync', [{ endpoint: READER }]) as [Check<FunctionSubject>, Check<FunctionSubject>];
+
+    const verdict = await run(network, syncFn);
+
+    expect(verdict).toMatchObject({ status: 'fail', message: 'cannot reach rds from subnet-a (no default route in rtb-main)' });
+    expect(verdict.fix).toContain('com.amazonaws.eu-west-1.rds');
+  });
+});
+
+describe('account.concurrency', () => {
+  const givenAccount = (limit: number, unreserved: number) =>
+    lambdaMock.on(GetAccountSettingsCommand).resolves({ AccountLimit: { ConcurrentExecutions: limit, UnreservedConcurrentExecutions: unreserved } });
+
+  it('passes when the account has room for the reservation', async () => {
+    givenAccount(1000, 1000);
+    lambdaMock.on(GetFunctionConcurrencyCommand).rejects(new ResourceNotFoundException({ message: 'Function not found', $metadata: {} }));
+
+    expect(await run(accountConcurrency, syncFn)).toEqual({
+      status: 'pass',
+      message: 'reserving 1 for the sync function leaves 999 unreserved (account limit 1000, 1000 unreserved)',
+    });
+  });
+
+  it('fails on an account whose limit cannot spare the reservation (a new account has 10)', async () => {
+    givenAccount(10, 10);
+
+    const verdict = await run(accountConcurrency, { role: 'sync' });
+
+    expect(verdict).toMatchObject({ status: 'fail', message: expect.stringContaining('would leave 9 unreserved executions; Lambda requires 100') });
+    expect(verdict.fix).toContain('--service-code lambda --quota-code L-B99A9384');
+  });
+
+  it('passes when the deployed function already holds its reservation', async () => {
+    givenAccount(1000, 500);
+    lambdaMock.on(GetFunctionConcurrencyCommand).resolves({ ReservedConcurrentExecutions: 1 });
+
+    expect(await run(accountConcurrency, syncFn)).toMatchObject({ status: 'pass', message: expect.stringContaining('holds its reserved concurrency (1)') });
+    expect(lambdaMock).toHaveReceivedCommandWith(GetFunctionConcurrencyCommand, { FunctionName: 'rds-nlb-sync-prod-sync' });
+  });
+
+  it('warns when the reservation leaves the account just above the minimum', () => {
+    expect(decideConcurrency({ limit: 110, unreserved: 105 }, 0, 1)).toMatchObject({ status: 'warn', message: expect.stringContaining('4 above Lambda\'s minimum of 100') });
+    expect(decideConcurrency({ limit: 110, unreserved: 100 }, 0, 1)).toMatchObject({ status: 'fail' });
+    expect(decideConcurrency({ limit: 1000, unreserved: 111 }, 0, 1)).toMatchObject({ status: 'pass' });
   });
 });
 

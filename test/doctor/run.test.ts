@@ -4,6 +4,7 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import {
   DescribeNatGatewaysCommand,
   DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   DescribeVpcEndpointConnectionsCommand,
   DescribeVpcEndpointsCommand,
@@ -20,7 +21,8 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetAccountSettingsCommand, GetFunctionConcurrencyCommand, GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../../cli/main.js';
@@ -40,6 +42,8 @@ const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const ec2Mock = mockClient(EC2Client);
 const lambdaMock = mockClient(LambdaClient);
 const cloudwatchMock = mockClient(CloudWatchClient);
+const rdsMock = mockClient(RDSClient);
+const MOCKS = [elbMock, ec2Mock, lambdaMock, cloudwatchMock, rdsMock];
 
 let dns: DnsServer;
 beforeAll(async () => {
@@ -47,12 +51,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await dns?.close();
-  [elbMock, ec2Mock, lambdaMock, cloudwatchMock].forEach((m) => m.restore());
+  MOCKS.forEach((m) => m.restore());
 });
 
 /** Every link of the chain as it should be: the RDS endpoint on 10.0.1.5 in eu-west-1a. */
 function mockHealthyChain() {
-  [elbMock, ec2Mock, lambdaMock, cloudwatchMock].forEach((m) => m.reset());
+  MOCKS.forEach((m) => m.reset());
   dns.setA(ORDERS, ['10.0.1.5']);
   elbMock.on(DescribeTargetGroupsCommand).resolves({
     TargetGroups: [{ TargetGroupArn: TG_A, TargetType: 'ip', Protocol: 'TCP', Port: 5432, VpcId: VPC, LoadBalancerArns: [LB_ARN] }],
@@ -72,12 +76,53 @@ function mockHealthyChain() {
         Type: 'network',
         Scheme: 'internal',
         State: { Code: 'active' },
-        AvailabilityZones: [{ ZoneName: 'eu-west-1a' }, { ZoneName: 'eu-west-1b' }],
+        AvailabilityZones: [
+          { ZoneName: 'eu-west-1a', SubnetId: 'subnet-a' },
+          { ZoneName: 'eu-west-1b', SubnetId: 'subnet-b' },
+        ],
+        SecurityGroups: ['sg-nlb'],
+        EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: 'off',
       },
     ],
   });
   elbMock.on(DescribeLoadBalancerAttributesCommand).resolves({ Attributes: [{ Key: 'load_balancing.cross_zone.enabled', Value: 'true' }] });
-  ec2Mock.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: 'subnet-a', VpcId: VPC, AvailabilityZone: 'eu-west-1a', CidrBlock: '10.0.1.0/24' }] });
+  ec2Mock.on(DescribeSubnetsCommand).resolves({
+    Subnets: [
+      { SubnetId: 'subnet-a', VpcId: VPC, AvailabilityZone: 'eu-west-1a', CidrBlock: '10.0.1.0/24' },
+      { SubnetId: 'subnet-b', VpcId: VPC, AvailabilityZone: 'eu-west-1b', CidrBlock: '10.0.2.0/24' },
+    ],
+  });
+  // The NLB's security group admitted by the database's, and letting health checks out.
+  ec2Mock.on(DescribeSecurityGroupsCommand).resolves({
+    SecurityGroups: [
+      { GroupId: 'sg-db', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: 'sg-nlb' }] }] },
+      { GroupId: 'sg-nlb', IpPermissionsEgress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] },
+    ],
+  });
+  // An Aurora PostgreSQL cluster, writer in eu-west-1a, reader in eu-west-1b.
+  rdsMock.on(DescribeDBClustersCommand).resolves({
+    DBClusters: [
+      {
+        DBClusterIdentifier: 'orders',
+        Engine: 'aurora-postgresql',
+        DBClusterMembers: [
+          { DBInstanceIdentifier: 'orders-1', IsClusterWriter: true },
+          { DBInstanceIdentifier: 'orders-2', IsClusterWriter: false },
+        ],
+      },
+    ],
+  });
+  rdsMock.on(DescribeDBInstancesCommand).resolves({
+    DBInstances: (['a', 'b'] as const).map((z, n) => ({
+      DBInstanceIdentifier: `orders-${n + 1}`,
+      DBClusterIdentifier: 'orders',
+      Engine: 'aurora-postgresql',
+      AvailabilityZone: `eu-west-1${z}`,
+      VpcSecurityGroups: [{ VpcSecurityGroupId: 'sg-db' }],
+    })),
+  });
+  lambdaMock.on(GetAccountSettingsCommand).resolves({ AccountLimit: { ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 999 } });
+  lambdaMock.on(GetFunctionConcurrencyCommand).resolves({ ReservedConcurrentExecutions: 1 });
   ec2Mock.on(DescribeVpcEndpointServiceConfigurationsCommand).resolves({
     ServiceConfigurations: [
       { ServiceId: SERVICE, ServiceName: `com.amazonaws.vpce.eu-west-1.${SERVICE}`, ServiceState: 'Available', AcceptanceRequired: true, NetworkLoadBalancerArns: [LB_ARN] },
@@ -111,12 +156,16 @@ const CHAIN_IDS = [
   'nlb.attached',
   'nlb.zones',
   'target-group.deregistration',
+  'db.security-groups',
+  'db.max-connect-errors',
   'service.exists',
+  'nlb.security-group',
   'service.principals',
   'service.acceptance',
   'service.connections',
   'function.sync',
   'function.sync.network',
+  'account.concurrency',
   'function.accept',
   'function.accept.network',
   'sync.heartbeat',
@@ -140,6 +189,7 @@ function doctor(i: DoctorInput = input()) {
     ec2: new EC2Client(config),
     lambda: new LambdaClient(config),
     cloudwatch: new CloudWatchClient(config),
+    rds: new RDSClient(config),
     resolve: createResolver({ servers: [dns.address], timeoutMs: 300, tries: 1 }),
     region: 'eu-west-1',
   });
@@ -218,7 +268,38 @@ describe('runDoctor', () => {
   });
 
   it('checks only the endpoint services of ENDPOINT_SERVICE_IDS when given', async () => {
-    ec2Mock.on(DescribeVpcEndpointServiceConfigurationsCommand).resolves({
+    // The NLB's security group admitted by the database's, and letting health checks out.
+  ec2Mock.on(DescribeSecurityGroupsCommand).resolves({
+    SecurityGroups: [
+      { GroupId: 'sg-db', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: 'sg-nlb' }] }] },
+      { GroupId: 'sg-nlb', IpPermissionsEgress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] },
+    ],
+  });
+  // An Aurora PostgreSQL cluster, writer in eu-west-1a, reader in eu-west-1b.
+  rdsMock.on(DescribeDBClustersCommand).resolves({
+    DBClusters: [
+      {
+        DBClusterIdentifier: 'orders',
+        Engine: 'aurora-postgresql',
+        DBClusterMembers: [
+          { DBInstanceIdentifier: 'orders-1', IsClusterWriter: true },
+          { DBInstanceIdentifier: 'orders-2', IsClusterWriter: false },
+        ],
+      },
+    ],
+  });
+  rdsMock.on(DescribeDBInstancesCommand).resolves({
+    DBInstances: (['a', 'b'] as const).map((z, n) => ({
+      DBInstanceIdentifier: `orders-${n + 1}`,
+      DBClusterIdentifier: 'orders',
+      Engine: 'aurora-postgresql',
+      AvailabilityZone: `eu-west-1${z}`,
+      VpcSecurityGroups: [{ VpcSecurityGroupId: 'sg-db' }],
+    })),
+  });
+  lambdaMock.on(GetAccountSettingsCommand).resolves({ AccountLimit: { ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 999 } });
+  lambdaMock.on(GetFunctionConcurrencyCommand).resolves({ ReservedConcurrentExecutions: 1 });
+  ec2Mock.on(DescribeVpcEndpointServiceConfigurationsCommand).resolves({
       ServiceConfigurations: [
         { ServiceId: SERVICE, ServiceName: 'n', ServiceState: 'Available', AcceptanceRequired: true, NetworkLoadBalancerArns: [LB_ARN] },
         { ServiceId: 'vpce-svc-ffffffffffffffff0', ServiceName: 'm', ServiceState: 'Available', AcceptanceRequired: true, NetworkLoadBalancerArns: [LB_ARN] },
@@ -252,7 +333,7 @@ describe('rds-nlb-sync doctor', () => {
 
     expect(code).toBe(0);
     expect(stdout()).toContain('  PASS  nlb.zones');
-    expect(stdout()).toContain('OK: 17 passed, 0 warnings, 0 failed');
+    expect(stdout()).toContain('OK: 21 passed, 0 warnings, 0 failed');
     expect(lambdaMock).toHaveReceivedCommandWith(GetFunctionConfigurationCommand, { FunctionName: 'rds-nlb-sync-prod-sync' });
   });
 
@@ -265,8 +346,8 @@ describe('rds-nlb-sync doctor', () => {
     const code = await main(doctorArgs(), io);
 
     expect(code).toBe(1);
-    expect(stdout()).toMatch(/ {2}FAIL {2}nlb\.zones +10\.0\.3\.10 is in eu-west-1c.*\n +fix: Turn cross-zone load balancing on/);
-    expect(stdout()).toContain('FAILED: 16 passed, 0 warnings, 1 failed');
+    expect(stdout()).toMatch(/ {2}FAIL {2}nlb\.zones +NLB fivetran is only in eu-west-1a, eu-west-1b, but target 10\.0\.3\.10 is in eu-west-1c.*\n +fix: Give the NLB a subnet in eu-west-1c/);
+    expect(stdout()).toContain('FAILED: 20 passed, 0 warnings, 1 failed');
   });
 
   it('exits 0 with warnings only', async () => {

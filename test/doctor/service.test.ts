@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDoctorReader } from '../../lib/doctor/read.js';
@@ -34,6 +35,7 @@ function run<S>(check: Check<S>, subject: S, options: Partial<Pick<DoctorContext
     ec2,
     lambda: new LambdaClient({ region: 'eu-west-1' }),
     cloudwatch: new CloudWatchClient({ region: 'eu-west-1' }),
+    rds: new RDSClient({ region: 'eu-west-1' }),
     resolve: async () => [],
   };
   const ctx: DoctorContext = { reader: createDoctorReader(clients), region: 'eu-west-1', serviceIds: [], allowedAccounts: [FIVETRAN], now: Date.now, ...options };
