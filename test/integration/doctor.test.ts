@@ -3,9 +3,21 @@
 // with the writer in a zone the NLB lacks; Fivetran's principal missing).
 // moto gaps doctor must survive: DescribeVpcEndpointConnections answers HTTP 500 (service.connections
 // warns "could not tell"), and targets carry no Availability Zone (doctor finds it from the subnets).
+// The database is a real moto RDS cluster or instance (zones, security groups, parameter groups);
+// moto lacks Lambda's GetAccountSettings (account.concurrency warns "could not tell": the
+// unit tests cover it with mocks) and a Multi-AZ standby's SecondaryAvailabilityZone (unit tests).
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
+  CreateDBClusterCommand,
+  CreateDBInstanceCommand,
+  CreateDBParameterGroupCommand,
+  ModifyDBParameterGroupCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import {
   AllocateAddressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
   CreateNatGatewayCommand,
   CreateRouteCommand,
   CreateSubnetCommand,
@@ -41,15 +53,19 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
   let aws: SeededAws;
   let ec2: EC2Client;
   let elb: ElasticLoadBalancingV2Client;
+  let rds: RDSClient;
+  let dbGroupId: string;
 
   beforeAll(async () => {
     emulators = await startEmulators();
     ec2 = new EC2Client(emulatorClientConfig(emulators.moto.endpoint));
     elb = new ElasticLoadBalancingV2Client(emulatorClientConfig(emulators.moto.endpoint));
+    rds = new RDSClient(emulatorClientConfig(emulators.moto.endpoint));
   });
   afterAll(async () => {
     ec2?.destroy();
     elb?.destroy();
+    rds?.destroy();
     await emulators?.stop();
   });
   beforeEach(async () => {
@@ -58,6 +74,8 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
     // The CLI's SDK clients find moto and dummy credentials through the standard chain (env).
     for (const [key, value] of Object.entries(emulatorEnv(emulators))) vi.stubEnv(key, value);
     await deployFunctions();
+    dbGroupId = await createDbSecurityGroup('10.0.0.0/16');
+    await createCluster('orders', ['eu-west-1a', 'eu-west-1b']);
     await elb.send(
       new ModifyTargetGroupAttributesCommand({
         TargetGroupArn: tg(),
@@ -100,6 +118,32 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
     await ec2.send(new CreateRouteCommand({ RouteTableId: RouteTables[0]?.RouteTableId, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: NatGateway?.NatGatewayId }));
   }
 
+  /** The database's security group, admitting TCP 5432 from `cidr` (the seeded NLB has no security group). */
+  async function createDbSecurityGroup(cidr: string): Promise<string> {
+    const { GroupId = '' } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: `db-${Date.now()}`, Description: 'database', VpcId: aws.vpcId }));
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, IpRanges: [{ CidrIp: cidr }] }] }));
+    return GroupId;
+  }
+
+  /** An Aurora PostgreSQL cluster with one instance per zone, the first the writer. */
+  async function createCluster(id: string, zones: string[]) {
+    await rds.send(new CreateDBClusterCommand({ DBClusterIdentifier: id, Engine: 'aurora-postgresql', MasterUsername: 'admin', MasterUserPassword: 'password123', VpcSecurityGroupIds: [dbGroupId] }));
+    for (const [n, zone] of zones.entries()) await addInstance(id, `${id}-${n + 1}`, zone);
+  }
+
+  async function addInstance(clusterId: string, instanceId: string, zone: string) {
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: instanceId,
+        DBClusterIdentifier: clusterId,
+        DBInstanceClass: 'db.r6g.large',
+        Engine: 'aurora-postgresql',
+        AvailabilityZone: zone,
+        VpcSecurityGroupIds: [dbGroupId],
+      }),
+    );
+  }
+
   // The SDK's IAM client is not a dependency of this project; moto takes the plain query API.
   async function createRole(name: string): Promise<string> {
     const response = await fetch(emulators.moto.endpoint, {
@@ -115,10 +159,15 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
     return arn;
   }
 
+  let endpoint = ORDERS;
+  beforeEach(() => {
+    endpoint = ORDERS;
+  });
+
   async function cli(...args: string[]) {
     const out: string[] = [];
     const io: CliIo = { env: {}, stdout: (t) => void out.push(t), stderr: () => undefined, color: false };
-    const mapping = ['--endpoint', ORDERS, '--target-group-arn', tg(), '--port', '5432', '--dns-servers', emulators.dns.address, '--dns-tries', '1'];
+    const mapping = ['--endpoint', endpoint, '--target-group-arn', tg(), '--port', '5432', '--dns-servers', emulators.dns.address, '--dns-tries', '1'];
     const code = await main([...args, ...mapping], io);
     return { code, stdout: out.join('') };
   }
@@ -129,7 +178,7 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
     return { code, checks, status: Object.fromEntries(checks.map((c) => [c.id, c.status])), check: (id: string) => checks.find((c) => c.id === id) };
   }
 
-  it('passes a correctly built chain and exits 0; only what moto cannot show warns', async () => {
+  it('passes a correctly built chain and exits 0; only what moto cannot show, and the seeded NLB without a security group, warn', async () => {
     emulators.dns.setA(ORDERS, ['10.0.1.5']);
     expect((await cli('sync')).code).toBe(0); // registers the target and sends the SyncSuccess heartbeat
 
@@ -144,17 +193,25 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
       'nlb.attached': 'pass',
       'nlb.zones': 'pass',
       'target-group.deregistration': 'pass',
+      'db.security-groups': 'pass',
+      'db.max-connect-errors': 'pass',
       'service.exists': 'pass',
+      'nlb.security-group': 'warn',
       'service.principals': 'pass',
       'service.acceptance': 'pass',
       'service.connections': 'warn',
       'function.sync': 'pass',
       'function.sync.network': 'pass',
+      'account.concurrency': 'warn',
       'function.accept': 'pass',
       'function.accept.network': 'pass',
       'sync.heartbeat': 'pass',
     });
     expect(check('service.connections')?.message).toMatch(/^could not tell: .*HTTP 500/);
+    expect(check('nlb.zones')?.message).toContain('every zone of Aurora cluster orders (orders-1 (writer) in eu-west-1a, orders-2 (reader, can become the writer) in eu-west-1b)');
+    expect(check('db.security-groups')?.message).toContain(`orders-1, orders-2 (security group ${dbGroupId}) admit NLB rds-nlb-sync on TCP 5432`);
+    expect(check('nlb.security-group')?.message).toContain('has no security group, and one can never be added to it');
+    expect(check('account.concurrency')?.message).toMatch(/^could not tell/);
     expect(check('service.exists')?.message).toContain(aws.serviceName);
     expect(code).toBe(0);
   });
@@ -172,7 +229,7 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
     const { code, checks, check } = await doctor();
 
     expect(checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['nlb.zones', 'service.principals']);
-    expect(check('nlb.zones')?.message).toContain('10.0.3.10 is in eu-west-1c, but NLB rds-nlb-sync is only in eu-west-1a, eu-west-1b');
+    expect(check('nlb.zones')?.message).toContain('NLB rds-nlb-sync is only in eu-west-1a, eu-west-1b, but target 10.0.3.10 is in eu-west-1c');
     expect(check('service.principals')?.fix).toContain(`--add-allowed-principals ${FIVETRAN_PRINCIPAL}`);
     expect(code).toBe(1);
   });
@@ -186,6 +243,76 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
 
     expect(code).toBe(1);
     expect(stdout).toMatch(/ {2}FAIL {2}service\.principals +Fivetran \(arn:aws:iam::834469178297:root\) may not connect.*\n +fix: aws ec2 modify-vpc-endpoint-service-permissions/);
-    expect(stdout).toContain('FAILED: 15 passed, 1 warning, 1 failed');
+    expect(stdout).toContain('FAILED: 17 passed, 3 warnings, 1 failed');
+  });
+
+  it('fails nlb.zones for a reader in a zone the NLB lacks, whatever the cross-zone setting', async () => {
+    await elb.send(
+      new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: aws.loadBalancerArn, Attributes: [{ Key: 'load_balancing.cross_zone.enabled', Value: 'true' }] }),
+    );
+    await addInstance('orders', 'orders-3', 'eu-west-1c');
+    emulators.dns.setA(ORDERS, ['10.0.1.5']);
+    await cli('sync');
+
+    const { code, check } = await doctor();
+
+    expect(check('nlb.zones')).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining('but orders-3 (reader, can become the writer) is in eu-west-1c'),
+      fix: expect.stringContaining(`aws elbv2 set-subnets --load-balancer-arn ${aws.loadBalancerArn} --subnets ${aws.subnetIds.join(' ')} <subnet-in-eu-west-1c>`),
+    });
+    expect(code).toBe(1);
+  });
+
+  it("fails db.security-groups when the database's group does not cover the NLB's subnets", async () => {
+    endpoint = 'ledger.cluster-c0ffee.eu-west-1.rds.amazonaws.com';
+    dbGroupId = await createDbSecurityGroup('10.0.1.0/24');
+    await createCluster('ledger', ['eu-west-1a']);
+    emulators.dns.setA(endpoint, ['10.0.1.5']);
+    await cli('sync');
+
+    const { check } = await doctor();
+
+    expect(check('db.security-groups')).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining("admit not NLB rds-nlb-sync's subnets 10.0.2.0/24"),
+      fix: `aws ec2 authorize-security-group-ingress --group-id ${dbGroupId} --protocol tcp --port 5432 --cidr 10.0.2.0/24`,
+    });
+  });
+
+  it('fails db.max-connect-errors for MySQL left at the default, and passes once the parameter group raises it', async () => {
+    endpoint = 'billing.c0ffee.eu-west-1.rds.amazonaws.com';
+    await rds.send(new CreateDBParameterGroupCommand({ DBParameterGroupName: 'billing-params', DBParameterGroupFamily: 'mysql8.0', Description: 'billing' }));
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'billing',
+        DBInstanceClass: 'db.t4g.micro',
+        Engine: 'mysql',
+        AllocatedStorage: 20,
+        MasterUsername: 'admin',
+        MasterUserPassword: 'password123',
+        AvailabilityZone: 'eu-west-1a',
+        DBParameterGroupName: 'billing-params',
+        VpcSecurityGroupIds: [dbGroupId],
+      }),
+    );
+    emulators.dns.setA(endpoint, ['10.0.1.5']);
+    await cli('sync');
+
+    const before = (await doctor()).check('db.max-connect-errors');
+    await rds.send(
+      new ModifyDBParameterGroupCommand({
+        DBParameterGroupName: 'billing-params',
+        Parameters: [{ ParameterName: 'max_connect_errors', ParameterValue: '4294967295', ApplyMethod: 'immediate' }],
+      }),
+    );
+    const after = (await doctor()).check('db.max-connect-errors');
+
+    expect(before).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining('max_connect_errors is 100 on billing (engine default)'),
+      fix: expect.stringContaining('aws rds modify-db-parameter-group --db-parameter-group-name billing-params'),
+    });
+    expect(after).toMatchObject({ status: 'pass', message: 'max_connect_errors 4294967295 on billing: NLB health checks never reach it' });
   });
 });
