@@ -175,7 +175,7 @@ export function decideHealth(targets: RegisteredTarget[], port: number): Verdict
       `not healthy: ${list(bad.map(describeTarget))}`,
       notInUse
         ? "The target's Availability Zone is not enabled on the NLB: see nlb.zones."
-        : `The NLB's health checks cannot reach the database: its security group must allow TCP ${port} from the NLB's subnets (or the NLB's security group), and the network ACLs must let it through.`,
+        : `The NLB's health checks cannot reach the database: its security group must allow TCP ${port} from the NLB's subnets or the NLB's security group (see db.security-groups), the NLB's security group must let TCP ${port} out, and the network ACLs must let it through. A MySQL or MariaDB database may have blocked the NLB's addresses: see db.max-connect-errors.`,
     );
   }
   const waiting = targets.filter((t) => t.state !== 'healthy');
