@@ -336,23 +336,24 @@ export function decideZones(f: ZoneFacts): Verdict {
       ),
     );
   }
-  if (!f.database.known) {
+  const db = f.database;
+  const gap = !db.known ? db.why : db.instances.length === 0 ? `${db.name} lists no DB instance` : undefined;
+  if (gap !== undefined) {
     verdicts.push(
       warn(
-        `could not check the zones the database can fail over to: ${f.database.why}`,
+        `could not check the zones the database can fail over to: ${gap}`,
         `Make sure NLB ${name} has a subnet in every Availability Zone of the database's DB subnet group.`,
       ),
     );
-  } else {
-    const spare = [...new Set(f.database.instances.flatMap((i) => i.subnetGroupZones))].filter((z) => !inNlb(z));
-    if (spare.length > 0) {
-      verdicts.push(
-        warn(
-          `the DB subnet group also spans ${list(spare)}, where NLB ${name} has no subnet: an instance RDS replaces or adds there would get no traffic`,
-          `Add a subnet in ${list(spare)} to nlbSubnetIds (or to the NLB), or remove the zone from the DB subnet group.`,
-        ),
-      );
-    }
+  }
+  const spare = db.known ? [...new Set(db.instances.flatMap((i) => i.subnetGroupZones))].filter((z) => !inNlb(z)) : [];
+  if (spare.length > 0) {
+    verdicts.push(
+      warn(
+        `the DB subnet group also spans ${list(spare)}, where NLB ${name} has no subnet: an instance RDS replaces or adds there would get no traffic`,
+        `Add a subnet in ${list(spare)} to nlbSubnetIds (or to the NLB), or remove the zone from the DB subnet group.`,
+      ),
+    );
   }
   if (verdicts.length > 0) return worstOf(verdicts);
   const where = f.database.known ? `${f.database.name} (${list(servingZones(f.database.instances).map((s) => `${s.who} in ${s.zone}`))})` : '';

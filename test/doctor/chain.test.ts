@@ -406,6 +406,13 @@ describe('nlb.zones', () => {
     expect(await run(nlbZones)).toMatchObject({ status: 'warn', message: expect.stringContaining('the RDS API did not say (could not tell: AccessDenied') });
   });
 
+  it('warns when the cluster lists no instance to check', async () => {
+    givenTargets(target('10.0.1.5'));
+    givenCluster();
+
+    expect(await run(nlbZones)).toMatchObject({ status: 'warn', message: 'could not check the zones the database can fail over to: Aurora cluster orders lists no DB instance' });
+  });
+
   it('warns when the DB subnet group spans a zone the NLB lacks', async () => {
     givenTargets(target('10.0.1.5'));
     rdsMock.on(DescribeDBInstancesCommand).resolves({
