@@ -87,8 +87,9 @@ export function decideDbSecurityGroups(f: DbSecurityFacts): Verdict {
       continue;
     }
     const dbGroup = ids[0] ?? '<db-security-group>';
-    const source = f.nlbGroupIds.length > 0 ? `neither NLB security group ${list(f.nlbGroupIds)} nor` : 'not';
-    const message = `${who} admit ${source} NLB ${f.nlbName}'s subnets ${list(uncovered.map((s) => `${s.cidr} (${s.subnetId})`))} on TCP ${f.port}: health checks fail and Fivetran cannot connect`;
+    const one = instances.length === 1;
+    const source = f.nlbGroupIds.length > 0 ? `admit${one ? 's' : ''} neither NLB security group ${list(f.nlbGroupIds)} nor` : `do${one ? 'es' : ''} not admit`;
+    const message = `${who} ${source} NLB ${f.nlbName}'s subnets ${list(uncovered.map((s) => `${s.cidr} (${s.subnetId})`))} on TCP ${f.port}: health checks fail and Fivetran cannot connect`;
     if (usesPrefixLists(rules)) {
       verdicts.push(warn(`${message}, unless a prefix list of their rules holds those ranges (doctor does not read prefix lists)`, 'Check the prefix lists, or add the rule below.'));
       continue;

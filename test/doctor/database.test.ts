@@ -84,7 +84,7 @@ describe('decideDbSecurityGroups', () => {
 
     expect(verdict).toEqual({
       status: 'fail',
-      message: "orders-1, orders-2 (security group sg-db) admit not NLB fivetran's subnets 10.0.2.0/24 (subnet-b) on TCP 5432: health checks fail and Fivetran cannot connect",
+      message: "orders-1, orders-2 (security group sg-db) do not admit NLB fivetran's subnets 10.0.2.0/24 (subnet-b) on TCP 5432: health checks fail and Fivetran cannot connect",
       fix: 'aws ec2 authorize-security-group-ingress --group-id sg-db --protocol tcp --port 5432 --cidr 10.0.2.0/24',
     });
   });
@@ -137,7 +137,7 @@ describe('decideDbSecurityGroups', () => {
       { id: 'orders-2', groupIds: ['sg-old'] },
     ];
 
-    expect(decideDbSecurityGroups(facts({ instances, groups }))).toMatchObject({ status: 'fail', message: expect.stringMatching(/^orders-2 \(security group sg-old\) admit neither/) });
+    expect(decideDbSecurityGroups(facts({ instances, groups }))).toMatchObject({ status: 'fail', message: expect.stringMatching(/^orders-2 \(security group sg-old\) admits neither/) });
   });
 });
 

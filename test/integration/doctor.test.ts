@@ -275,7 +275,7 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
 
     expect(check('db.security-groups')).toMatchObject({
       status: 'fail',
-      message: expect.stringContaining("admit not NLB rds-nlb-sync's subnets 10.0.2.0/24"),
+      message: expect.stringContaining("does not admit NLB rds-nlb-sync's subnets 10.0.2.0/24"),
       fix: `aws ec2 authorize-security-group-ingress --group-id ${dbGroupId} --protocol tcp --port 5432 --cidr 10.0.2.0/24`,
     });
   });
