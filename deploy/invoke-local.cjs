@@ -5,20 +5,32 @@
 // disposes its esbuild contexts) never runs, and the live esbuild child keeps the process up.
 // Here: a `.cjs` shim beside each `.mjs` bundle (require() of an ES module: Node >= 20.19), and
 // the esbuild contexts disposed as soon as the bundles exist, so any failure exits at once.
+// The shim lives in serverless-esbuild's build folder, which `package` zips: it is removed when
+// the command exits, and any left over (a killed run) before the next package.
 const fs = require('node:fs');
 const path = require('node:path');
 const process = require('node:process');
+
+const SHIM_MARK = '// serverless invoke local shim (deploy/invoke-local.cjs)\n';
 
 class InvokeLocalEsm {
   constructor(serverless, options) {
     this.serverless = serverless;
     this.options = options;
     // Runs after serverless-esbuild's own `before:invoke:local:invoke` (plugins listed after it).
-    this.hooks = { 'before:invoke:local:invoke': () => this.prepare() };
+    this.hooks = {
+      'before:invoke:local:invoke': () => this.prepare(),
+      'before:package:cleanup': () => this.removeLeftoverShims(),
+      'before:deploy:function:initialize': () => this.removeLeftoverShims(),
+    };
+  }
+
+  esbuildPlugin() {
+    return this.serverless.pluginManager.plugins.find((p) => typeof p.disposeContexts === 'function' && p.buildDirPath);
   }
 
   async prepare() {
-    const esbuild = this.serverless.pluginManager.plugins.find((p) => typeof p.disposeContexts === 'function' && p.buildDirPath);
+    const esbuild = this.esbuildPlugin();
     if (esbuild) await esbuild.disposeContexts();
     if (!process.features?.require_module) {
       throw new this.serverless.classes.Error(
@@ -31,7 +43,18 @@ class InvokeLocalEsm {
     const serviceDir = this.serverless.serviceDir ?? this.serverless.config.servicePath;
     const base = path.join(serviceDir, handlerFile);
     if (!fs.existsSync(`${base}.mjs`) || fs.existsSync(`${base}.cjs`) || fs.existsSync(`${base}.js`)) return;
-    fs.writeFileSync(`${base}.cjs`, `module.exports = require('./${path.basename(base)}.mjs');\n`);
+    const shim = `${base}.cjs`;
+    fs.writeFileSync(shim, `${SHIM_MARK}module.exports = require('./${path.basename(base)}.mjs');\n`);
+    process.once('exit', () => fs.rmSync(shim, { force: true }));
+  }
+
+  removeLeftoverShims() {
+    const buildDir = this.esbuildPlugin()?.buildDirPath ?? path.join(this.serverless.serviceDir ?? '.', '.esbuild', '.build');
+    if (!fs.existsSync(buildDir)) return;
+    for (const entry of fs.readdirSync(buildDir, { recursive: true })) {
+      const file = path.join(buildDir, String(entry));
+      if (file.endsWith('.cjs') && fs.readFileSync(file, 'utf8').startsWith(SHIM_MARK)) fs.rmSync(file);
+    }
   }
 }
 

@@ -56,4 +56,15 @@ describe('invoke local plugin', () => {
     expect(existsSync(path.join(dir, 'functions/sync.cjs'))).toBe(false);
     expect(readFileSync(path.join(dir, 'functions/sync.js'), 'utf8')).toBe('module.exports = {};\n');
   });
+
+  it('removes a shim left over by a killed run before the next package, so no zip ships it', async () => {
+    const { serverless } = fakeServerless({ 'functions/sync.mjs': 'export const handler = 1;\n', 'functions/own.cjs': 'module.exports = {};\n' });
+    const plugin = new InvokeLocalEsm(serverless, { function: 'sync' });
+    await plugin.hooks['before:invoke:local:invoke']!();
+
+    await plugin.hooks['before:package:cleanup']!();
+
+    expect(existsSync(path.join(dir, 'functions/sync.cjs'))).toBe(false);
+    expect(existsSync(path.join(dir, 'functions/own.cjs'))).toBe(true);
+  });
 });
