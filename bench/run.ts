@@ -101,7 +101,7 @@ function table(seconds: number): string {
   const sync = bundle('sync', 'chosen');
   const over = sync.minifiedBytes - SYNC_BUDGET_BYTES;
   rows.push(['Bundle: sync (deployed options)', size(sync), over > 0 ? `over the 350 KB budget by ${kb(over)}` : `within the 350 KB budget (${kb(-over)} to spare)`]);
-  rows.push(['Bundle: accept (deployed options)', size(bundle('accept', 'chosen')), 'EC2 client: see the accept options below']);
+  rows.push(['Bundle: accept (deployed options)', size(bundle('accept', 'chosen')), 'EC2 client: see Bundle options: accept']);
   for (const z of zips) rows.push([`Deployment zip: ${z.fn}`, `${kb(z.bytes)} (${z.bytes.toLocaleString('en-US')} bytes)`, `${z.file}, as \`npm run ${PACKAGE_SCRIPT}\` writes it`]);
   rows.push(['Bundle: reference handler', size(bundle('reference', 'chosen')), 'ELBv2 + CloudWatch clients + middy, nothing else']);
   for (const fn of ['sync', 'accept'] as const) {
