@@ -46,7 +46,8 @@ async function transpileUnbundled(): Promise<string> {
   const dir = join(OUT, 'unbundled');
   const entryPoints: string[] = [];
   for (const folder of ['lib', 'functions']) {
-    for (const name of await readdir(join(ROOT, folder))) if (name.endsWith('.ts')) entryPoints.push(join(ROOT, folder, name));
+    // Recursive: lib/ has a folder per capability (lib/sync/, lib/aws/, ...).
+    for (const name of await readdir(join(ROOT, folder), { recursive: true })) if (name.endsWith('.ts')) entryPoints.push(join(ROOT, folder, name));
   }
   await build({
     entryPoints,

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 
 export const MOTO_INSTALL_HINT =
-  'moto not found: pip install "moto[server]"  (AWS API emulator used by the integration tests and npm run local)';
+  "moto not found: pip install 'moto[server]==5.2.1'  (AWS API emulator used by the integration tests and npm run local)";
 
 export interface Moto {
   /** Base URL for the SDK's `endpoint` option or AWS_ENDPOINT_URL, e.g. http://127.0.0.1:40123 */
