@@ -15,7 +15,7 @@ describe('the environment serverless.yml gives the functions', () => {
     expect(loadSyncConfig(env.sync)).toEqual({
       mappings: [{ endpoint: 'db.abc123.eu-west-1.rds.amazonaws.com', targetGroupArn: TG, port: 5432, ipAddressType: 'ipv4' }],
       dns: { servers: [], timeoutMs: 2000, tries: 2 },
-      failoverWatchMs: 60_000,
+      failoverWatchMs: 180_000,
       failoverPollMs: 2000,
       concurrency: 10,
       metricsNamespace: 'RdsNlbSync',
