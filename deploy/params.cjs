@@ -325,23 +325,22 @@ function deriveDeployConfig(raw, context = {}) {
       // cluster is found at run time (cluster:* for the cluster read).
       const clusters = customs.length > 0 ? [arn('rds', 'cluster:*')] : [...new Set(readers)].map((id) => arn('rds', `cluster:${id}`));
       readStatements.push({ Sid: 'ReadClusterMembers', Effect: 'Allow', Action: 'rds:DescribeDBClusters', Resource: clusters });
-      const endpoints = [...new Set(customs)].map((id) => arn('rds', `cluster-endpoint:${id}`));
-      readStatements.push({
-        Sid: 'ReadClusterEndpoints',
-        Effect: 'Allow',
-        Action: 'rds:DescribeDBClusterEndpoints',
-        Resource: [...clusters, ...(endpoints.length > 0 ? endpoints : [])],
-      });
+      // A custom endpoint's static and excluded members (DescribeDBClusterEndpoints): on the
+      // cluster and on the custom endpoint, the two resource types the action takes.
+      if (customs.length > 0) {
+        const endpoints = [...new Set(customs)].map((id) => arn('rds', `cluster-endpoint:${id}`));
+        readStatements.push({ Sid: 'ReadCustomEndpoints', Effect: 'Allow', Action: 'rds:DescribeDBClusterEndpoints', Resource: [...clusters, ...endpoints] });
+      }
     }
     const parameterArn = syncMappingsParameter ? arn('ssm', `parameter/${syncMappingsParameter.replace(/^\//, '')}`) : undefined;
     if (parameterArn) readStatements.push({ Sid: 'ReadMappingsParameter', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameterArn });
 
-    const interfaceEndpoint = (service) => ({
+    const interfaceEndpoint = (name) => ({
       Type: 'AWS::EC2::VPCEndpoint',
       Condition: 'CreateApiEndpoints',
       Properties: {
         VpcEndpointType: 'Interface',
-        ServiceName: sub(`com.amazonaws.\${AWS::Region}.${service}`),
+        ServiceName: sub(`com.amazonaws.\${AWS::Region}.${name}`),
         VpcId: { Ref: 'VpcId' },
         SubnetIds: { 'Fn::Split': [',', { Ref: 'NlbSubnetIds' }] },
         SecurityGroupIds: [{ Ref: 'ApiEndpointSecurityGroup' }],
@@ -409,8 +408,7 @@ function deriveDeployConfig(raw, context = {}) {
             },
           ]),
         ),
-        // The RDS API for member-set mappings, SSM for the mappings parameter.
-        ...(memberSets.length > 0 ? { RdsApiEndpoint: interfaceEndpoint('rds') } : {}),
+        // The SSM API for the mappings parameter (the RDS one is always there: events need it).
         ...(syncMappingsParameter ? { SsmApiEndpoint: interfaceEndpoint('ssm') } : {}),
         ...(syncMappingsParameter
           ? {

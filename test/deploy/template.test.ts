@@ -482,7 +482,7 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     expect(t().Parameters.NlbSubnetIds?.Default).toBe(config === 'privatelink' ? 'subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002,subnet-0a1b2c3d4e5f60003' : '');
     for (const condition of ['CreatePrivateLink', 'CreateApiEndpoints']) expect(JSON.stringify(t().Conditions[condition]), condition).toContain('HasNlbSubnets');
     expect(t().Parameters.PrivateLink?.Default).toBe(config === 'privatelink' ? 'true' : 'false');
-    for (const id of ['ApiEndpointSecurityGroup', 'ElasticLoadBalancingApiEndpoint', 'MonitoringApiEndpoint', 'Ec2ApiEndpoint']) {
+    for (const id of ['ApiEndpointSecurityGroup', 'ElasticLoadBalancingApiEndpoint', 'MonitoringApiEndpoint', 'Ec2ApiEndpoint', 'RdsApiEndpoint']) {
       expect(resource(t(), id).Condition, id).toBe('CreateApiEndpoints');
     }
     expect(t().Parameters.ApiEndpoints?.Default).toBe(config === 'privatelink' ? 'true' : 'false');
@@ -552,12 +552,14 @@ describe('PrivateLink plumbing (example-privatelink)', () => {
     expect(env(t(), 'AcceptLambdaFunction').ENDPOINT_SERVICE_IDS).toEqual({ 'Fn::If': ['CreatePrivateLink', { Ref: 'EndpointService' }, { Ref: 'AWS::NoValue' }] });
   });
 
-  it('adds elasticloadbalancing, monitoring and ec2 interface endpoints in the NLB subnets, reachable from the functions', () => {
+  it('adds elasticloadbalancing, monitoring, ec2 and rds interface endpoints in the NLB subnets, reachable from the functions', () => {
     const services = ofType(t(), 'AWS::EC2::VPCEndpoint').map(([, r]) => r.Properties.ServiceName);
     expect(services).toEqual([
       { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.elasticloadbalancing' },
       { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.monitoring' },
       { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.ec2' },
+      // RDS events: which cluster an instance belongs to; reader/custom endpoint members.
+      { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.rds' },
     ]);
     for (const [, endpoint] of ofType(t(), 'AWS::EC2::VPCEndpoint')) {
       // An interface endpoint takes one subnet per zone, like the NLB.
@@ -836,7 +838,7 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     });
   });
 
-  it('lets sync read the members of reader and custom endpoints, scoped where RDS allows, with an rds API endpoint', () => {
+  it('lets sync read the members of reader and custom endpoints, scoped where RDS allows', () => {
     const mappings = [
       { endpoint: 'orders.cluster-ro-abcdefghijkl.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('readers'), port: 5432 },
       { endpoint: 'orders.cluster-abcdefghijkl.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('writer'), port: 5432 },
@@ -846,8 +848,9 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     const statement = (d: Derived, action: string) => d.syncReadPolicy.PolicyDocument.Statement.find((s) => actionsOf(s).includes(action));
     const cluster = (id: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:cluster:${id}` });
     expect(statement(readers, 'rds:DescribeDBClusters')?.Resource).toEqual([cluster('orders')]);
+    // Reader members come from DescribeDBClusters alone.
+    expect(statement(readers, 'rds:DescribeDBClusterEndpoints')).toBeUndefined();
     expect(statement(readers, 'rds:DescribeDBInstances')?.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:db:*' });
-    expect(readers.extraResources.RdsApiEndpoint?.Properties.ServiceName).toEqual({ 'Fn::Sub': 'com.amazonaws.${AWS::Region}.rds' });
     // A custom endpoint names only itself: its cluster is found at run time.
     const custom = deriveDeployConfig({ ...minimal, rdsEndpoint: 'analytics.cluster-custom-abcdefghijkl.eu-west-1.rds.amazonaws.com' });
     expect(statement(custom, 'rds:DescribeDBClusterEndpoints')?.Resource).toEqual([
@@ -857,7 +860,6 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     // A writer endpoint alone: DNS only, no member reads, no rds endpoint.
     const writer = deriveDeployConfig(minimal);
     expect(writer.syncReadPolicy.PolicyDocument.Statement.flatMap(actionsOf)).toEqual(['rds:DescribeDBInstances']);
-    expect(writer.extraResources.RdsApiEndpoint).toBeUndefined();
   });
 
   it('reserves one execution per function by default, none on request, and refuses 0', () => {
