@@ -808,7 +808,7 @@ describe('deploy parameters (deploy/params.cjs)', () => {
   });
 
   describe("Lambda's 4 KB environment", () => {
-    // 20 realistic mappings: the size the issue measured (4,061 bytes of JSON).
+    // 20 realistic mappings (the issue measured 4,061 bytes for its 20; these are longer).
     const twenty = Array.from({ length: 20 }, (_, i) => ({
       endpoint: `customer-orders-${String(i).padStart(2, '0')}.cluster-abcdefghijkl.eu-west-1.rds.amazonaws.com`,
       targetGroupArn: tg(`fivetran-orders-${String(i).padStart(2, '0')}`),
