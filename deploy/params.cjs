@@ -90,8 +90,10 @@ module.exports = async ({ options, resolveConfigurationProperty }) => {
 async function givenParamNames(options, resolveConfigurationProperty) {
   const cli = (options?.param ?? []).map((item) => String(item).split('=')[0]);
   const stage = options?.stage ?? (await resolveConfigurationProperty(['provider', 'stage'])) ?? 'dev';
-  const blocks = (await resolveConfigurationProperty(['params'])) || {};
-  return [...new Set([...cli, ...Object.keys(blocks[stage] || {}), ...Object.keys(blocks.default || {})])];
+  // Only this stage's block and `default`: another stage's may hold lookups (${ssm:...}) that
+  // must not run here.
+  const block = async (name) => Object.keys((await resolveConfigurationProperty(['params', name])) || {});
+  return [...new Set([...cli, ...(await block(stage)), ...(await block('default'))])];
 }
 
 /**
