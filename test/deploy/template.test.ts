@@ -427,9 +427,10 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     expect(topicUsers.sort()).toEqual(['AlarmEmailSubscription', 'LinkAtRiskAlarm']);
   });
 
-  it('writes JSON logs with Lambda\'s own lines at WARN, and keeps the log groups when the stack goes', () => {
+  it('writes JSON logs, keeping Lambda\'s REPORT lines, and keeps the log groups when the stack goes', () => {
     for (const fn of ['SyncLambdaFunction', 'AcceptLambdaFunction']) {
-      expect(resource(t(), fn).Properties.LoggingConfig, fn).toEqual({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' });
+      // Application level = logLevel; system INFO keeps REPORT (duration, memory, timeouts).
+      expect(resource(t(), fn).Properties.LoggingConfig, fn).toEqual({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO' });
     }
     for (const [id, group] of ofType(t(), 'AWS::Logs::LogGroup')) {
       expect(group, id).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
