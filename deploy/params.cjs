@@ -1,34 +1,72 @@
 'use strict';
 // Deploy-time half of the configuration: serverless.yml lists every deploy parameter with its
-// default under `custom.params`; this file checks them together (a required parameter missing,
-// two that exclude each other, a malformed ID) and derives what the template needs from them:
-// the env values of lib/config.ts, the ARNs IAM is scoped to, timeouts and alarm windows.
+// default under `custom.params`; this file checks them together and derives what the template
+// needs: each function's environment, the ARNs IAM is scoped to, timeouts and alarm windows.
 // `${file(./deploy/params.cjs)}` calls it while `serverless package` resolves variables, so a
 // bad parameter fails the package, naming every bad parameter at once - not the first cold start.
+//
+// Each rule is written once: the environment derived here is validated by the functions' own
+// loaders (lib/config.ts, loaded through tsx), and their problems are reported under the deploy
+// parameter that produced them. Only deploy-only rules live here (parameter names, subnets,
+// security groups, schedules, alarms, logs, sizes of the Lambda environment).
 //
 // Values arrive as strings from `--param name=value` and as YAML types from a `params:` block,
 // so lists accept "a,b" or [a, b], booleans "true"/true, numbers "5"/5.
 
-const FIVETRAN_ACCOUNT_ID = '834469178297';
+// The functions' own modules (TypeScript ESM), compiled in memory by tsx: offline, no build step.
+const { Buffer } = require('node:buffer');
+const { require: requireTs } = require('tsx/cjs/api');
+const { loadSyncConfig, loadAcceptConfig, ConfigError } = requireTs('../lib/config.ts', module.filename);
+const { parseRdsEndpoint, isMemberSet } = requireTs('../lib/rds-endpoint.ts', module.filename);
 
-const TARGET_GROUP_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
-const LOAD_BALANCER_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/net\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$/i;
-const SERVICE_ID = /^vpce-svc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
-const ACCOUNT_ID = /^\d{12}$/;
-const ROOT_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):root$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-const DB_IDENTIFIER = /^[a-z][a-z0-9-]{0,62}$/;
+// SSM parameter names: letters, digits, _.-/ ; a hierarchy starts with "/" (SSM PutParameter).
+const SSM_PARAMETER_NAME = /^\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 // CloudWatch Logs accepts only these retention periods (days).
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'];
+// Lambda's ApplicationLogLevel for each Powertools level (Lambda has no SILENT; FATAL is closest).
+const LAMBDA_LOG_LEVEL = { DEBUG: 'DEBUG', INFO: 'INFO', WARN: 'WARN', ERROR: 'ERROR', SILENT: 'FATAL' };
+
+// Lambda: "The total size of all environment variables doesn't exceed 4 KB" (keys and values).
+const LAMBDA_ENV_LIMIT_BYTES = 4096;
+// SSM parameter values: 4 KB in the Standard tier, 8 KB in the Advanced tier.
+const SSM_STANDARD_BYTES = 4096;
+const SSM_ADVANCED_BYTES = 8192;
+// The longest ARN CloudFormation can put for ${TargetGroup} (name 32 chars, id 16 hex digits,
+// a long partition and region), for sizing an environment that holds it before it exists.
+const LONGEST_TARGET_GROUP_ARN = `arn:aws-iso-b:elasticloadbalancing:ap-southeast-5:123456789012:targetgroup/${'n'.repeat(32)}/${'0'.repeat(16)}`;
+// Stand-ins of the right shape for what only CloudFormation knows, so the loaders can check the rest.
+const CREATED_TARGET_GROUP_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/created-by-stack/0123456789abcdef';
+const CREATED_SERVICE_ID = 'vpce-svc-00000000000000000';
 
 // Headroom in the sync timeout for the ELB and CloudWatch calls of one run, SDK retries
 // (standard mode, 4 attempts with backoff) included.
 const API_BUDGET_SECONDS = 30;
+
+// Environment variable -> the deploy parameter that sets it (for the loaders' messages).
+const SYNC_ENV_PARAMS = {
+  SYNC_MAPPINGS: 'syncMappings',
+  DNS_SERVERS: 'dnsServers',
+  DNS_TIMEOUT_MS: 'dnsTimeoutMs',
+  DNS_TRIES: 'dnsTries',
+  FAILOVER_WATCH_SECONDS: 'failoverWatchSeconds',
+  METRICS_NAMESPACE: 'metricsNamespace',
+  DRY_RUN: 'dryRun',
+};
+const ACCEPT_ENV_PARAMS = {
+  ENDPOINT_SERVICE_IDS: 'endpointServiceIds',
+  LOAD_BALANCER_ARNS: 'loadBalancerArns',
+  ALLOWED_PRINCIPALS: 'allowedPrincipals',
+  REJECT_UNLISTED: 'rejectUnlisted',
+  METRICS_NAMESPACE: 'metricsNamespace',
+  DRY_RUN: 'dryRun',
+};
+// In the shorthand form the one mapping's fields come from these parameters.
+const SHORTHAND_FIELD_PARAMS = { endpoint: 'rdsEndpoint', targetGroupArn: 'targetGroupArn', port: 'targetPort', availabilityZone: 'targetAvailabilityZone' };
 
 // The params file (not shown in the stack trace) is the point of the error.
 class DeployParamsError extends Error {
@@ -39,14 +77,33 @@ class DeployParamsError extends Error {
   }
 }
 
-module.exports = async ({ resolveConfigurationProperty }) => {
+module.exports = async ({ options, resolveConfigurationProperty }) => {
   const raw = (await resolveConfigurationProperty(['custom', 'params'])) || {};
-  return deriveDeployConfig(raw);
+  const service = (await resolveConfigurationProperty(['service'])) || 'rds-nlb-sync';
+  return deriveDeployConfig(raw, { given: await givenParamNames(options, resolveConfigurationProperty), service });
 };
 
-/** Pure: raw parameters -> derived values. Throws DeployParamsError listing every problem. */
-function deriveDeployConfig(raw) {
+/**
+ * The parameter names the user gave: `--param name=value` and the stage's (and `default`)
+ * params block. `${param:...}` answers null for an unknown name, so a typo is only seen here.
+ */
+async function givenParamNames(options, resolveConfigurationProperty) {
+  const cli = (options?.param ?? []).map((item) => String(item).split('=')[0]);
+  const stage = options?.stage ?? (await resolveConfigurationProperty(['provider', 'stage'])) ?? 'dev';
+  // Only this stage's block and `default`: another stage's may hold lookups (${ssm:...}) that
+  // must not run here.
+  const block = async (name) => Object.keys((await resolveConfigurationProperty(['params', name])) || {});
+  return [...new Set([...cli, ...(await block(stage)), ...(await block('default'))])];
+}
+
+/**
+ * Pure: raw parameters -> derived values. Throws DeployParamsError listing every problem.
+ * `context.given`: the parameter names the user set (unknown ones are refused);
+ * `context.service`: the service name (part of the functions' environment size).
+ */
+function deriveDeployConfig(raw, context = {}) {
   const problems = [];
+  const service = context.service ?? 'rds-nlb-sync';
   const str = (name) => (raw[name] === undefined || raw[name] === null ? '' : String(raw[name]).trim());
   const list = (name) => {
     const value = raw[name];
@@ -68,17 +125,33 @@ function deriveDeployConfig(raw) {
     }
     return value;
   };
-  const check = (name, values, pattern, what) => {
+  const ids = (name, pattern, what) => {
+    const values = list(name);
     for (const value of values) if (!pattern.test(value)) problems.push(`${name}: "${value}" is not ${what}`);
-    return values;
+    const twice = values.filter((v, i) => values.indexOf(v) !== i);
+    if (twice.length > 0) problems.push(`${name}: ${[...new Set(twice)].join(', ')} given twice`);
+    return [...new Set(values)];
   };
 
+  // --- parameter names: a typo must not deploy a default (`dryrun=true` is not dryRun) -------
+  const known = Object.keys(raw);
+  for (const name of context.given ?? []) {
+    if (!known.includes(name)) problems.push(`${name}: not a deploy parameter${suggest(name, known)}`);
+  }
+
+  // --- network ---------------------------------------------------------------------------------
   const createPrivateLink = bool('createPrivateLink');
   const createApiEndpoints = bool('createApiEndpoints');
-  const subnetIds = check('subnetIds', list('subnetIds'), SUBNET_ID, 'a subnet ID (subnet-...)');
-  const securityGroupIds = check('securityGroupIds', list('securityGroupIds'), SECURITY_GROUP_ID, 'a security group ID (sg-...)');
+  const acceptInVpc = bool('acceptInVpc');
+  const subnetIds = ids('subnetIds', SUBNET_ID, 'a subnet ID (subnet-...)');
+  // The NLB and interface endpoints take one subnet per Availability Zone. Which zone a subnet
+  // is in cannot be known offline: `rds-nlb-sync doctor` checks the zones against the database.
+  const nlbSubnetIds = ids('nlbSubnetIds', SUBNET_ID, 'a subnet ID (subnet-...)');
+  const securityGroupIds = ids('securityGroupIds', SECURITY_GROUP_ID, 'a security group ID (sg-...)');
+  const dbSecurityGroupId = str('dbSecurityGroupId');
+  if (dbSecurityGroupId && !SECURITY_GROUP_ID.test(dbSecurityGroupId)) problems.push(`dbSecurityGroupId: "${dbSecurityGroupId}" is not a security group ID (sg-...)`);
   const vpcId = str('vpcId');
-  if (vpcId) check('vpcId', [vpcId], VPC_ID, 'a VPC ID (vpc-...)');
+  if (vpcId && !VPC_ID.test(vpcId)) problems.push(`vpcId: "${vpcId}" is not a VPC ID (vpc-...)`);
   const inVpc = subnetIds.length > 0;
 
   // Lambda VPC config needs both lists; the rest of the stack needs them together too.
@@ -86,18 +159,34 @@ function deriveDeployConfig(raw) {
   if (securityGroupIds.length > 0 && subnetIds.length === 0) problems.push('subnetIds: required when securityGroupIds is set (the functions run in the VPC)');
   if (securityGroupIds.length > 5) problems.push('securityGroupIds: Lambda takes at most 5 security groups');
   if (subnetIds.length > 16) problems.push('subnetIds: Lambda takes at most 16 subnets');
-  if (createApiEndpoints && !inVpc) problems.push('createApiEndpoints: needs subnetIds and securityGroupIds (the endpoints go into those subnets)');
-  if (createApiEndpoints && !vpcId) problems.push('vpcId: required with createApiEndpoints');
+  if (acceptInVpc && !inVpc) problems.push('acceptInVpc: needs subnetIds and securityGroupIds');
+  if (createApiEndpoints) {
+    if (!inVpc) problems.push('createApiEndpoints: needs subnetIds and securityGroupIds (the functions reach the endpoints from there)');
+    if (!vpcId) problems.push('vpcId: required with createApiEndpoints');
+  }
+  if ((createPrivateLink || createApiEndpoints) && nlbSubnetIds.length === 0) {
+    problems.push('nlbSubnetIds: required with createPrivateLink or createApiEndpoints - one subnet in each Availability Zone the database can run in (every zone of its DB subnet group)');
+  }
+  if (!createPrivateLink && !createApiEndpoints && nlbSubnetIds.length > 0) problems.push('nlbSubnetIds: only used with createPrivateLink or createApiEndpoints');
+  if (dbSecurityGroupId && !createPrivateLink) problems.push('dbSecurityGroupId: only used with createPrivateLink (it admits the created NLB)');
 
   // --- sync: which endpoint feeds which target group -------------------------------------
-  let mappings = [];
-  const mappingsText = str('syncMappings');
-  const shorthandGiven = ['rdsEndpoint', 'targetGroupArn'].filter((name) => str(name));
-  if (Array.isArray(raw.syncMappings) || mappingsText) {
+  let mappingsInput = [];
+  let shorthand = false;
+  const shorthandGiven = ['rdsEndpoint', 'targetGroupArn', 'targetPort', 'targetAvailabilityZone'].filter((name) => str(name));
+  if (Array.isArray(raw.syncMappings) || str('syncMappings')) {
     if (shorthandGiven.length > 0) problems.push(`syncMappings: set either syncMappings or rdsEndpoint/targetGroupArn/targetPort, not both (${shorthandGiven.join(', ')} also given)`);
     if (createPrivateLink) problems.push('syncMappings: not with createPrivateLink (the created target group takes the rdsEndpoint/targetPort shorthand)');
-    mappings = parseMappings(raw.syncMappings, problems);
+    if (Array.isArray(raw.syncMappings)) mappingsInput = raw.syncMappings;
+    else {
+      try {
+        mappingsInput = JSON.parse(str('syncMappings'));
+      } catch {
+        problems.push('syncMappings: must be a JSON list of {"endpoint","targetGroupArn","port"} objects');
+      }
+    }
   } else {
+    shorthand = true;
     const what = {
       rdsEndpoint: 'the RDS/Aurora endpoint, e.g. mydb.abc123.eu-west-1.rds.amazonaws.com',
       targetGroupArn: 'the NLB IP target group ARN; or createPrivateLink=true to create one',
@@ -108,51 +197,83 @@ function deriveDeployConfig(raw) {
     if (missing.length > 0 && !createPrivateLink) problems.push('syncMappings: the alternative to rdsEndpoint/targetGroupArn/targetPort, a JSON list of {"endpoint","targetGroupArn","port"}');
     if (createPrivateLink && str('targetGroupArn')) problems.push('targetGroupArn: not with createPrivateLink (the stack creates the target group)');
     if (missing.length === 0) {
-      const mapping = { endpoint: str('rdsEndpoint').toLowerCase().replace(/\.$/, ''), targetGroupArn: createPrivateLink ? undefined : str('targetGroupArn'), port: Number(str('targetPort')) };
+      const port = str('targetPort');
+      const mapping = { endpoint: str('rdsEndpoint'), targetGroupArn: createPrivateLink ? '${TargetGroup}' : str('targetGroupArn'), port: /^\d+$/.test(port) ? Number(port) : port };
       if (str('targetAvailabilityZone')) mapping.availabilityZone = str('targetAvailabilityZone');
-      mappings = [validateMapping(mapping, 'rdsEndpoint/targetGroupArn/targetPort', problems, createPrivateLink)];
+      mappingsInput = [mapping];
     }
   }
-  const seen = new Set();
-  for (const m of mappings) {
-    const key = `${m.targetGroupArn} ${m.port}`;
-    if (m.targetGroupArn && seen.has(key)) problems.push(`syncMappings: ${m.targetGroupArn} port ${m.port} is mapped twice; one endpoint per target group and port`);
-    seen.add(key);
+  const mappingsJson = JSON.stringify(mappingsInput);
+
+  // Mappings in an SSM parameter the stack creates: the way past Lambda's 4 KB environment.
+  const syncMappingsParameter = str('syncMappingsParameter');
+  if (syncMappingsParameter) {
+    if (!SSM_PARAMETER_NAME.test(syncMappingsParameter) || syncMappingsParameter.length > 1011 || /^\/?(aws|ssm)/i.test(syncMappingsParameter)) {
+      problems.push(`syncMappingsParameter: "${syncMappingsParameter}" is not an SSM parameter name (letters, digits, _.-/, not starting with aws or ssm), e.g. /rds-nlb-sync/prod/mappings`);
+    }
+    if (createPrivateLink) problems.push('syncMappingsParameter: not with createPrivateLink (its one mapping fits the environment)');
+    if (Buffer.byteLength(mappingsJson) > SSM_ADVANCED_BYTES) problems.push(`syncMappings: ${Buffer.byteLength(mappingsJson)} bytes of JSON; an SSM parameter holds at most ${SSM_ADVANCED_BYTES} - split the mappings over two stages`);
   }
 
-  // --- accept: which endpoint services' connections are decided -------------------------------
-  const endpointServiceIds = check('endpointServiceIds', list('endpointServiceIds'), SERVICE_ID, 'an endpoint service ID (vpce-svc-...)');
-  const loadBalancerArns = check('loadBalancerArns', list('loadBalancerArns'), LOAD_BALANCER_ARN, 'a Network Load Balancer ARN');
+  // --- the functions' environments, checked by the functions' own loaders --------------------
+  const logLevel = str('logLevel').toUpperCase() || 'INFO';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`logLevel: must be one of ${LOG_LEVELS.join(', ')}`);
+  const common = { POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_LOG_LEVEL: logLevel, METRICS_NAMESPACE: str('metricsNamespace'), DRY_RUN: str('dryRun') || 'false' };
+  const syncEnv = {
+    ...common,
+    ...(syncMappingsParameter ? { SYNC_MAPPINGS_PARAMETER: syncMappingsParameter } : { SYNC_MAPPINGS: mappingsJson }),
+    DNS_SERVERS: list('dnsServers').join(','),
+    DNS_TIMEOUT_MS: str('dnsTimeoutMs'),
+    DNS_TRIES: str('dnsTries'),
+    FAILOVER_WATCH_SECONDS: str('failoverWatchSeconds'),
+  };
+  const acceptEnv = {
+    ...common,
+    ENDPOINT_SERVICE_IDS: createPrivateLink ? CREATED_SERVICE_ID : list('endpointServiceIds').join(','),
+    LOAD_BALANCER_ARNS: list('loadBalancerArns').join(','),
+    ALLOWED_PRINCIPALS: list('allowedPrincipals').join(','),
+    REJECT_UNLISTED: str('rejectUnlisted') || 'false',
+  };
+
+  // What the function will see: the mappings (from SSM when there) and the created target group.
+  const syncSeen = { ...syncEnv, SYNC_MAPPINGS: mappingsJson.replaceAll('${TargetGroup}', CREATED_TARGET_GROUP_ARN) };
+  delete syncSeen.SYNC_MAPPINGS_PARAMETER;
+  const mappingParam = (field) => (shorthand ? SHORTHAND_FIELD_PARAMS[field] : undefined);
+  const syncConfig = mappingsInput.length > 0 ? loadWith(loadSyncConfig, syncSeen, SYNC_ENV_PARAMS, problems, mappingParam) : undefined;
+
+  let acceptConfig;
   if (createPrivateLink) {
-    if (endpointServiceIds.length > 0 || loadBalancerArns.length > 0) problems.push('endpointServiceIds/loadBalancerArns: not with createPrivateLink (the stack creates the endpoint service)');
-    if (!inVpc) problems.push('subnetIds: required with createPrivateLink (the NLB goes into those subnets)');
+    if (list('endpointServiceIds').length > 0 || list('loadBalancerArns').length > 0) problems.push('endpointServiceIds/loadBalancerArns: not with createPrivateLink (the stack creates the endpoint service)');
+    if (!inVpc) problems.push('subnetIds: required with createPrivateLink (the sync function resolves the database from the VPC)');
     if (!vpcId) problems.push('vpcId: required with createPrivateLink (the target group lives in that VPC)');
-  } else if (endpointServiceIds.length === 0 && loadBalancerArns.length === 0) {
+  } else if (list('endpointServiceIds').length === 0 && list('loadBalancerArns').length === 0) {
     problems.push('endpointServiceIds: required (vpce-svc-..., comma-separated) - or loadBalancerArns to find the services from, or createPrivateLink=true');
   }
-  const allowedAccounts = [];
-  for (const principal of list('allowedPrincipals').length ? list('allowedPrincipals') : [FIVETRAN_ACCOUNT_ID]) {
-    const account = ACCOUNT_ID.test(principal) ? principal : ROOT_ARN.exec(principal)?.[1];
-    if (account) allowedAccounts.push(account);
-    else problems.push(`allowedPrincipals: "${principal}" is not a 12-digit account ID or arn:aws:iam::<account>:root`);
+  if (createPrivateLink || list('endpointServiceIds').length > 0 || list('loadBalancerArns').length > 0) {
+    acceptConfig = loadWith(loadAcceptConfig, acceptEnv, ACCEPT_ENV_PARAMS, problems);
   }
 
-  // --- RDS events: the instances/clusters whose events trigger a re-resolve ------------------
-  // An RDS endpoint's first DNS label is its instance or cluster identifier.
-  const rdsSourceIds = list('rdsSourceIds').length
-    ? check('rdsSourceIds', list('rdsSourceIds').map((id) => id.toLowerCase()), DB_IDENTIFIER, 'an RDS instance or cluster identifier')
-    : [...new Set(mappings.map((m) => m.endpoint.split('.')[0]))];
+  // --- Lambda's 4 KB environment -------------------------------------------------------------
+  const envBytes = (env) => Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
+  const syncEnvBytes = envBytes({ ...syncEnv, ...(syncEnv.SYNC_MAPPINGS ? { SYNC_MAPPINGS: syncEnv.SYNC_MAPPINGS.replaceAll('${TargetGroup}', LONGEST_TARGET_GROUP_ARN) } : {}) });
+  if (syncEnvBytes > LAMBDA_ENV_LIMIT_BYTES) {
+    problems.push(
+      `syncMappings: the sync function's environment would be ${syncEnvBytes} bytes; Lambda allows ${LAMBDA_ENV_LIMIT_BYTES} in all. ` +
+        'Set syncMappingsParameter=/rds-nlb-sync/<stage>/mappings: the stack then keeps the mappings in that SSM parameter and the function reads it at cold start',
+    );
+  }
+  const acceptEnvBytes = envBytes(acceptEnv);
+  if (acceptEnvBytes > LAMBDA_ENV_LIMIT_BYTES) problems.push(`endpointServiceIds/loadBalancerArns/allowedPrincipals: the accept function's environment would be ${acceptEnvBytes} bytes; Lambda allows ${LAMBDA_ENV_LIMIT_BYTES}`);
 
-  // --- timing ----------------------------------------------------------------------------------
-  const failoverWatchSeconds = int('failoverWatchSeconds', 0, 840);
-  const dnsTimeoutMs = int('dnsTimeoutMs', 100, 30000);
-  const dnsTries = int('dnsTries', 1, 5);
+  // --- timing, derived -------------------------------------------------------------------------
   // An RDS event re-resolves for the watch window; the poll that starts last may take a whole
   // DNS budget, and so may the first resolution; then the ELB calls. c-ares doubles the
   // timeout on each try: 2000 ms x 2 tries = 2 + 4 = 6 s.
-  const dnsBudgetSeconds = Math.ceil((dnsTimeoutMs * (2 ** dnsTries - 1)) / 1000);
-  const syncTimeout = failoverWatchSeconds + 2 * dnsBudgetSeconds + API_BUDGET_SECONDS;
-  if (syncTimeout > 900) problems.push(`failoverWatchSeconds/dnsTimeoutMs/dnsTries: the sync would need a ${syncTimeout} s timeout; Lambda allows 900`);
+  // (The loader has checked each number; without its values there is no timeout to size.)
+  const { failoverWatchMs = 0, dns = { timeoutMs: 0, tries: 0 } } = syncConfig ?? {};
+  const dnsBudgetSeconds = Math.ceil((dns.timeoutMs * (2 ** dns.tries - 1)) / 1000);
+  const syncTimeout = failoverWatchMs / 1000 + 2 * dnsBudgetSeconds + API_BUDGET_SECONDS;
+  if (syncConfig && syncTimeout > 900) problems.push(`failoverWatchSeconds/dnsTimeoutMs/dnsTries: the sync would need a ${syncTimeout} s timeout; Lambda allows 900`);
   // An event that waits behind a running failover watch (reserved concurrency 1) must outlive it.
   const syncMaximumEventAge = Math.min(21600, Math.max(300, 2 * syncTimeout + 60));
 
@@ -167,153 +288,251 @@ function deriveDeployConfig(raw) {
   const pendingAlarmMinutes = int('pendingAlarmMinutes', 5, 1440);
   const pendingPeriods = Math.max(1, Math.ceil((pendingAlarmMinutes * 60) / acceptPeriod));
 
+  // Reserved concurrency 1: runs never race on a target group. Lambda keeps 100 executions
+  // unreserved, so accounts with a lower limit deploy with reservedConcurrency=none.
+  const reservedText = str('reservedConcurrency').toLowerCase();
+  let reservedConcurrency;
+  if (reservedText === 'none') reservedConcurrency = undefined;
+  else if (reservedText === '0') problems.push('reservedConcurrency: 0 would stop the functions from ever running; use 1 (default) or none (no reservation, for accounts whose concurrency limit leaves no room)');
+  else reservedConcurrency = int('reservedConcurrency', 1, 1000);
+
   const logRetentionDays = Number(str('logRetentionDays'));
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) problems.push(`logRetentionDays: must be one of ${LOG_RETENTION_DAYS.join(', ')}, got "${str('logRetentionDays')}"`);
-  const logLevel = str('logLevel').toUpperCase() || 'INFO';
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`logLevel: must be one of ${LOG_LEVELS.join(', ')}`);
   const alarmEmail = str('alarmEmail');
   if (alarmEmail && !EMAIL.test(alarmEmail)) problems.push(`alarmEmail: "${alarmEmail}" is not an e-mail address`);
-  const metricsNamespace = str('metricsNamespace') || 'RdsNlbSync';
-  if (!/^[^:][\x20-\x7e]{0,254}$/.test(metricsNamespace) || metricsNamespace.startsWith('AWS/')) problems.push('metricsNamespace: printable ASCII, not starting with ":" or "AWS/"');
-  const dryRun = bool('dryRun');
-  const rejectUnlisted = bool('rejectUnlisted');
+  // CloudWatch refuses PutMetricData to AWS/ namespaces (the loaders check the rest of the name).
+  if (str('metricsNamespace').startsWith('AWS/')) problems.push('metricsNamespace: must not start with "AWS/" (reserved for AWS services)');
 
-  if (problems.length > 0) throw new DeployParamsError(problems);
+  if (problems.length > 0 || !syncConfig || !acceptConfig) throw new DeployParamsError(problems.length > 0 ? problems : ['syncMappings: required']);
 
-  const ifPrivateLink = (value) => ({ 'Fn::If': ['CreatePrivateLink', value, { Ref: 'AWS::NoValue' }] });
-  const serviceArn = (id) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:vpc-endpoint-service/${id}` });
-  const privateLinkMapping = createPrivateLink
-    ? { 'Fn::Sub': JSON.stringify([{ ...mappings[0], targetGroupArn: '${TargetGroup}' }]) }
-    : undefined;
+  return derive();
 
-  return {
-    // CloudFormation parameter defaults (Conditions switch the optional parts on them).
-    subnetIds: subnetIds.join(','),
-    securityGroupIds: securityGroupIds.join(','),
-    vpcId,
-    privateLink: String(createPrivateLink),
-    apiEndpoints: String(createApiEndpoints),
-    alarmEmail,
+  function derive() {
+    const metricsNamespace = syncConfig.metricsNamespace;
+    const ifPrivateLink = (value) => ({ 'Fn::If': ['CreatePrivateLink', value, { Ref: 'AWS::NoValue' }] });
+    const sub = (text) => ({ 'Fn::Sub': text });
+    const arn = (service, resource) => sub(`arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}`);
+    const serviceArn = (id) => arn('ec2', `vpc-endpoint-service/${id}`);
+    const mappings = syncConfig.mappings;
+    const memberSets = mappings.filter((m) => isMemberSet(m.endpoint)).map((m) => parseRdsEndpoint(m.endpoint));
 
-    // sync
-    syncMappings: createPrivateLink ? ifPrivateLink(privateLinkMapping) : JSON.stringify(mappings),
-    // RegisterTargets/DeregisterTargets are allowed on these target groups only.
-    targetGroupArns: createPrivateLink ? [ifPrivateLink({ Ref: 'TargetGroup' })] : [...new Set(mappings.map((m) => m.targetGroupArn))],
-    targetPort: mappings[0].port,
-    rdsEventResources: rdsSourceIds.flatMap((id) => [
-      { 'Fn::Sub': `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:db:${id}` },
-      { 'Fn::Sub': `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:cluster:${id}` },
-    ]),
-    syncSchedule,
-    syncTimeout,
-    syncMaximumEventAge,
-    // Lambda environment values are strings.
-    failoverWatchSeconds: String(failoverWatchSeconds),
-    dnsTimeoutMs: String(dnsTimeoutMs),
-    dnsTries: String(dnsTries),
-    dnsServers: list('dnsServers').join(','),
-
-    // accept
-    endpointServiceIds: createPrivateLink ? ifPrivateLink({ Ref: 'EndpointService' }) : endpointServiceIds.join(','),
-    loadBalancerArns: loadBalancerArns.join(','),
-    allowedPrincipals: allowedAccounts.join(','),
-    allowedPrincipalArns: allowedAccounts.map((account) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::${account}:root` })),
-    // Accept (Reject only with rejectUnlisted) on these services; the call also names the
-    // consumer's endpoint, in Fivetran's account. Services found from loadBalancerArns are
-    // unknown until run time, so that mode gets every endpoint service of this account/region.
-    acceptActions: ['ec2:AcceptVpcEndpointConnections', ...(rejectUnlisted ? ['ec2:RejectVpcEndpointConnections'] : [])],
-    acceptResources: [
-      ...(createPrivateLink
-        ? [ifPrivateLink(serviceArn('${EndpointService}'))]
-        : endpointServiceIds.length > 0
-          ? endpointServiceIds.map(serviceArn)
-          : [serviceArn('*')]),
-      { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:*:vpc-endpoint/*' },
-    ],
-    acceptSchedule,
-    // One AWS::EC2::VPCEndpointConnectionNotification per given service, to the accept topic.
-    connectionNotifications: Object.fromEntries(
-      endpointServiceIds.map((id) => [
-        `ConnectionNotification${id.replace(/[^A-Za-z0-9]/g, '')}`,
-        {
-          Type: 'AWS::EC2::VPCEndpointConnectionNotification',
-          DependsOn: 'ConnectionNotificationTopicPolicy',
-          Properties: { ServiceId: id, ConnectionEvents: ['Connect'], ConnectionNotificationArn: { Ref: 'ConnectionNotificationTopic' } },
-        },
-      ]),
-    ),
-
-    // Interface endpoints accept HTTPS from the functions' security groups.
-    apiEndpointIngress: securityGroupIds.map((_, i) => ({
-      IpProtocol: 'tcp',
-      FromPort: 443,
-      ToPort: 443,
-      SourceSecurityGroupId: { 'Fn::Select': [i, { 'Fn::Split': [',', { Ref: 'SecurityGroupIds' }] }] },
-      Description: 'HTTPS from the rds-nlb-sync functions',
-    })),
-
-    // alarms
-    syncPeriod,
-    heartbeatPeriods,
-    acceptPeriod,
-    pendingPeriods,
-
-    logRetentionDays,
-    logLevel,
-    metricsNamespace,
-    dryRun: String(dryRun),
-    rejectUnlisted: String(rejectUnlisted),
-    inVpc,
-    createPrivateLink,
-
-    dashboardBody: { 'Fn::Sub': JSON.stringify(dashboard(metricsNamespace, syncPeriod, acceptPeriod)) },
-  };
-}
-
-function parseMappings(value, problems) {
-  let parsed = value;
-  if (!Array.isArray(value)) {
-    try {
-      parsed = JSON.parse(String(value));
-    } catch {
-      problems.push('syncMappings: must be a JSON list of {"endpoint","targetGroupArn","port"} objects');
-      return [];
+    // sync's reads beyond DNS: which cluster an evented instance belongs to (always: the RDS
+    // event rule is always on), the members of reader/custom endpoints, the mappings in SSM.
+    // DescribeDBInstances: the members' names are unknown until run time, so every instance.
+    const readStatements = [{ Sid: 'ReadInstances', Effect: 'Allow', Action: 'rds:DescribeDBInstances', Resource: arn('rds', 'db:*') }];
+    const readers = memberSets.filter((e) => e.kind === 'reader').map((e) => e.identifier);
+    const customs = memberSets.filter((e) => e.kind === 'custom').map((e) => e.identifier);
+    if (memberSets.length > 0) {
+      // A reader endpoint names its cluster; a custom endpoint names only itself, so its
+      // cluster is found at run time (cluster:* for the cluster read).
+      const clusters = customs.length > 0 ? [arn('rds', 'cluster:*')] : [...new Set(readers)].map((id) => arn('rds', `cluster:${id}`));
+      readStatements.push({ Sid: 'ReadClusterMembers', Effect: 'Allow', Action: 'rds:DescribeDBClusters', Resource: clusters });
+      // A custom endpoint's static and excluded members (DescribeDBClusterEndpoints): on the
+      // cluster and on the custom endpoint, the two resource types the action takes.
+      if (customs.length > 0) {
+        const endpoints = [...new Set(customs)].map((id) => arn('rds', `cluster-endpoint:${id}`));
+        readStatements.push({ Sid: 'ReadCustomEndpoints', Effect: 'Allow', Action: 'rds:DescribeDBClusterEndpoints', Resource: [...clusters, ...endpoints] });
+      }
     }
+    const parameterArn = syncMappingsParameter ? arn('ssm', `parameter/${syncMappingsParameter.replace(/^\//, '')}`) : undefined;
+    if (parameterArn) readStatements.push({ Sid: 'ReadMappingsParameter', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameterArn });
+
+    const interfaceEndpoint = (name) => ({
+      Type: 'AWS::EC2::VPCEndpoint',
+      Condition: 'CreateApiEndpoints',
+      Properties: {
+        VpcEndpointType: 'Interface',
+        ServiceName: sub(`com.amazonaws.\${AWS::Region}.${name}`),
+        VpcId: { Ref: 'VpcId' },
+        SubnetIds: { 'Fn::Split': [',', { Ref: 'NlbSubnetIds' }] },
+        SecurityGroupIds: [{ Ref: 'ApiEndpointSecurityGroup' }],
+        PrivateDnsEnabled: true,
+      },
+    });
+    const mappingsParameterBytes = Buffer.byteLength(mappingsJson);
+
+    return {
+      // CloudFormation parameter defaults (Conditions switch the optional parts on them).
+      subnetIds: subnetIds.join(','),
+      nlbSubnetIds: nlbSubnetIds.join(','),
+      securityGroupIds: securityGroupIds.join(','),
+      dbSecurityGroupId,
+      vpcId,
+      privateLink: String(createPrivateLink),
+      apiEndpoints: String(createApiEndpoints),
+      alarmEmail,
+
+      // The functions' environments (checked above by lib/config.ts).
+      syncEnvironment: {
+        ...syncEnv,
+        ...(syncEnv.SYNC_MAPPINGS && createPrivateLink ? { SYNC_MAPPINGS: ifPrivateLink(sub(syncEnv.SYNC_MAPPINGS)) } : {}),
+      },
+      acceptEnvironment: { ...acceptEnv, ENDPOINT_SERVICE_IDS: createPrivateLink ? ifPrivateLink({ Ref: 'EndpointService' }) : acceptEnv.ENDPOINT_SERVICE_IDS },
+
+      // sync
+      // RegisterTargets/DeregisterTargets are allowed on these target groups only.
+      targetGroupArns: createPrivateLink ? [ifPrivateLink({ Ref: 'TargetGroup' })] : [...new Set(mappings.map((m) => m.targetGroupArn))],
+      targetPort: mappings[0].port,
+      syncReadPolicy: { PolicyName: 'sync-reads', PolicyDocument: { Version: '2012-10-17', Statement: readStatements } },
+      syncSchedule,
+      syncTimeout,
+      syncMaximumEventAge,
+      reservedConcurrency: reservedConcurrency ?? { Ref: 'AWS::NoValue' },
+
+      // accept
+      allowedPrincipalArns: acceptConfig.allowedAccounts.map((account) => sub(`arn:\${AWS::Partition}:iam::${account}:root`)),
+      // Accept (Reject only with rejectUnlisted) on these services; the call also names the
+      // consumer's endpoint, in Fivetran's account. Services found from loadBalancerArns are
+      // unknown until run time, so that mode gets every endpoint service of this account/region.
+      acceptActions: ['ec2:AcceptVpcEndpointConnections', ...(acceptConfig.rejectUnlisted ? ['ec2:RejectVpcEndpointConnections'] : [])],
+      acceptResources: [
+        ...(createPrivateLink
+          ? [ifPrivateLink(serviceArn('${EndpointService}'))]
+          : acceptConfig.serviceIds.length > 0
+            ? acceptConfig.serviceIds.map(serviceArn)
+            : [serviceArn('*')]),
+        sub('arn:${AWS::Partition}:ec2:${AWS::Region}:*:vpc-endpoint/*'),
+      ],
+      acceptSchedule,
+      // accept calls only AWS APIs: outside the VPC unless asked (no NAT or endpoints needed).
+      acceptInVpc: String(acceptInVpc),
+
+      // Resources whose number follows the parameters.
+      extraResources: {
+        // One AWS::EC2::VPCEndpointConnectionNotification per given service, to the accept topic.
+        ...Object.fromEntries(
+          (createPrivateLink ? [] : acceptConfig.serviceIds).map((id) => [
+            `ConnectionNotification${id.replace(/[^A-Za-z0-9]/g, '')}`,
+            {
+              Type: 'AWS::EC2::VPCEndpointConnectionNotification',
+              DependsOn: 'ConnectionNotificationTopicPolicy',
+              Properties: { ServiceId: id, ConnectionEvents: ['Connect'], ConnectionNotificationArn: { Ref: 'ConnectionNotificationTopic' } },
+            },
+          ]),
+        ),
+        // The SSM API for the mappings parameter (the RDS one is always there: events need it).
+        ...(syncMappingsParameter ? { SsmApiEndpoint: interfaceEndpoint('ssm') } : {}),
+        ...(syncMappingsParameter
+          ? {
+              MappingsParameter: {
+                Type: 'AWS::SSM::Parameter',
+                Properties: {
+                  Name: syncMappingsParameter,
+                  Type: 'String',
+                  Tier: mappingsParameterBytes > SSM_STANDARD_BYTES ? 'Advanced' : 'Standard',
+                  Description: 'rds-nlb-sync SYNC_MAPPINGS (deploy parameter syncMappings); change it with a deploy',
+                  Value: mappingsJson,
+                },
+              },
+            }
+          : {}),
+      },
+
+      // Interface endpoints accept HTTPS from the functions' security groups.
+      apiEndpointIngress: securityGroupIds.map((_, i) => ({
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        SourceSecurityGroupId: { 'Fn::Select': [i, { 'Fn::Split': [',', { Ref: 'SecurityGroupIds' }] }] },
+        Description: 'HTTPS from the rds-nlb-sync functions',
+      })),
+
+      // alarms
+      syncPeriod,
+      heartbeatPeriods,
+      acceptPeriod,
+      pendingPeriods,
+
+      logRetentionDays,
+      logLevel,
+      lambdaLogLevel: LAMBDA_LOG_LEVEL[logLevel],
+      metricsNamespace,
+      failoverWatchSeconds: syncConfig.failoverWatchMs / 1000,
+
+      dashboardBody: sub(JSON.stringify(dashboard(metricsNamespace, syncPeriod, acceptPeriod))),
+    };
   }
-  if (!Array.isArray(parsed) || parsed.length === 0) {
-    problems.push('syncMappings: must list at least one {"endpoint","targetGroupArn","port"} mapping');
-    return [];
-  }
-  return parsed.map((m, i) => validateMapping(m, `syncMappings[${i}]`, problems, false));
 }
 
-function validateMapping(m, where, problems, targetGroupCreated) {
-  if (typeof m !== 'object' || m === null) {
-    problems.push(`${where}: must be an object {"endpoint","targetGroupArn","port"}`);
-    return { endpoint: '', port: 0 };
+/**
+ * Runs one of lib/config.ts's loaders on a derived environment and reports each of its problems
+ * under the deploy parameter that produced the variable ("DNS_TRIES must be ..." -> "dnsTries:
+ * must be ..."). `fieldParam` names the parameter of a mapping field in the shorthand form.
+ */
+function loadWith(loader, env, paramOf, problems, fieldParam = () => undefined) {
+  try {
+    return loader(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) {
+      const [, key = '', index, field, rest = problem] = /^([A-Z_]+)(?:\[(\d+)\](?:\.(\w+))?)?\s*(.*)$/s.exec(problem) ?? [];
+      const param = paramOf[key];
+      if (!param) problems.push(problem);
+      else if (field && fieldParam(field)) problems.push(`${fieldParam(field)}: ${rest}`);
+      else problems.push(`${param}${index === undefined ? '' : `[${index}]`}${field ? `.${field}` : ''}: ${rest}`);
+    }
+    return undefined;
   }
-  const known = ['endpoint', 'targetGroupArn', 'port', 'availabilityZone', 'ipAddressType'];
-  for (const key of Object.keys(m)) if (!known.includes(key)) problems.push(`${where}: unknown key "${key}" (known: ${known.join(', ')})`);
-  const endpoint = String(m.endpoint ?? '').toLowerCase().replace(/\.$/, '');
-  if (!HOSTNAME.test(endpoint)) problems.push(`${where}: endpoint "${m.endpoint ?? ''}" is not a DNS name such as mydb.abc123.eu-west-1.rds.amazonaws.com`);
-  if (!targetGroupCreated && !TARGET_GROUP_ARN.test(String(m.targetGroupArn ?? ''))) problems.push(`${where}: targetGroupArn "${m.targetGroupArn ?? ''}" is not a target group ARN`);
-  const port = Number(m.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push(`${where}: port "${m.port ?? ''}" is not a TCP port (1-65535)`);
-  if (m.availabilityZone !== undefined && !/^(all|[a-z]{2}(-[a-z]+)+-\d[a-z])$/.test(String(m.availabilityZone))) problems.push(`${where}: availabilityZone must be "all" or an Availability Zone name`);
-  const mapping = { endpoint, port };
-  if (m.targetGroupArn !== undefined) mapping.targetGroupArn = String(m.targetGroupArn);
-  if (m.availabilityZone !== undefined) mapping.availabilityZone = String(m.availabilityZone);
-  if (m.ipAddressType !== undefined) mapping.ipAddressType = m.ipAddressType;
-  return mapping;
 }
 
-/** One or more EventBridge schedule expressions ("rate(1 minute)", "cron(...)"). */
+/** " (did you mean dryRun?)" for the known name closest to a typo, if one is close. */
+function suggest(name, known) {
+  const distance = (a, b) => {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      let previous = row[0];
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const current = row[j];
+        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+        previous = current;
+      }
+    }
+    return row[b.length];
+  };
+  const [best] = known.map((k) => [k, distance(name.toLowerCase(), k.toLowerCase())]).sort((a, b) => a[1] - b[1]);
+  return best && best[1] <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean ${best[0]}?)` : ` (known: ${known.join(', ')})`;
+}
+
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+// EventBridge cron: minutes hours day-of-month month day-of-week year.
+const CRON_FIELD = [
+  /^(\*|[0-5]?\d([-/,][0-5]?\d)*)$/,
+  /^(\*|([01]?\d|2[0-3])([-/,]([01]?\d|2[0-3]))*)$/,
+  /^(\*|\?|L|LW|([1-9]|[12]\d|3[01])W?([-/,]([1-9]|[12]\d|3[01]))*)$/i,
+  /^(\*|([1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)([-/,]([1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC))*)$/i,
+  /^(\*|\?|([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)(L|#[1-5])?([-/,]([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT))*)$/i,
+  /^(\*|(19[7-9]\d|2\d{3})([-/,](19[7-9]\d|2\d{3}|\d+))*)$/,
+];
+
+/**
+ * One or more EventBridge schedule expressions, checked as EventBridge does at deploy:
+ * rate(<positive whole number> <unit>) with the singular unit for 1 and the plural otherwise;
+ * cron(<6 fields>) with "?" in the day-of-month or the day-of-week field (not both).
+ */
 function scheduleList(name, raw, problems) {
   const value = raw[name];
   const expressions = (Array.isArray(value) ? value : [value]).map((v) => String(v ?? '').trim()).filter(Boolean);
   if (expressions.length === 0) problems.push(`${name}: required, e.g. rate(1 minute)`);
   for (const expression of expressions) {
-    if (!/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/.test(expression)) problems.push(`${name}: "${expression}" is not rate(...) or cron(...)`);
+    const bad = (why) => problems.push(`${name}: "${expression}" ${why}`);
+    const rate = RATE.exec(expression);
+    const cron = /^cron\((.*)\)$/.exec(expression);
+    if (rate) {
+      const [, count, unit] = rate;
+      const n = Number(count);
+      if (n === 0) bad('is not a positive rate');
+      else if (n === 1 && unit.endsWith('s')) bad(`must be rate(1 ${unit.slice(0, -1)}) (EventBridge wants the singular for 1)`);
+      else if (n > 1 && !unit.endsWith('s')) bad(`must be rate(${n} ${unit}s) (EventBridge wants the plural above 1)`);
+    } else if (cron) {
+      const fields = cron[1].trim().split(/\s+/);
+      if (fields.length !== 6) bad('must have 6 fields: cron(minutes hours day-of-month month day-of-week year)');
+      else {
+        const names = ['minutes', 'hours', 'day-of-month', 'month', 'day-of-week', 'year'];
+        fields.forEach((field, i) => CRON_FIELD[i].test(field) || bad(`has an invalid ${names[i]} field "${field}"`));
+        if ((fields[2] === '?') === (fields[4] === '?')) bad('must have "?" in exactly one of day-of-month and day-of-week');
+      }
+    } else bad('is not rate(<n> <unit>) or cron(<6 fields>), e.g. rate(1 minute) or rate(5 minutes)');
   }
   return expressions;
 }
@@ -368,8 +587,9 @@ function dashboard(namespace, period, acceptPeriod) {
         properties: {
           title: 'Alarms',
           alarms: [
-            'SyncErrorsAlarm', 'DnsFailuresAlarm', 'SyncHeartbeatAlarm', 'NoHealthyTargetsAlarm', 'PendingConnectionsAlarm',
-            'SyncFunctionErrorsAlarm', 'SyncThrottlesAlarm', 'AcceptFunctionErrorsAlarm', 'AcceptThrottlesAlarm',
+            // The one that pages first, then the signals it is made of, then the rest.
+            'LinkAtRiskAlarm', 'SyncHeartbeatAlarm', 'NoHealthyTargetsAlarm', 'PendingConnectionsAlarm', 'AcceptHeartbeatAlarm',
+            'SyncErrorsAlarm', 'DnsFailuresAlarm', 'SyncFunctionErrorsAlarm', 'SyncThrottlesAlarm', 'AcceptFunctionErrorsAlarm', 'AcceptThrottlesAlarm',
           ].map((alarm) => `\${${alarm}.Arn}`),
         },
       },

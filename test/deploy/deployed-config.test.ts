@@ -7,6 +7,9 @@ import { deployedEnv } from '../harness/deployed-env.js';
 
 const TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/fivetran-db/0123456789abcdef';
 const NLB = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/fivetran-db/0123456789abcdef';
+// `serverless print` resolves the whole file (deploy/params.cjs compiles lib/config.ts with tsx
+// to check the environment): ~15 s alone, much more on a busy CI machine.
+const PRINT_TIMEOUT_MS = 60_000;
 
 describe('the environment serverless.yml gives the functions', () => {
   it('parses for the single-endpoint parameters, with the documented defaults', async () => {
@@ -15,14 +18,14 @@ describe('the environment serverless.yml gives the functions', () => {
     expect(loadSyncConfig(env.sync)).toEqual({
       mappings: [{ endpoint: 'db.abc123.eu-west-1.rds.amazonaws.com', targetGroupArn: TG, port: 5432, ipAddressType: 'ipv4' }],
       dns: { servers: [], timeoutMs: 2000, tries: 2 },
-      failoverWatchMs: 60_000,
+      failoverWatchMs: 180_000,
       failoverPollMs: 2000,
       concurrency: 10,
       metricsNamespace: 'RdsNlbSync',
       dryRun: false,
     });
     expect(loadAcceptConfig(env.accept)).toMatchObject({ serviceIds: ['vpce-svc-0123456789abcdef0'], allowedAccounts: ['834469178297'], rejectUnlisted: false });
-  });
+  }, PRINT_TIMEOUT_MS);
 
   it('parses for a mappings list, NLB discovery and a custom allowlist', async () => {
     const mappings = [
@@ -45,5 +48,5 @@ describe('the environment serverless.yml gives the functions', () => {
     ]);
     expect(sync).toMatchObject({ dns: { servers: ['10.0.0.2'] }, dryRun: true });
     expect(loadAcceptConfig(env.accept)).toMatchObject({ loadBalancerArns: [NLB], allowedAccounts: ['834469178297', '111122223333'], rejectUnlisted: true, dryRun: true });
-  });
+  }, PRINT_TIMEOUT_MS);
 });

@@ -78,10 +78,25 @@ const resource = (t: Template, id: string): Resource => {
   return r;
 };
 const ofType = (t: Template, type: string): [string, Resource][] => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
-const statementsOf = (t: Template, roleId: string): Statement[] => {
-  const policies = resource(t, roleId).Properties.Policies as unknown as { PolicyDocument: { Statement: Statement[] } }[];
-  return policies.flatMap((p) => p.PolicyDocument.Statement);
-};
+interface Policy {
+  PolicyName: string;
+  PolicyDocument: { Statement: Statement[] };
+}
+/** A role's inline policies; a conditional one (Fn::If [condition, policy, NoValue]) with its condition. */
+const policiesOf = (t: Template, roleId: string): (Policy & { condition?: string })[] =>
+  (resource(t, roleId).Properties.Policies as unknown as (Policy | { 'Fn::If': [string, Policy, Json] })[]).map((p) =>
+    'Fn::If' in p ? { ...p['Fn::If'][1], condition: p['Fn::If'][0] } : p,
+  );
+const statementsOf = (t: Template, roleId: string): Statement[] => policiesOf(t, roleId).flatMap((p) => p.PolicyDocument.Statement);
+// What Lambda needs to attach a function to a VPC (in place of AWSLambdaVPCAccessExecutionRole).
+const NETWORK_INTERFACE_ACTIONS = [
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:CreateNetworkInterface',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:UnassignPrivateIpAddresses',
+];
 const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const resourcesOf = (s: Statement): Json[] => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
 const statementFor = (t: Template, roleId: string, action: string): Statement => {
@@ -167,7 +182,8 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     const watch = Number(vars.FAILOVER_WATCH_SECONDS);
     // c-ares doubles the timeout on every try.
     const dnsBudget = (Number(vars.DNS_TIMEOUT_MS) * (2 ** Number(vars.DNS_TRIES) - 1)) / 1000;
-    expect(watch).toBe(60);
+    // A Multi-AZ failover takes 60-120 s and DNS may lag minutes behind: watch 3 minutes.
+    expect(watch).toBe(180);
     // Twice the DNS budget (first resolution and the last poll) and 30 s for the ELB calls.
     expect(resource(t(), 'SyncLambdaFunction').Properties.Timeout).toBeGreaterThanOrEqual(watch + 2 * dnsBudget + 30);
   });
@@ -189,7 +205,7 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     const sync = loadSyncConfig(deployedEnv(t(), 'SyncLambdaFunction', config));
     expect(sync.mappings).toHaveLength(1);
     expect(sync.mappings[0]?.port).toBe(5432);
-    expect(sync.failoverWatchMs).toBe(60_000);
+    expect(sync.failoverWatchMs).toBe(180_000);
     const accept = loadAcceptConfig(deployedEnv(t(), 'AcceptLambdaFunction', config));
     expect(accept.serviceIds).toEqual([config === 'basic' ? 'vpce-svc-0123456789abcdef0' : 'vpce-svc-0fedcba9876543210']);
     expect(accept.allowedAccounts).toEqual(['834469178297']);
@@ -201,13 +217,16 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(30);
   });
 
-  it('runs the functions in the VPC exactly when subnets and security groups are given', () => {
+  it('runs sync in the VPC exactly when subnets and security groups are given, accept only when asked', () => {
     expect(t().Conditions.InVpc).toBeDefined();
-    for (const fn of ['SyncLambdaFunction', 'AcceptLambdaFunction']) {
+    for (const [fn, condition] of [['SyncLambdaFunction', 'InVpc'], ['AcceptLambdaFunction', 'AcceptInVpc']] as const) {
       const vpc = resource(t(), fn).Properties.VpcConfig as { 'Fn::If': [string, { SubnetIds: Json; SecurityGroupIds: Json }, Json] };
-      expect(vpc['Fn::If'][0]).toBe('InVpc');
+      expect(vpc['Fn::If'][0], fn).toBe(condition);
+      expect(vpc['Fn::If'][1].SubnetIds).toEqual({ 'Fn::Split': [',', { Ref: 'SubnetIds' }] });
       expect(vpc['Fn::If'][2]).toEqual({ Ref: 'AWS::NoValue' });
     }
+    expect(t().Conditions.AcceptInVpc).toEqual({ 'Fn::And': [{ 'Fn::Equals': [{ Ref: 'AcceptInVpc' }, 'true'] }, { Condition: 'InVpc' }] });
+    expect(t().Parameters.AcceptInVpc?.Default).toBe('false');
     const subnets = t().Parameters.SubnetIds?.Default;
     if (config === 'basic') expect(subnets).toBe('');
     else expect(subnets).toMatch(/^subnet-[0-9a-f]+(,subnet-[0-9a-f]+)*$/);
@@ -217,12 +236,13 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     expect(resource(t(), 'SyncLambdaFunction').Properties.Role).toEqual({ 'Fn::GetAtt': ['SyncRole', 'Arn'] });
     expect(resource(t(), 'AcceptLambdaFunction').Properties.Role).toEqual({ 'Fn::GetAtt': ['AcceptRole', 'Arn'] });
     expect(t().Resources.IamRoleLambdaExecution).toBeUndefined();
-    for (const role of ['SyncRole', 'AcceptRole']) {
-      const managed = resource(t(), role).Properties.ManagedPolicyArns as Json[];
-      // ENI permissions only when in the VPC.
-      expect(managed).toEqual([
-        { 'Fn::If': ['InVpc', { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole' }, { Ref: 'AWS::NoValue' }] },
-      ]);
+    for (const [role, condition] of [['SyncRole', 'InVpc'], ['AcceptRole', 'AcceptInVpc']] as const) {
+      // No managed policy: AWSLambdaVPCAccessExecutionRole would grant logs:* on every log group.
+      expect(resource(t(), role).Properties.ManagedPolicyArns, role).toBeUndefined();
+      // The network interface actions only, and only when the function joins the VPC.
+      const eni = policiesOf(t(), role).filter((p) => p.PolicyDocument.Statement.some((s) => actionsOf(s).includes('ec2:CreateNetworkInterface')));
+      expect(eni.map((p) => p.condition), role).toEqual([condition]);
+      expect(eni[0]?.PolicyDocument.Statement.flatMap(actionsOf).sort()).toEqual(NETWORK_INTERFACE_ACTIONS);
     }
   });
 
@@ -233,8 +253,9 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
         expect(s.Effect).toBe('Allow');
         for (const action of actionsOf(s)) {
           expect(action, `${role} ${s.Sid}`).not.toContain('*');
-          if (resourcesOf(s).includes('*') && !readOnly.test(action)) {
-            // The one exception: metrics, pinned to our namespace by condition.
+          if (resourcesOf(s).includes('*') && !readOnly.test(action) && !NETWORK_INTERFACE_ACTIONS.includes(action)) {
+            // The one exception (besides Lambda's ENI actions, which take no resource scope):
+            // metrics, pinned to our namespace by condition.
             expect(action).toBe('cloudwatch:PutMetricData');
             expect(s.Condition?.StringEquals?.['cloudwatch:namespace']).toBe('RdsNlbSync');
           }
@@ -262,7 +283,11 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     expect(statementFor(t(), 'SyncRole', 'elasticloadbalancing:DescribeTargetHealth').Resource).toBe('*');
     expect(statementFor(t(), 'SyncRole', 'cloudwatch:PutMetricData').Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'RdsNlbSync' } });
     // Separation of duties: the sync role cannot touch endpoint connections.
-    expect(statementsOf(t(), 'SyncRole').flatMap(actionsOf).filter((a) => a.startsWith('ec2:'))).toEqual([]);
+    expect(statementsOf(t(), 'SyncRole').flatMap(actionsOf).filter((a) => a.startsWith('ec2:') && !NETWORK_INTERFACE_ACTIONS.includes(a))).toEqual([]);
+    // The cluster of an evented instance (the RDS rule is account-wide): every instance, read only.
+    expect(statementFor(t(), 'SyncRole', 'rds:DescribeDBInstances').Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:db:*' });
+    // Both examples map a writer/instance endpoint: DNS only, no cluster member reads.
+    expect(statementsOf(t(), 'SyncRole').flatMap(actionsOf).filter((a) => a.startsWith('rds:'))).toEqual(['rds:DescribeDBInstances']);
   });
 
   it('lets accept decide connections only for the configured endpoint services', () => {
@@ -314,20 +339,21 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     expect(services).toEqual(config === 'basic' ? [created, { condition: undefined, service: 'vpce-svc-0123456789abcdef0' }] : [created]);
   });
 
-  it('triggers sync every minute and on failover/reboot/maintenance events of its database', () => {
+  it('triggers sync every minute and on failover/reboot/maintenance/switchover events of any database of the account', () => {
     const rules = ofType(t(), 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('SyncLambdaFunction'));
     expect(rules.map(([, r]) => r.Properties.ScheduleExpression).filter(Boolean)).toEqual(['rate(1 minute)']);
     const rds = rules.map(([, r]) => r.Properties.EventPattern as Record<string, Json> | undefined).find((p) => p?.source);
     expect(rds?.source).toEqual(['aws.rds']);
-    expect(rds?.['detail-type']).toEqual(['RDS DB Instance Event', 'RDS DB Cluster Event']);
+    expect(rds?.['detail-type']).toEqual(['RDS DB Instance Event', 'RDS DB Cluster Event', 'RDS Blue Green Deployment Event']);
     const ids = (rds?.detail as { EventID: string[] }).EventID;
-    // Multi-AZ instance failover, Aurora cluster failover, reboot, maintenance, host replacement.
-    expect(ids).toEqual(expect.arrayContaining(['RDS-EVENT-0049', 'RDS-EVENT-0071', 'RDS-EVENT-0073', 'RDS-EVENT-0006', 'RDS-EVENT-0026', 'RDS-EVENT-0020']));
-    const identifier = config === 'basic' ? 'mydb' : 'mycluster';
-    expect(rds?.resources).toEqual([
-      { 'Fn::Sub': `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:db:${identifier}` },
-      { 'Fn::Sub': `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:cluster:${identifier}` },
-    ]);
+    // Multi-AZ instance failover, Aurora cluster failover, reboot, maintenance, host replacement;
+    // cluster start and patching; blue/green switchover of deployments, instances and clusters.
+    expect(ids).toEqual(
+      expect.arrayContaining(['RDS-EVENT-0049', 'RDS-EVENT-0071', 'RDS-EVENT-0073', 'RDS-EVENT-0006', 'RDS-EVENT-0026', 'RDS-EVENT-0020', 'RDS-EVENT-0151', 'RDS-EVENT-0153', 'RDS-EVENT-0173']),
+    );
+    expect(ids).toEqual(expect.arrayContaining(['RDS-EVENT-0247', 'RDS-EVENT-0248', 'RDS-EVENT-0250', 'RDS-EVENT-0251', 'RDS-EVENT-0259', 'RDS-EVENT-0260']));
+    // Account-wide: an Aurora instance need not be named after its cluster; the function picks.
+    expect(rds?.resources).toBeUndefined();
     const acceptRules = ofType(t(), 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('AcceptLambdaFunction'));
     expect(acceptRules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(1 minute)']);
   });
@@ -358,10 +384,56 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     expect(pending).toMatchObject({ Statistic: 'Minimum', ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1 });
     expect(Number(pending?.Period) * Number(pending?.EvaluationPeriods)).toBe(30 * 60);
     expect(pending?.DatapointsToAlarm).toBe(pending?.EvaluationPeriods);
+    // accept stops being invoked: no data at all is an alarm.
+    expect(find('AWS/Lambda', 'Invocations', 'AcceptLambdaFunction')[0]).toMatchObject({ TreatMissingData: 'breaching', ComparisonOperator: 'LessThanThreshold', Threshold: 1 });
+    // The NLB's own count, with createPrivateLink only.
+    const nlb = resource(t(), 'NlbHealthyHostsAlarm');
+    expect(nlb.Condition).toBe('CreatePrivateLink');
+    expect(nlb.Properties).toMatchObject({
+      Namespace: 'AWS/NetworkELB',
+      MetricName: 'HealthyHostCount',
+      Statistic: 'Minimum',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      Dimensions: [
+        { Name: 'LoadBalancer', Value: { 'Fn::GetAtt': ['LoadBalancer', 'LoadBalancerFullName'] } },
+        { Name: 'TargetGroup', Value: { 'Fn::GetAtt': ['TargetGroup', 'TargetGroupFullName'] } },
+      ],
+    });
     for (const alarm of alarms) {
-      expect(alarm.AlarmActions, str(alarm.id)).toEqual([{ Ref: 'AlarmTopic' }]);
-      expect(alarm.OKActions, str(alarm.id)).toEqual([{ Ref: 'AlarmTopic' }]);
+      // Dashboard only: one outage must not send one message per alarm.
+      expect(alarm.AlarmActions, str(alarm.id)).toBeUndefined();
+      expect(alarm.OKActions, str(alarm.id)).toBeUndefined();
       expect(str(alarm.AlarmDescription), str(alarm.id)).toMatch(/Runbook - README, Operate/);
+    }
+  });
+
+  it('pages once: the "Fivetran link at risk" composite is the only alarm that notifies', () => {
+    const composites = ofType(t(), 'AWS::CloudWatch::CompositeAlarm');
+    expect(composites.map(([id]) => id)).toEqual(['LinkAtRiskAlarm']);
+    const link = resource(t(), 'LinkAtRiskAlarm').Properties;
+    expect(link.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+    expect(link.OKActions).toEqual([{ Ref: 'AlarmTopic' }]);
+    expect(str(link.AlarmName)).toMatch(/fivetran-link-at-risk$/);
+    const [condition, withNlb, without] = (link.AlarmRule as { 'Fn::If': [string, { 'Fn::Sub': string }, { 'Fn::Sub': string }] })['Fn::If'];
+    expect(condition).toBe('CreatePrivateLink');
+    const members = (rule: string) => [...rule.matchAll(/ALARM\("\$\{(\w+)\.Arn\}"\)/g)].map((m) => m[1]);
+    const signals = ['SyncHeartbeatAlarm', 'NoHealthyTargetsAlarm', 'PendingConnectionsAlarm', 'AcceptHeartbeatAlarm'];
+    expect(members(without['Fn::Sub'])).toEqual(signals);
+    expect(members(withNlb['Fn::Sub'])).toEqual([...signals, 'NlbHealthyHostsAlarm']);
+    expect(without['Fn::Sub'].split(' OR ')).toHaveLength(signals.length);
+    // Every other notifier is gone: only the composite and the e-mail subscription use the topic.
+    const topicUsers = Object.entries(t().Resources).filter(([, r]) => JSON.stringify(r).includes('{"Ref":"AlarmTopic"}')).map(([id]) => id);
+    expect(topicUsers.sort()).toEqual(['AlarmEmailSubscription', 'LinkAtRiskAlarm']);
+  });
+
+  it('writes JSON logs, keeping Lambda\'s REPORT lines, and keeps the log groups when the stack goes', () => {
+    for (const fn of ['SyncLambdaFunction', 'AcceptLambdaFunction']) {
+      // Application level = logLevel; system INFO keeps REPORT (duration, memory, timeouts).
+      expect(resource(t(), fn).Properties.LoggingConfig, fn).toEqual({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO' });
+    }
+    for (const [id, group] of ofType(t(), 'AWS::Logs::LogGroup')) {
+      expect(group, id).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }
   });
 
@@ -390,7 +462,10 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
       expect(text).toContain(`"${metric}"`);
     }
     const alarmWidget = dashboard.widgets.find((w) => w.type === 'alarm');
-    const alarmIds = ofType(t(), 'AWS::CloudWatch::Alarm').map(([id]) => `\${${id}.Arn}`);
+    // Every unconditional alarm and the composite (the NLB's alarm exists only with createPrivateLink).
+    const alarmIds = [...ofType(t(), 'AWS::CloudWatch::Alarm'), ...ofType(t(), 'AWS::CloudWatch::CompositeAlarm')]
+      .filter(([, r]) => !r.Condition)
+      .map(([id]) => `\${${id}.Arn}`);
     expect((body.match(/\$\{[A-Za-z]+Alarm\.Arn\}/g) ?? []).sort()).toEqual(alarmIds.sort());
     expect(alarmWidget?.properties.alarms).toHaveLength(alarmIds.length);
     expect(dashboard.widgets.some((w) => w.type === 'log' && String(w.properties.query).includes("message = 'sync run'"))).toBe(true);
@@ -400,11 +475,15 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
   });
 
   it('creates the PrivateLink plumbing only under the CreatePrivateLink condition', () => {
-    const privateLink = ['LoadBalancer', 'TargetGroup', 'Listener', 'EndpointService', 'EndpointServicePermissions', 'EndpointConnectionNotification'];
+    const privateLink = ['NlbSecurityGroup', 'LoadBalancer', 'TargetGroup', 'Listener', 'EndpointService', 'EndpointServicePermissions', 'EndpointConnectionNotification', 'NlbHealthyHostsAlarm'];
     for (const id of privateLink) expect(resource(t(), id).Condition, id).toBe('CreatePrivateLink');
-    for (const id of ['EndpointServiceName', 'EndpointServiceId', 'LoadBalancerArn', 'TargetGroupArn']) expect(t().Outputs[id]?.Condition, id).toBe('CreatePrivateLink');
+    expect(resource(t(), 'DbIngressFromNlb').Condition).toBe('AdmitNlbToDb');
+    for (const id of ['EndpointServiceName', 'EndpointServiceId', 'LoadBalancerArn', 'TargetGroupArn', 'NlbSecurityGroupId']) expect(t().Outputs[id]?.Condition, id).toBe('CreatePrivateLink');
+    // The NLB and the API endpoints need one subnet per zone, apart from the functions' subnets.
+    expect(t().Parameters.NlbSubnetIds?.Default).toBe(config === 'privatelink' ? 'subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002,subnet-0a1b2c3d4e5f60003' : '');
+    for (const condition of ['CreatePrivateLink', 'CreateApiEndpoints']) expect(JSON.stringify(t().Conditions[condition]), condition).toContain('HasNlbSubnets');
     expect(t().Parameters.PrivateLink?.Default).toBe(config === 'privatelink' ? 'true' : 'false');
-    for (const id of ['ApiEndpointSecurityGroup', 'ElasticLoadBalancingApiEndpoint', 'MonitoringApiEndpoint', 'Ec2ApiEndpoint']) {
+    for (const id of ['ApiEndpointSecurityGroup', 'ElasticLoadBalancingApiEndpoint', 'MonitoringApiEndpoint', 'Ec2ApiEndpoint', 'RdsApiEndpoint']) {
       expect(resource(t(), id).Condition, id).toBe('CreateApiEndpoints');
     }
     expect(t().Parameters.ApiEndpoints?.Default).toBe(config === 'privatelink' ? 'true' : 'false');
@@ -414,11 +493,11 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
 describe('PrivateLink plumbing (example-privatelink)', () => {
   const t = () => templates.privatelink;
 
-  it('puts a cross-zone internal NLB with a TCP listener on the DB port in the given subnets', () => {
+  it('puts a cross-zone internal NLB with a TCP listener on the DB port in the one-per-zone NLB subnets', () => {
     expect(resource(t(), 'LoadBalancer').Properties).toMatchObject({
       Type: 'network',
       Scheme: 'internal',
-      Subnets: { 'Fn::Split': [',', { Ref: 'SubnetIds' }] },
+      Subnets: { 'Fn::Split': [',', { Ref: 'NlbSubnetIds' }] },
       LoadBalancerAttributes: [{ Key: 'load_balancing.cross_zone.enabled', Value: 'true' }],
     });
     expect(resource(t(), 'Listener').Properties).toMatchObject({
@@ -429,9 +508,30 @@ describe('PrivateLink plumbing (example-privatelink)', () => {
     });
   });
 
-  it('uses an IP target group with a fast TCP health check that cuts connections on deregistration', () => {
+  it('gives the NLB its own security group from the start: no inbound rule, the DB port out, admitted by the DB', () => {
+    const nlb = resource(t(), 'LoadBalancer').Properties;
+    expect(nlb.SecurityGroups).toEqual([{ Ref: 'NlbSecurityGroup' }]);
+    // Deliberately off: the endpoint service decides who connects (see docs/pending/issue-12.md).
+    expect(nlb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic).toBe('off');
+    const group = resource(t(), 'NlbSecurityGroup').Properties;
+    expect(group.VpcId).toEqual({ Ref: 'VpcId' });
+    expect(group.SecurityGroupIngress).toBeUndefined();
+    const rule = { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432 };
+    const [egress] = group.SecurityGroupEgress as [{ 'Fn::If': [string, Record<string, Json>, Record<string, Json>] }];
+    expect(egress['Fn::If'][0]).toBe('HasDbSecurityGroup');
+    expect(egress['Fn::If'][1]).toMatchObject({ ...rule, DestinationSecurityGroupId: { Ref: 'DbSecurityGroupId' } });
+    expect(egress['Fn::If'][2]).toMatchObject({ ...rule, CidrIp: '0.0.0.0/0' });
+    expect(resource(t(), 'DbIngressFromNlb').Properties).toMatchObject({ ...rule, GroupId: { Ref: 'DbSecurityGroupId' }, SourceSecurityGroupId: { Ref: 'NlbSecurityGroup' } });
+    expect(t().Parameters.DbSecurityGroupId?.Default).toBe('sg-0fedcba9876543210');
+    expect(t().Outputs.NlbSecurityGroupId?.Value).toEqual({ Ref: 'NlbSecurityGroup' });
+  });
+
+  it('uses an IP target group with the fastest TCP health check NLB allows, cutting connections on deregistration', () => {
     const tg = resource(t(), 'TargetGroup').Properties;
-    expect(tg).toMatchObject({ TargetType: 'ip', Protocol: 'TCP', Port: 5432, HealthCheckProtocol: 'TCP', HealthCheckIntervalSeconds: 10, VpcId: { Ref: 'VpcId' } });
+    expect(tg).toMatchObject({ TargetType: 'ip', Protocol: 'TCP', Port: 5432, HealthCheckProtocol: 'TCP', VpcId: { Ref: 'VpcId' } });
+    // NLB: interval 5-300 s, healthy/unhealthy thresholds 2-10.
+    expect(tg).toMatchObject({ HealthCheckIntervalSeconds: 5, HealthyThresholdCount: 2, UnhealthyThresholdCount: 2 });
+    expect(Number(tg.HealthCheckTimeoutSeconds)).toBeLessThan(5);
     const attributes = Object.fromEntries((tg.TargetGroupAttributes as { Key: string; Value: string }[]).map((a) => [a.Key, a.Value]));
     expect(Number(attributes['deregistration_delay.timeout_seconds'])).toBeLessThanOrEqual(30);
     expect(attributes['deregistration_delay.connection_termination.enabled']).toBe('true');
@@ -453,14 +553,19 @@ describe('PrivateLink plumbing (example-privatelink)', () => {
     expect(env(t(), 'AcceptLambdaFunction').ENDPOINT_SERVICE_IDS).toEqual({ 'Fn::If': ['CreatePrivateLink', { Ref: 'EndpointService' }, { Ref: 'AWS::NoValue' }] });
   });
 
-  it('adds elasticloadbalancing, monitoring and ec2 interface endpoints reachable from the functions', () => {
+  it('adds elasticloadbalancing, monitoring, ec2 and rds interface endpoints in the NLB subnets, reachable from the functions', () => {
     const services = ofType(t(), 'AWS::EC2::VPCEndpoint').map(([, r]) => r.Properties.ServiceName);
     expect(services).toEqual([
       { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.elasticloadbalancing' },
       { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.monitoring' },
       { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.ec2' },
+      // RDS events: which cluster an instance belongs to; reader/custom endpoint members.
+      { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.rds' },
     ]);
-    for (const [, endpoint] of ofType(t(), 'AWS::EC2::VPCEndpoint')) expect(endpoint.Properties).toMatchObject({ VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
+    for (const [, endpoint] of ofType(t(), 'AWS::EC2::VPCEndpoint')) {
+      // An interface endpoint takes one subnet per zone, like the NLB.
+      expect(endpoint.Properties).toMatchObject({ VpcEndpointType: 'Interface', PrivateDnsEnabled: true, SubnetIds: { 'Fn::Split': [',', { Ref: 'NlbSubnetIds' }] } });
+    }
     const ingress = resource(t(), 'ApiEndpointSecurityGroup').Properties.SecurityGroupIngress as Record<string, Json>[];
     expect(ingress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 })]);
   });
@@ -504,8 +609,9 @@ describe('serverless.yml', () => {
     expect(yml).toMatch(/^plugins:\n {2}- serverless-esbuild\n/m);
   });
 
-  it('fails `serverless package` with a message naming every missing parameter', async () => {
-    const failure = await exec(process.execPath, [serverlessBin, 'package', '--stage', 'no-params-given', '--package', path.join(outDir, 'no-params')], {
+  it('fails `serverless package` with a message naming every missing parameter and every unknown one', async () => {
+    const args = ['package', '--stage', 'no-params-given', '--param', 'dryrun=true', '--package', path.join(outDir, 'no-params')];
+    const failure = await exec(process.execPath, [serverlessBin, ...args], {
       cwd: root,
       env: packageEnv,
       timeout: 60_000,
@@ -517,6 +623,8 @@ describe('serverless.yml', () => {
     const output = `${failure?.stdout}${failure?.stderr}`;
     expect(output).toContain('Invalid deploy parameters');
     for (const name of ['rdsEndpoint', 'targetGroupArn', 'targetPort', 'endpointServiceIds']) expect(output).toContain(`- ${name}: required`);
+    // A typo must not deploy a live function: `dryrun` is not `dryRun`.
+    expect(output).toContain('- dryrun: not a deploy parameter (did you mean dryRun?)');
     expect(output).not.toMatch(/\n\s+at .*params\.cjs/); // a message, not a stack trace
   });
 });
@@ -533,29 +641,76 @@ interface Derived {
   acceptActions: string[];
   acceptResources: Json[];
   targetGroupArns: Json[];
-  syncMappings: Json;
+  syncEnvironment: Record<string, Json>;
+  syncReadPolicy: Policy;
+  extraResources: Record<string, Resource>;
+  reservedConcurrency: Json;
 }
 const load = createRequire(import.meta.url);
-const { deriveDeployConfig } = load('../../deploy/params.cjs') as { deriveDeployConfig: (raw: Record<string, unknown>) => Derived };
+const { deriveDeployConfig } = load('../../deploy/params.cjs') as {
+  deriveDeployConfig: (raw: Record<string, unknown>, context?: { given?: string[]; service?: string }) => Derived;
+};
+/** The message deriveDeployConfig fails with ('' when it does not fail). */
+const failureOf = (raw: Record<string, unknown>, context?: { given?: string[] }): string => {
+  try {
+    deriveDeployConfig(raw, context);
+    return '';
+  } catch (error) {
+    return (error as Error).message;
+  }
+};
 
 describe('deploy parameters (deploy/params.cjs)', () => {
+  // custom.params of serverless.yml: every known name with its default.
   const defaults = {
+    rdsEndpoint: '',
+    targetGroupArn: '',
+    targetPort: '',
+    targetAvailabilityZone: '',
+    syncMappings: '',
+    syncMappingsParameter: '',
+    subnetIds: '',
+    securityGroupIds: '',
+    acceptInVpc: false,
+    vpcId: '',
+    nlbSubnetIds: '',
+    createApiEndpoints: false,
+    endpointServiceIds: '',
+    loadBalancerArns: '',
     allowedPrincipals: '834469178297',
+    rejectUnlisted: false,
+    createPrivateLink: false,
+    dbSecurityGroupId: '',
     syncSchedule: 'rate(1 minute)',
     acceptSchedule: 'rate(1 minute)',
-    failoverWatchSeconds: 60,
+    failoverWatchSeconds: 180,
+    reservedConcurrency: 1,
+    dnsServers: '',
     dnsTimeoutMs: 2000,
     dnsTries: 2,
+    alarmEmail: '',
+    alarmPeriodSeconds: '',
     pendingAlarmMinutes: 30,
     logRetentionDays: 30,
     logLevel: 'INFO',
     metricsNamespace: 'RdsNlbSync',
+    dryRun: false,
   };
   const tg = (name: string) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/0123456789abcdef`;
   const minimal = { ...defaults, rdsEndpoint: 'mydb.abc.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('a'), targetPort: '5432', endpointServiceIds: 'vpce-svc-0123456789abcdef0' };
+  const privateLink = {
+    ...minimal,
+    targetGroupArn: '',
+    endpointServiceIds: '',
+    createPrivateLink: 'true',
+    vpcId: 'vpc-0123456789abcdef0',
+    subnetIds: 'subnet-0123456789abcdef0',
+    securityGroupIds: 'sg-0123456789abcdef0',
+    nlbSubnetIds: 'subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002',
+  };
 
   it('accepts the shorthand and turns it into one mapping', () => {
-    expect(JSON.parse(deriveDeployConfig(minimal).syncMappings as string)).toEqual([{ endpoint: 'mydb.abc.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('a'), port: 5432 }]);
+    expect(JSON.parse(deriveDeployConfig(minimal).syncEnvironment.SYNC_MAPPINGS as string)).toEqual([{ endpoint: 'mydb.abc.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('a'), port: 5432 }]);
   });
 
   it('takes a mappings list as JSON and scopes IAM to each of its target groups', () => {
@@ -571,26 +726,41 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     expect(() => deriveDeployConfig({ ...minimal, syncMappings: '[]' })).toThrow(/syncMappings: set either syncMappings or rdsEndpoint/);
   });
 
-  it('names bad values instead of deploying them', () => {
-    const bad = { ...minimal, targetGroupArn: 'tg-1', subnetIds: 'subnet-0123456789abcdef0', logRetentionDays: 42, alarmEmail: 'ops' };
-    const message = (() => {
-      try {
-        deriveDeployConfig(bad);
-        return '';
-      } catch (error) {
-        return (error as Error).message;
-      }
-    })();
-    expect(message).toContain('targetGroupArn "tg-1" is not a target group ARN');
+  it('refuses an unknown parameter name, naming the closest known one', () => {
+    expect(failureOf(minimal, { given: ['rdsEndpoint', 'dryrun'] })).toContain('dryrun: not a deploy parameter (did you mean dryRun?)');
+    expect(failureOf(minimal, { given: ['rdsSourceIds'] })).toMatch(/rdsSourceIds: not a deploy parameter/);
+    expect(failureOf(minimal, { given: Object.keys(defaults) })).toBe('');
+  });
+
+  it("checks the derived environment with the functions' own loaders, naming the deploy parameter", () => {
+    // Each message comes from lib/config.ts; only the name is the deploy parameter's.
+    const message = failureOf({ ...minimal, targetGroupArn: 'tg-1', targetPort: '99999', dnsServers: 'resolver.internal', dnsTries: 9, allowedPrincipals: 'fivetran' });
+    expect(message).toContain('- targetGroupArn: must be a target group ARN');
+    expect(message).toContain('- targetPort: must be a TCP port number (1-65535)');
+    expect(message).toMatch(/- dnsServers(\[0\])?: must be/);
+    expect(message).toContain('- dnsTries: must be a number of tries (1-5)');
+    expect(message).toMatch(/- allowedPrincipals(\[0\])?: "fivetran" is not a 12-digit AWS account ID/);
+    expect(message).not.toMatch(/SYNC_MAPPINGS|TARGET_PORT|DNS_TRIES/);
+    const list = failureOf({ ...defaults, endpointServiceIds: 'vpce-svc-0123456789abcdef0', syncMappings: JSON.stringify([{ endpoint: 'a.abc.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('a'), port: 0 }]) });
+    expect(list).toContain('- syncMappings[0].port: must be a TCP port number');
+  });
+
+  it('names bad deploy-only values instead of deploying them', () => {
+    const message = failureOf({ ...minimal, subnetIds: 'subnet-0123456789abcdef0', logRetentionDays: 42, alarmEmail: 'ops' });
     expect(message).toContain('securityGroupIds: required when subnetIds is set');
     expect(message).toContain('logRetentionDays: must be one of');
     expect(message).toContain('alarmEmail: "ops" is not an e-mail address');
   });
 
-  it('requires the VPC and its subnets for createPrivateLink, and no target group ARN', () => {
+  it('requires the VPC, its subnets and one-per-zone NLB subnets for createPrivateLink, and no target group ARN', () => {
     expect(() => deriveDeployConfig({ ...minimal, endpointServiceIds: '', createPrivateLink: 'true' })).toThrow(
-      /targetGroupArn: not with createPrivateLink[\s\S]*subnetIds: required with createPrivateLink[\s\S]*vpcId: required with createPrivateLink/,
+      /nlbSubnetIds: required with createPrivateLink[\s\S]*targetGroupArn: not with createPrivateLink[\s\S]*subnetIds: required with createPrivateLink[\s\S]*vpcId: required with createPrivateLink/,
     );
+    expect(failureOf(privateLink)).toBe('');
+    // Two subnets of one zone fail CreateLoadBalancer; the same subnet twice is the one case we can see offline.
+    expect(failureOf({ ...privateLink, nlbSubnetIds: 'subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60001' })).toContain('nlbSubnetIds: subnet-0a1b2c3d4e5f60001 given twice');
+    expect(failureOf({ ...privateLink, dbSecurityGroupId: 'db-sg' })).toContain('dbSecurityGroupId: "db-sg" is not a security group ID');
+    expect(failureOf({ ...minimal, dbSecurityGroupId: 'sg-0123456789abcdef0' })).toContain('dbSecurityGroupId: only used with createPrivateLink');
   });
 
   it('grants Reject only with rejectUnlisted, and every service of the account when services come from NLBs', () => {
@@ -599,7 +769,8 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     expect(fromNlb.acceptResources[0]).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-endpoint-service/*' });
   });
 
-  it('sizes the sync timeout and event age to a longer failover watch', () => {
+  it('sizes the sync timeout and event age to the failover watch (3 minutes by default)', () => {
+    expect(deriveDeployConfig(minimal).syncTimeout).toBe(180 + 2 * 6 + 30);
     const derived = deriveDeployConfig({ ...minimal, failoverWatchSeconds: 300 });
     expect(derived.syncTimeout).toBe(300 + 2 * 6 + 30);
     expect(derived.syncMaximumEventAge).toBeGreaterThanOrEqual(2 * derived.syncTimeout);
@@ -613,8 +784,89 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     expect(every5.acceptPeriod).toBe(600);
     expect(every5.pendingPeriods).toBe(3);
     const everyMinute = deriveDeployConfig(minimal);
-    // 102 s timeout: a watch can hold the slot for two 1-minute periods, plus two to spare.
-    expect(everyMinute.heartbeatPeriods).toBe(4);
+    // 222 s timeout: a watch can hold the slot for four 1-minute periods, plus two to spare.
+    expect(everyMinute.heartbeatPeriods).toBe(6);
+  });
+
+  it('refuses schedule expressions EventBridge refuses, and takes those it takes', () => {
+    const refused = {
+      'rate(5 minute)': 'must be rate(5 minutes)',
+      'rate(1 minutes)': 'must be rate(1 minute)',
+      'rate(0 minutes)': 'is not a positive rate',
+      'rate(-1 minutes)': 'is not rate(<n> <unit>)',
+      'rate(1 week)': 'is not rate(<n> <unit>)',
+      'every minute': 'is not rate(<n> <unit>)',
+      'cron(0 12 * * ? )': 'must have 6 fields',
+      'cron(0 12 * * * *)': 'must have "?" in exactly one',
+      'cron(0 25 * * ? *)': 'has an invalid hours field "25"',
+    };
+    for (const [expression, why] of Object.entries(refused)) {
+      expect(failureOf({ ...minimal, syncSchedule: expression }), expression).toContain(`syncSchedule: "${expression}" ${why}`);
+    }
+    for (const expression of ['rate(1 minute)', 'rate(2 hours)', 'rate(1 day)', 'cron(0/5 * * * ? *)', 'cron(15 10 ? * MON-FRI *)', 'cron(0 8 1 * ? 2027)']) {
+      expect(failureOf({ ...minimal, acceptSchedule: expression }), expression).toBe('');
+    }
+  });
+
+  describe("Lambda's 4 KB environment", () => {
+    // 20 realistic mappings (the issue measured 4,061 bytes for its 20; these are longer).
+    const twenty = Array.from({ length: 20 }, (_, i) => ({
+      endpoint: `customer-orders-${String(i).padStart(2, '0')}.cluster-abcdefghijkl.eu-west-1.rds.amazonaws.com`,
+      targetGroupArn: tg(`fivetran-orders-${String(i).padStart(2, '0')}`),
+      port: 5432,
+      availabilityZone: 'all',
+    }));
+    const many = { ...defaults, endpointServiceIds: 'vpce-svc-0123456789abcdef0', syncMappings: JSON.stringify(twenty) };
+
+    it('refuses an environment over 4 KB at package time, pointing at syncMappingsParameter', () => {
+      expect(Buffer.byteLength(JSON.stringify(twenty))).toBeGreaterThan(4000);
+      expect(failureOf(many)).toMatch(/syncMappings: the sync function's environment would be \d{4} bytes; Lambda allows 4096 in all\. Set syncMappingsParameter=/);
+      expect(failureOf({ ...many, syncMappings: JSON.stringify(twenty.slice(0, 10)) })).toBe('');
+    });
+
+    it('keeps the mappings in an SSM parameter the stack creates, readable by sync only', () => {
+      const derived = deriveDeployConfig({ ...many, syncMappingsParameter: '/rds-nlb-sync/prod/mappings', createApiEndpoints: 'true', vpcId: 'vpc-0123456789abcdef0', subnetIds: 'subnet-0123456789abcdef0', securityGroupIds: 'sg-0123456789abcdef0', nlbSubnetIds: 'subnet-0a1b2c3d4e5f60001' });
+      expect(derived.syncEnvironment.SYNC_MAPPINGS).toBeUndefined();
+      expect(derived.syncEnvironment.SYNC_MAPPINGS_PARAMETER).toBe('/rds-nlb-sync/prod/mappings');
+      const parameter = derived.extraResources.MappingsParameter;
+      expect(parameter?.Type).toBe('AWS::SSM::Parameter');
+      expect(parameter?.Properties).toMatchObject({ Name: '/rds-nlb-sync/prod/mappings', Type: 'String', Tier: 'Advanced' });
+      expect(JSON.parse(str(parameter?.Properties.Value))).toEqual(twenty);
+      const read = derived.syncReadPolicy.PolicyDocument.Statement.find((s) => s.Action === 'ssm:GetParameter');
+      expect(read?.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/rds-nlb-sync/prod/mappings' });
+      expect(derived.extraResources.SsmApiEndpoint?.Properties.ServiceName).toEqual({ 'Fn::Sub': 'com.amazonaws.${AWS::Region}.ssm' });
+      expect(failureOf({ ...many, syncMappingsParameter: 'not a name' })).toContain('syncMappingsParameter: "not a name" is not an SSM parameter name');
+    });
+  });
+
+  it('lets sync read the members of reader and custom endpoints, scoped where RDS allows', () => {
+    const mappings = [
+      { endpoint: 'orders.cluster-ro-abcdefghijkl.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('readers'), port: 5432 },
+      { endpoint: 'orders.cluster-abcdefghijkl.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('writer'), port: 5432 },
+    ];
+    const vpc = { createApiEndpoints: 'true', vpcId: 'vpc-0123456789abcdef0', subnetIds: 'subnet-0123456789abcdef0', securityGroupIds: 'sg-0123456789abcdef0', nlbSubnetIds: 'subnet-0a1b2c3d4e5f60001' };
+    const readers = deriveDeployConfig({ ...defaults, ...vpc, endpointServiceIds: 'vpce-svc-0123456789abcdef0', syncMappings: JSON.stringify(mappings) });
+    const statement = (d: Derived, action: string) => d.syncReadPolicy.PolicyDocument.Statement.find((s) => actionsOf(s).includes(action));
+    const cluster = (id: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:cluster:${id}` });
+    expect(statement(readers, 'rds:DescribeDBClusters')?.Resource).toEqual([cluster('orders')]);
+    // Reader members come from DescribeDBClusters alone.
+    expect(statement(readers, 'rds:DescribeDBClusterEndpoints')).toBeUndefined();
+    expect(statement(readers, 'rds:DescribeDBInstances')?.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:db:*' });
+    // A custom endpoint names only itself: its cluster is found at run time.
+    const custom = deriveDeployConfig({ ...minimal, rdsEndpoint: 'analytics.cluster-custom-abcdefghijkl.eu-west-1.rds.amazonaws.com' });
+    expect(statement(custom, 'rds:DescribeDBClusterEndpoints')?.Resource).toEqual([
+      cluster('*'),
+      { 'Fn::Sub': 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:cluster-endpoint:analytics' },
+    ]);
+    // A writer endpoint alone: DNS only, no member reads, no rds endpoint.
+    const writer = deriveDeployConfig(minimal);
+    expect(writer.syncReadPolicy.PolicyDocument.Statement.flatMap(actionsOf)).toEqual(['rds:DescribeDBInstances']);
+  });
+
+  it('reserves one execution per function by default, none on request, and refuses 0', () => {
+    expect(deriveDeployConfig(minimal).reservedConcurrency).toBe(1);
+    expect(deriveDeployConfig({ ...minimal, reservedConcurrency: 'none' }).reservedConcurrency).toEqual({ Ref: 'AWS::NoValue' });
+    expect(failureOf({ ...minimal, reservedConcurrency: 0 })).toContain('reservedConcurrency: 0 would stop the functions from ever running');
   });
 });
 
@@ -652,5 +904,6 @@ describe('cfn-lint', () => {
     const relevant = findings.filter((f) => !frameworkFindings.some((known) => f.Rule.Id === known.rule && known.message.test(f.Message)));
     const report = relevant.map((f) => `${f.Level} ${f.Rule.Id} ${path.relative(root, f.Filename)}:${f.Location.Start.LineNumber} ${f.Message}`);
     expect(report).toEqual([]);
-  });
+    // cfn-lint takes ~20 s on two templates when the machine is busy.
+  }, 90_000);
 });
