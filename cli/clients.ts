@@ -4,6 +4,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { RETRY } from '../lib/aws/clients.js';
 import { ConfigError } from '../lib/config.js';
 
@@ -17,6 +18,7 @@ export interface CliClients {
   ec2: EC2Client;
   cloudwatch: CloudWatchClient;
   lambda: LambdaClient;
+  rds: RDSClient;
   /** Closes the clients' connections, so the process can exit at once. */
   destroy(): void;
 }
@@ -28,6 +30,7 @@ export function createCliClients(options: AwsOptions): CliClients {
     ec2: new EC2Client(config),
     cloudwatch: new CloudWatchClient(config),
     lambda: new LambdaClient(config),
+    rds: new RDSClient(config),
   };
   return { ...clients, destroy: () => Object.values(clients).forEach((c) => c.destroy()) };
 }
