@@ -28,9 +28,11 @@ import {
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetFunctionConfigurationCommand, type FunctionConfiguration, type LambdaClient } from '@aws-sdk/client-lambda';
-import { resolveSettled, type IpVersion, type ResolveEndpoint } from '../dns.js';
+import type { RDSClient } from '@aws-sdk/client-rds';
+import type { IpVersion, ResolveEndpoint } from '../dns.js';
 import { describeTargets } from '../aws/targets.js';
-import type { RegisteredTarget, Resolution } from '../sync/plan.js';
+import type { RegisteredTarget } from '../sync/plan.js';
+import { resolveDesired, type DesiredSet } from '../sync/members.js';
 
 export interface DoctorClients {
   elb: ElasticLoadBalancingV2Client;
@@ -38,6 +40,8 @@ export interface DoctorClients {
   lambda: LambdaClient;
   cloudwatch: CloudWatchClient;
   resolve: ResolveEndpoint;
+  /** Reader and custom endpoints: their members are listed with it, as sync does. */
+  rds?: RDSClient;
 }
 
 
@@ -68,7 +72,8 @@ export interface HeartbeatPoint {
 export type Attributes = Record<string, string>;
 
 export interface DoctorReader {
-  resolve(endpoint: string, ipVersion: IpVersion): Promise<Resolution>;
+  /** What sync would point at: DNS's answer, or a reader/custom endpoint's members united (with `members`). */
+  resolve(endpoint: string, ipVersion: IpVersion): Promise<DesiredSet>;
   targetGroup(arn: string): Promise<TargetGroup | undefined>;
   targetGroupAttributes(arn: string): Promise<Attributes>;
   targetHealth(arn: string): Promise<RegisteredTarget[]>;
@@ -90,7 +95,7 @@ export function createDoctorReader(clients: DoctorClients, now: () => number = D
   const { elb, ec2, lambda, cloudwatch } = clients;
   const vpcFilter = (vpcId: string) => [{ Name: 'vpc-id', Values: [vpcId] }];
   return {
-    resolve: memo((endpoint: string, ipVersion: IpVersion): Promise<Resolution> => resolveSettled(clients.resolve, endpoint, ipVersion)),
+    resolve: memo((endpoint: string, ipVersion: IpVersion) => resolveDesired({ endpoint, ipAddressType: ipVersion }, clients)),
     targetGroup: memo((arn: string) =>
       orUndefined('TargetGroupNotFoundException', async () => (await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups?.[0]),
     ),
