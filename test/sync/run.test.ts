@@ -6,7 +6,7 @@ import {
   RegisterTargetsCommand,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DescribeDBClusterEndpointsCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DnsError } from '../../lib/dns.js';
@@ -333,6 +333,17 @@ describe('runSync for a reader endpoint (a member set)', () => {
     expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 1);
     expect(elbMock.calls()).toHaveLength(1);
     expect(dns.asked).toEqual([host('orders-2'), host('orders-3')]); // never the reader endpoint's random sample
+  });
+
+  it('reads a custom endpoint in three RDS calls per run and follows its exclusion list', async () => {
+    rdsMock.on(DescribeDBClusterEndpointsCommand).resolves({ DBClusterEndpoints: [{ DBClusterEndpointIdentifier: 'analytics', DBClusterIdentifier: 'orders', CustomEndpointType: 'ANY', StaticMembers: [], ExcludedMembers: ['orders-1', 'orders-2'] }] });
+    const custom = syncConfig({ mappings: [{ endpoint: 'analytics.cluster-custom-c0ffee.eu-west-1.rds.amazonaws.com', targetGroupArn: TG_A, port: 5432, ipAddressType: 'ipv4' }] });
+    const { deps: d } = withRds(instanceAnswers);
+
+    const summary = await runSync(custom, scheduled, d);
+
+    expect(summary.mappings[0]).toMatchObject({ resolved: ['10.0.3.3'], added: ['10.0.3.3'] });
+    expect(rdsMock.calls()).toHaveLength(3);
   });
 
   it('registers every reader, and logs each member with its instance endpoint and addresses', async () => {
