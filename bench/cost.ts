@@ -2,7 +2,8 @@
 // right) for 1, 10 and 100 mappings, each AWS call delayed 20 ms by the fake AWS, DNS from a
 // loopback server. The deployed bundle's handler runs warm in this process, with the default
 // SYNC_CONCURRENCY and with 1 (one mapping after the other). Then what a month of the default
-// schedule costs in invocations and GB-seconds, from the measured duration.
+// schedule costs in invocations and GB-seconds, from the measured duration. Plus one reader
+// endpoint mapping (a 3-instance cluster: the members listed with the RDS API each run).
 import { join } from 'node:path';
 import { startDnsServer } from '../test/harness/dns-server.js';
 import { loadSyncConfig } from '../lib/config.js';
@@ -30,6 +31,8 @@ export interface CostResult {
   runs: CostRun[];
   /** mappings -> (concurrency 1 median) / (default concurrency median) */
   oneByOneRatio: Record<string, number>;
+  /** One reader endpoint mapping, steady state, default concurrency. */
+  reader: CostRun;
 }
 
 const endpointOf = (i: number) => `db${i}.c0ffee.eu-west-1.rds.amazonaws.com`;
@@ -74,9 +77,43 @@ export async function runCostBench(bundle: BundleResult, runsPerCase: number): P
     await dns.close();
     await aws.close();
   }
+  const reader = await runReaderCost(join(ROOT, bundle.file), runsPerCase, defaultConcurrency);
   const median = (m: number, c: number) => runs.find((r) => r.mappings === m && r.concurrency === c)?.durationMs.median ?? NaN;
   const oneByOneRatio = Object.fromEntries(MAPPING_COUNTS.map((m) => [String(m), round(median(m, 1) / median(m, defaultConcurrency), 2)]));
-  return { awsLatencyMs: AWS_LATENCY_MS, defaultConcurrency, runs, oneByOneRatio };
+  return { awsLatencyMs: AWS_LATENCY_MS, defaultConcurrency, runs, oneByOneRatio, reader };
+}
+
+/** A reader endpoint over a writer and two readers, the group already on both readers: its RDS and ELB calls per run. */
+export async function runReaderCost(handlerFile: string, runs: number, concurrency: number): Promise<CostRun> {
+  const aws = await startFakeAws({ latencyMs: AWS_LATENCY_MS });
+  const dns = await startDnsServer();
+  pointSdkAt(aws.endpoint);
+  try {
+    const host = (id: string) => `${id}.c0ffee.eu-west-1.rds.amazonaws.com`;
+    const members = ['bench-1', 'bench-2', 'bench-3'].map((id, i) => ({ id, writer: i === 0, address: host(id) }));
+    aws.setCluster('bench', members);
+    members.forEach((m, i) => dns.setA(m.address, [ipOf(i)]));
+    const mapping = { endpoint: 'bench.cluster-ro-c0ffee.eu-west-1.rds.amazonaws.com', targetGroupArn: targetGroupOf(0), port: 5432 };
+    aws.setTargets(mapping.targetGroupArn, [1, 2].map((i) => ({ ip: ipOf(i), port: 5432 })));
+    const handler = await loadHandler(handlerFile, { SYNC_MAPPINGS: JSON.stringify([mapping]), DNS_SERVERS: dns.address });
+    await handler(SCHEDULED_EVENT, lambdaContext()); // the cold invoke
+    const durations: number[] = [];
+    let calls: Record<string, number> = {};
+    for (let i = 0; i < runs; i++) {
+      aws.resetCounts();
+      const started = performance.now();
+      const summary = await handler(SCHEDULED_EVENT, lambdaContext());
+      durations.push(performance.now() - started);
+      if (summary.outcome !== 'success' || summary.mappings[0]?.reason !== 'in-sync') throw new Error(`reader steady-state run was not in sync: ${JSON.stringify(summary).slice(0, 500)}`);
+      calls = aws.counts();
+    }
+    const run = { mappings: 1, concurrency, runs, durationMs: summarize(durations), calls, totalCalls: Object.values(calls).reduce((a, b) => a + b, 0) };
+    progress(`cost: 1 reader endpoint mapping: ${run.durationMs.median} ms, ${JSON.stringify(calls)}`);
+    return run;
+  } finally {
+    await dns.close();
+    await aws.close();
+  }
 }
 
 export interface MonthlyCost {

@@ -1,5 +1,5 @@
 // A tiny AWS on 127.0.0.1 for the benchmarks: enough of ELBv2 (query protocol, XML), CloudWatch
-// (JSON 1.0) and EC2 (EC2 query, XML) for sync and accept, with an artificial delay per call, a
+// (JSON 1.0), EC2 (EC2 query, XML) and RDS (DescribeDBClusters/DescribeDBInstances) for sync and accept, with an artificial delay per call, a
 // count of calls per action and a log of RegisterTargets. The real SDK clients talk to it through
 // AWS_ENDPOINT_URL, so the bundles run end to end. Not an emulator: no validation, no errors.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -18,6 +18,13 @@ export interface Registration {
   at: number;
 }
 
+/** An RDS cluster member: its instance ID, role and instance endpoint. */
+export interface FakeMember {
+  id: string;
+  writer: boolean;
+  address: string;
+}
+
 export interface FakeAwsOptions {
   /** Delay of every call, ms: a stand-in for the round trip to the regional endpoint. */
   latencyMs?: number;
@@ -29,6 +36,8 @@ export interface FakeAws {
   /** http://127.0.0.1:PORT, for AWS_ENDPOINT_URL. */
   readonly endpoint: string;
   latencyMs: number;
+  /** Creates or replaces an RDS cluster and its members (DescribeDBClusters, DescribeDBInstances). */
+  setCluster(clusterId: string, members: FakeMember[]): void;
   /** Replaces a target group's targets. */
   setTargets(targetGroupArn: string, targets: FakeTarget[]): void;
   targets(targetGroupArn: string): FakeTarget[];
@@ -44,11 +53,14 @@ export interface FakeAws {
 
 const ELB_NS = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
 const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+const RDS_NS = 'http://rds.amazonaws.com/doc/2014-10-31/';
+const RDS_VERSION = '2014-10-31';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAws> {
   const groups = new Map<string, Map<string, FakeTarget>>();
+  const clusters = new Map<string, FakeMember[]>();
   const calls = new Map<string, number>();
   const registrations: Registration[] = [];
   const waiters = new Set<(r: Registration) => void>();
@@ -134,6 +146,33 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     return `<${action}Response xmlns="${EC2_NS}"><requestId>bench-${++requestId}</requestId>${body}</${action}Response>`;
   };
 
+  const rds = (action: string, params: URLSearchParams): string => {
+    let result = '';
+    switch (action) {
+      case 'DescribeDBClusters': {
+        const id = params.get('DBClusterIdentifier') ?? '';
+        const members = (clusters.get(id) ?? [])
+          .map((m) => `<DBClusterMember><DBInstanceIdentifier>${esc(m.id)}</DBInstanceIdentifier><IsClusterWriter>${m.writer}</IsClusterWriter></DBClusterMember>`)
+          .join('');
+        result = `<DBClusters><DBCluster><DBClusterIdentifier>${esc(id)}</DBClusterIdentifier><DBClusterMembers>${members}</DBClusterMembers></DBCluster></DBClusters>`;
+        break;
+      }
+      case 'DescribeDBInstances': {
+        const wanted = new Set<string>();
+        for (let i = 1; params.has(`Filters.Filter.1.Values.Value.${i}`); i++) wanted.add(params.get(`Filters.Filter.1.Values.Value.${i}`) ?? '');
+        const instances = [...clusters.values()]
+          .flat()
+          .filter((m) => wanted.has(m.id))
+          .map((m) => `<DBInstance><DBInstanceIdentifier>${esc(m.id)}</DBInstanceIdentifier><Endpoint><Address>${esc(m.address)}</Address><Port>5432</Port></Endpoint></DBInstance>`);
+        result = `<DBInstances>${instances.join('')}</DBInstances>`;
+        break;
+      }
+      default:
+        throw new Error(`fake RDS: ${action} not implemented`);
+    }
+    return `<${action}Response xmlns="${RDS_NS}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>bench-${++requestId}</RequestId></ResponseMetadata></${action}Response>`;
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -149,7 +188,8 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `bench-${++requestId}` });
         res.end('{}'); // PutMetricData answers with an empty object
       } else {
-        const xml = params.get('Version') === '2016-11-15' ? ec2(action, params) : elb(action, params);
+        const version = params.get('Version');
+        const xml = version === '2016-11-15' ? ec2(action, params) : version === RDS_VERSION ? rds(action, params) : elb(action, params);
         res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': `bench-${requestId}` });
         res.end(xml);
       }
@@ -170,6 +210,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const fake: FakeAws = {
     endpoint: `http://127.0.0.1:${port}`,
     latencyMs: options.latencyMs ?? 0,
+    setCluster: (clusterId, members) => void clusters.set(clusterId, members),
     setTargets: (arn, targets) => void groups.set(arn, new Map(targets.map((t) => [key(t), t]))),
     targets: (arn) => [...group(arn).values()],
     counts: () => Object.fromEntries([...calls.entries()].sort(([a], [b]) => a.localeCompare(b))),

@@ -131,6 +131,12 @@ function table(seconds: number): string {
       `SYNC_CONCURRENCY=${cost.defaultConcurrency}; one by one ${ms(serial.durationMs.median)} (${cost.oneByOneRatio[String(count)]}x); ${cost.awsLatencyMs} ms per AWS call`,
     ]);
   }
+  const r = cost.reader;
+  rows.push([
+    'Steady-state sync: 1 reader endpoint',
+    `${ms(r.durationMs.median)}, ${r.totalCalls} AWS calls`,
+    `${Object.entries(r.calls).map(([action, n]) => `${action} ${n}`).join(', ')}; 3-instance cluster, members listed with the RDS API every run; ${cost.awsLatencyMs} ms per AWS call`,
+  ]);
   const [one] = monthly;
   if (one) {
     rows.push([

@@ -32,7 +32,7 @@ const flag = (flags: Flags, name: string) => flags[name] === true;
 export const plan: CommandRunner = async (ctx) => {
   const config = loadSync(ctx.settings);
   return withClients(ctx, async (clients) => {
-    const report = await planMappings(config, flag(ctx.flags, 'force'), { elb: clients.elb, resolve: createResolver(config.dns) });
+    const report = await planMappings(config, flag(ctx.flags, 'force'), { elb: clients.elb, rds: clients.rds, resolve: createResolver(config.dns) });
     return { data: report, text: renderPlan(report, ctx.style), exitCode: report.ok ? 0 : 1 };
   });
 };
@@ -41,7 +41,7 @@ export const sync: CommandRunner = async (ctx) => {
   const config = loadSync(ctx.settings);
   return withClients(ctx, async (clients) => {
     const request = { trigger: 'manual' as const, force: flag(ctx.flags, 'force'), dryRun: flag(ctx.flags, 'dry-run') };
-    const deps = { elb: clients.elb, cloudwatch: clients.cloudwatch, resolve: createResolver(config.dns), log: runLog(ctx) };
+    const deps = { elb: clients.elb, cloudwatch: clients.cloudwatch, rds: clients.rds, resolve: createResolver(config.dns), log: runLog(ctx) };
     const summary = await runSync(config, request, deps);
     return { data: summary, text: renderSync(summary, ctx.style), exitCode: summary.outcome === 'success' ? 0 : 1 };
   });

@@ -3,6 +3,7 @@
 import type { Decision } from '../lib/accept/decide.js';
 import type { AcceptSummary } from '../lib/accept/run.js';
 import type { CheckResult, CheckStatus, DoctorReport } from '../lib/doctor/run.js';
+import type { MemberResult } from '../lib/sync/members.js';
 import type { MappingResult, SyncSummary } from '../lib/sync/run.js';
 import type { MappingPlan, PlanReport } from './plan.js';
 
@@ -20,6 +21,9 @@ const tgShort = (arn: string) => arn.split(':targetgroup/')[1] ?? arn;
 const heading = (style: Style, m: { endpoint: string; targetGroupArn: string; port: number }) =>
   paint(style, 'bold', `${m.endpoint} -> ${tgShort(m.targetGroupArn)} port ${m.port}`);
 const ips = (list: readonly string[]) => (list.length > 0 ? list.join(', ') : '-');
+/** Reader and custom endpoints: each member instance and what it resolved to. */
+const memberLines = (members: MemberResult[] | undefined) =>
+  members ? [`  members      ${members.map((m) => `${m.id} ${m.error ? `(${m.error.message})` : m.addresses?.length ? ips(m.addresses) : '(no instance endpoint yet)'}`).join('; ')}`] : [];
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 /** An SDK message can span lines: keep its continuation under the first line's text. */
 const indentLines = (text: string, indent: string) => text.split('\n').map((l) => l.trim()).join(`\n${indent}`);
@@ -66,6 +70,7 @@ function renderMappingPlan(m: MappingPlan, style: Style): string {
   const lines = [
     heading(style, m),
     `  resolved     ${m.resolved ? ips(m.resolved) : '(unknown)'}`,
+    ...memberLines(m.members),
     `  registered   ${ips(m.registered.map((t) => `${t.ip} (${t.state})`))}`,
     ...m.add.map((ip) => paint(style, 'green', `  + ${ip}  would register`)),
     ...m.remove.map((ip) => paint(style, 'red', `  - ${ip}  would deregister`)),
@@ -96,6 +101,7 @@ function renderMappingResult(m: MappingResult, dryRun: boolean, style: Style): s
   const lines = [
     heading(style, m),
     `  resolved     ${m.resolved ? ips(m.resolved) : '(unknown)'}`,
+    ...memberLines(m.members),
     `  registered   ${ips(m.registered)} (before the run)`,
     ...m.added.map((ip) => paint(style, 'green', `  + ${ip}  ${would}register${dryRun ? '' : 'ed'}`)),
     ...m.removed.map((ip) => paint(style, 'red', `  - ${ip}  ${would}deregister${dryRun ? '' : 'ed'}`)),

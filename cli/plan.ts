@@ -2,11 +2,13 @@
 // lib/sync/plan), without changing anything and without sending metrics (a plan is not a run: it
 // must not feed the SyncSuccess heartbeat).
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Mapping, SyncConfig } from '../lib/config.js';
-import { resolveSettled, type ResolveEndpoint } from '../lib/dns.js';
+import type { ResolveEndpoint } from '../lib/dns.js';
 import { describeError } from '../lib/log.js';
 import { planTargets, type PlanReason, type RegisteredTarget } from '../lib/sync/plan.js';
 import { describeTargets } from '../lib/aws/targets.js';
+import { resolveDesired, type MemberResult } from '../lib/sync/members.js';
 
 export interface MappingPlan {
   endpoint: string;
@@ -20,6 +22,8 @@ export interface MappingPlan {
   remove: string[];
   keep: string[];
   reason: PlanReason | 'error';
+  /** Reader and custom endpoints: each member instance and what it resolved to. */
+  members?: MemberResult[];
   error?: { name: string; message: string };
 }
 
@@ -33,6 +37,8 @@ export interface PlanReport {
 export interface PlanDeps {
   elb: ElasticLoadBalancingV2Client;
   resolve: ResolveEndpoint;
+  /** Reader and custom endpoints list their members with it. */
+  rds?: RDSClient;
 }
 
 export async function planMappings(config: SyncConfig, force: boolean, deps: PlanDeps): Promise<PlanReport> {
@@ -52,8 +58,9 @@ async function planMapping(mapping: Mapping, force: boolean, deps: PlanDeps): Pr
     keep: [],
     reason: 'error',
   };
-  const resolution = await resolve(mapping, deps.resolve);
+  const resolution = await resolveDesired(mapping, deps);
   if (resolution.ok) result.resolved = resolution.addresses;
+  if (resolution.members) result.members = resolution.members;
   let registered: RegisteredTarget[];
   try {
     registered = await describeTargets(deps.elb, mapping.targetGroupArn);
@@ -64,6 +71,7 @@ async function planMapping(mapping: Mapping, force: boolean, deps: PlanDeps): Pr
   const plan = planTargets(resolution, registered, { port: mapping.port, force });
   Object.assign(result, { add: plan.add, remove: plan.remove.map((t) => t.ip), keep: plan.keep, reason: plan.reason });
   if (!resolution.ok) result.error = describeError(resolution.error);
+  if (resolution.ok && resolution.incomplete) result.error = describeError(resolution.incomplete);
   if (plan.reason === 'address-refused') {
     result.error = {
       name: 'AddressRefusedError',
@@ -72,5 +80,3 @@ async function planMapping(mapping: Mapping, force: boolean, deps: PlanDeps): Pr
   }
   return result;
 }
-
-const resolve = (mapping: Mapping, resolveEndpoint: ResolveEndpoint) => resolveSettled(resolveEndpoint, mapping.endpoint, mapping.ipAddressType);

@@ -3,7 +3,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { createCloudWatchClient, createElbClient } from '../lib/aws/clients.js';
+import { createCloudWatchClient, createElbClient, createRdsClient } from '../lib/aws/clients.js';
 import { loadSyncConfig } from '../lib/config.js';
 import { createResolver } from '../lib/dns.js';
 import { RunFailedError } from '../lib/errors.js';
@@ -14,7 +14,7 @@ import { runSync, type SyncSummary } from '../lib/sync/run.js';
 // Cold start: a bad setting fails here, with one message naming every bad key.
 const config = loadSyncConfig();
 const logger = createLogger('rds-nlb-sync');
-const deps = { elb: createElbClient(), cloudwatch: createCloudWatchClient(), resolve: createResolver(config.dns), log: logger };
+const deps = { elb: createElbClient(), cloudwatch: createCloudWatchClient(), rds: createRdsClient(), resolve: createResolver(config.dns), log: logger };
 
 /** Time kept back from the Lambda timeout for the register/deregister calls and the metrics. */
 const FINISH_MARGIN_MS = 15_000;

@@ -47,9 +47,10 @@ import {
   paginateDescribeDBParameters,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import { resolveSettled, type IpVersion, type ResolveEndpoint } from '../dns.js';
+import type { IpVersion, ResolveEndpoint } from '../dns.js';
 import { describeTargets } from '../aws/targets.js';
-import type { RegisteredTarget, Resolution } from '../sync/plan.js';
+import type { RegisteredTarget } from '../sync/plan.js';
+import { resolveDesired, type DesiredSet } from '../sync/members.js';
 import { readTopology, type DbTopology } from './topology.js';
 
 export interface DoctorClients {
@@ -57,6 +58,7 @@ export interface DoctorClients {
   ec2: EC2Client;
   lambda: LambdaClient;
   cloudwatch: CloudWatchClient;
+  /** The database behind each endpoint (zones, security groups, parameters), and reader/custom endpoint members as sync lists them. */
   rds: RDSClient;
   resolve: ResolveEndpoint;
 }
@@ -95,7 +97,8 @@ export interface AccountConcurrency {
 }
 
 export interface DoctorReader {
-  resolve(endpoint: string, ipVersion: IpVersion): Promise<Resolution>;
+  /** What sync would point at: DNS's answer, or a reader/custom endpoint's members united (with `members`). */
+  resolve(endpoint: string, ipVersion: IpVersion): Promise<DesiredSet>;
   targetGroup(arn: string): Promise<TargetGroup | undefined>;
   targetGroupAttributes(arn: string): Promise<Attributes>;
   targetHealth(arn: string): Promise<RegisteredTarget[]>;
@@ -149,7 +152,7 @@ export function createDoctorReader(clients: DoctorClients & { region?: string },
     ),
   };
   return {
-    resolve: memo((endpoint: string, ipVersion: IpVersion): Promise<Resolution> => resolveSettled(clients.resolve, endpoint, ipVersion)),
+    resolve: memo((endpoint: string, ipVersion: IpVersion) => resolveDesired({ endpoint, ipAddressType: ipVersion }, clients)),
     targetGroup: memo((arn: string) =>
       orUndefined('TargetGroupNotFoundException', async () => (await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups?.[0]),
     ),

@@ -5,6 +5,7 @@ import type { ServiceConfiguration } from '@aws-sdk/client-ec2';
 import type { Mapping } from '../config.js';
 import { createDoctorReader, type DoctorClients, type DoctorReader } from './read.js';
 import { MAPPING_CHECKS } from './chain.js';
+import { memberChecks } from './members.js';
 import { functionChecks, heartbeat, type FunctionRole, type FunctionSubject } from './functions.js';
 import { SERVICE_CHECKS, serviceExists } from './service.js';
 import { DATABASE_CHECKS, nlbSecurityGroup } from './database.js';
@@ -55,7 +56,7 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
   };
 
   // In the order of the chain, so the first failure in the output is the one to fix first.
-  for (const mapping of input.mappings) await runAll([...MAPPING_CHECKS, ...DATABASE_CHECKS], mapping, mappingLabel(mapping));
+  for (const mapping of input.mappings) await runAll([...MAPPING_CHECKS, ...DATABASE_CHECKS, ...memberChecks(mapping)], mapping, mappingLabel(mapping));
   for (const loadBalancerArn of await loadBalancersOf(input.mappings, ctx.reader)) {
     await runAll([serviceExists, nlbSecurityGroup], loadBalancerArn, `load balancer ${loadBalancerArn.split('/').slice(-2, -1)[0] ?? loadBalancerArn}`);
   }

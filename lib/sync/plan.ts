@@ -2,8 +2,15 @@
 // what to deregister, and why. No AWS or DNS calls here.
 import { BlockList, isIP } from 'node:net';
 import type { Resolution } from '../dns.js';
+import { RdsApiError } from '../aws/rds.js';
 
 export type { Resolution } from '../dns.js';
+
+/**
+ * What the mapping should point at: DNS's answer, or for a reader or custom endpoint the union
+ * of its members' answers; `incomplete` when some member did not resolve.
+ */
+export type Desired = Resolution & { incomplete?: Error };
 
 export interface RegisteredTarget {
   ip: string;
@@ -27,7 +34,9 @@ export type PlanReason =
   | 'address-changed' // DNS answers differ from the registered targets
   | 'forced' // force: every resolved address is registered again
   | 'dns-failed' // rule 1: unknown is not empty - nothing changes
-  | 'address-refused'; // rule 2: an answer cannot be an NLB IP target - nothing changes
+  | 'address-refused' // rule 2: an answer cannot be an NLB IP target - nothing changes
+  | 'members-unknown' // the RDS API could not list a reader/custom endpoint's members - nothing changes
+  | 'members-partial'; // some member did not resolve: add the members that did, remove nothing
 
 export interface Plan {
   add: string[];
@@ -62,7 +71,7 @@ export function isTargetable(ip: string): boolean {
 /** A target on its way out: it no longer receives new connections, so it counts as absent. */
 export const isDraining = (t: RegisteredTarget) => t.state === 'draining' || t.state === 'unhealthy.draining';
 
-export function planTargets(resolution: Resolution, registered: RegisteredTarget[], options: PlanOptions): Plan {
+export function planTargets(resolution: Desired, registered: RegisteredTarget[], options: PlanOptions): Plan {
   // Rule 5: targets on other ports belong to someone else.
   const managed = registered.filter((t) => t.port === options.port);
   const present = managed.filter((t) => !isDraining(t));
@@ -75,8 +84,9 @@ export function planTargets(resolution: Resolution, registered: RegisteredTarget
     reason,
   });
 
-  // Rule 1: a failed (or, defensively, empty) answer never removes anything.
-  if (!resolution.ok || resolution.addresses.length === 0) return unchanged('dns-failed');
+  // Rule 1: a failed (or, defensively, empty) answer never removes anything; nor does an RDS API failure.
+  if (!resolution.ok) return unchanged(resolution.error instanceof RdsApiError ? 'members-unknown' : 'dns-failed');
+  if (resolution.addresses.length === 0) return unchanged('dns-failed');
 
   const resolved = resolution.addresses;
   // Rule 2: one untargetable answer means we are resolving from the wrong place; trust none of it.
@@ -86,8 +96,10 @@ export function planTargets(resolution: Resolution, registered: RegisteredTarget
   const wanted = new Set(resolved);
   // Rule 4: draining targets count as absent, so they are registered again; force registers all.
   const add = options.force ? resolved : resolved.filter((ip) => !presentIps.has(ip));
-  const remove = present.filter((t) => !wanted.has(t.ip));
+  // A member that did not resolve may be behind any present target: unknown is not empty.
+  const remove = resolution.incomplete ? [] : present.filter((t) => !wanted.has(t.ip));
   const keep = options.force ? [] : resolved.filter((ip) => presentIps.has(ip));
-  const reason: PlanReason = options.force ? 'forced' : add.length + remove.length > 0 ? 'address-changed' : 'in-sync';
+  const changed: PlanReason = add.length + remove.length > 0 ? 'address-changed' : 'in-sync';
+  const reason: PlanReason = resolution.incomplete ? 'members-partial' : options.force ? 'forced' : changed;
   return { add, remove, keep, refused: [], reason };
 }

@@ -2,18 +2,22 @@
 // stale ones; then one PutMetricData and one summary log line for the whole run.
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import pLimit from 'p-limit';
 import type { Mapping, SyncConfig } from '../config.js';
-import { DnsError, resolveSettled, type ResolveEndpoint } from '../dns.js';
+import { DnsError, type ResolveEndpoint } from '../dns.js';
 import { describeError, type Log } from '../log.js';
 import { MetricsBatch, targetGroupDimension } from '../aws/metrics.js';
 import { isDraining, planTargets, type Plan, type PlanReason, type RegisteredTarget, type Resolution } from './plan.js';
 import { deregisterTargets, describeTargets, registerTargets } from '../aws/targets.js';
+import { resolveDesired, type DesiredDeps, type MemberResult } from './members.js';
 
 export interface SyncDeps {
   elb: ElasticLoadBalancingV2Client;
   cloudwatch: CloudWatchClient;
   resolve: ResolveEndpoint;
+  /** Reader and custom endpoint mappings list their members with it (lib/sync/members.ts). */
+  rds?: RDSClient;
   log: Log;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -51,6 +55,8 @@ export interface MappingResult {
   added: string[];
   removed: string[];
   reason: PlanReason | 'error';
+  /** Reader and custom endpoints: each member instance and what it resolved to */
+  members?: MemberResult[];
   /** RDS-event watch: how many extra resolutions it took to see the change */
   polls?: number;
   durationMs: number;
@@ -134,7 +140,7 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, config: Sy
   };
   try {
     // Rule 1: resolve first; the answer decides, the target group follows.
-    let resolution = await resolve(mapping, deps.resolve);
+    let resolution = await resolve(mapping, deps);
     const registered = await describeTargets(deps.elb, mapping.targetGroupArn);
     let plan = planTargets(resolution, registered, { port: mapping.port, force: options.force });
 
@@ -142,7 +148,7 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, config: Sy
     let polls = 0;
     while (options.watchUntil !== undefined && isWaiting(plan) && clock.now() + config.failoverPollMs <= options.watchUntil) {
       await clock.sleep(config.failoverPollMs);
-      resolution = await resolve(mapping, deps.resolve);
+      resolution = await resolve(mapping, deps);
       plan = planTargets(resolution, registered, { port: mapping.port, force: options.force });
       polls++;
     }
@@ -153,6 +159,7 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, config: Sy
       registered: registered.filter((t) => t.port === mapping.port && !isDraining(t)).map((t) => t.ip),
       healthy: countHealthy(resolution, registered, mapping.port),
       reason: plan.reason,
+      ...(resolution.members ? { members: resolution.members } : {}),
     });
     if (!resolution.ok) throw resolution.error;
     if (plan.reason === 'address-refused') throw refusedError(mapping, plan);
@@ -162,6 +169,8 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, config: Sy
     result.added = plan.add;
     if (!options.dryRun) await deregisterTargets(deps.elb, mapping.targetGroupArn, plan.remove);
     result.removed = plan.remove.map((t) => t.ip);
+    // A member that did not resolve: what resolved is registered, nothing removed, the mapping fails.
+    if (resolution.ok && resolution.incomplete) throw resolution.incomplete;
   } catch (err) {
     result.error = { ...describeError(err), ...(err instanceof DnsError ? { kind: err.kind } : {}) };
     if (!(err instanceof DnsError) && result.reason !== 'address-refused') result.reason = 'error';
@@ -173,7 +182,8 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, config: Sy
 /** In sync, or DNS still failing: nothing has changed yet, keep watching. */
 const isWaiting = (plan: Plan) => plan.reason === 'in-sync' || plan.reason === 'dns-failed';
 
-const resolve = (mapping: Mapping, resolveEndpoint: ResolveEndpoint) => resolveSettled(resolveEndpoint, mapping.endpoint, mapping.ipAddressType);
+/** DNS for writer/cluster/instance/proxy endpoints; the members' union for reader and custom ones. */
+const resolve = (mapping: Mapping, deps: DesiredDeps) => resolveDesired(mapping, deps);
 
 /** Healthy targets that are current: resolved addresses (or, if DNS failed, any managed target) in state healthy. */
 function countHealthy(resolution: Resolution, registered: RegisteredTarget[], port: number): number {
@@ -200,6 +210,7 @@ function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: bool
       .add('TargetsAdded', applied(m.added), 'Count', dims)
       .add('TargetsRemoved', applied(m.removed), 'Count', dims)
       .add('DnsFailures', m.error?.name === 'DnsError' ? 1 : 0, 'Count', dims)
+      .add('RdsApiFailures', m.error?.name === 'RdsApiError' ? 1 : 0, 'Count', dims)
       .add('SyncErrors', m.error ? 1 : 0, 'Count', dims);
   }
   // Dimensionless run-level series: what the alarms watch.
@@ -209,6 +220,7 @@ function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: bool
     .add('SyncSuccess', failed === 0 ? 1 : 0)
     .add('SyncErrors', failed)
     .add('DnsFailures', sum((m) => (m.error?.name === 'DnsError' ? 1 : 0)))
+    .add('RdsApiFailures', sum((m) => (m.error?.name === 'RdsApiError' ? 1 : 0)))
     .add('TargetsAdded', sum((m) => applied(m.added)))
     .add('TargetsRemoved', sum((m) => applied(m.removed)))
     .add('SyncDuration', durationMs, 'Milliseconds');

@@ -12,6 +12,7 @@ import {
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main, type CliIo } from '../../cli/main.js';
@@ -285,6 +286,25 @@ describe('plan', () => {
     expect(code).toBe(1);
     expect(stdout).toContain(`error: DNS nxdomain for ${ORDERS}`);
     expect(stdout).not.toContain('would deregister');
+  });
+
+  it('plans a reader endpoint from its members, never from one DNS sample of it', async () => {
+    const rdsMock = mockClient(RDSClient);
+    const reader = 'orders.cluster-ro-c0ffee.eu-west-1.rds.amazonaws.com';
+    const host = (id: string) => `${id}.c0ffee.eu-west-1.rds.amazonaws.com`;
+    rdsMock.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterMembers: [{ DBInstanceIdentifier: 'orders-1', IsClusterWriter: true }, { DBInstanceIdentifier: 'orders-2', IsClusterWriter: false }, { DBInstanceIdentifier: 'orders-3', IsClusterWriter: false }] }] });
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: ['orders-2', 'orders-3'].map((id) => ({ DBInstanceIdentifier: id, Endpoint: { Address: host(id) } })) });
+    dns.setA(host('orders-2'), ['10.0.1.5']);
+    dns.setA(host('orders-3'), ['10.0.2.9']);
+    try {
+      const { code, stdout } = await cli(['plan', '--endpoint', reader, '--target-group-arn', TG_A, '--port', '5432', '--dns-servers', dns.address, '--dns-tries', '1']);
+
+      expect(code).toBe(0);
+      expect(stdout).toContain('  resolved     10.0.1.5, 10.0.2.9\n  members      orders-2 10.0.1.5; orders-3 10.0.2.9\n  registered   10.0.1.5 (healthy)\n  + 10.0.2.9  would register\n');
+      expect(stdout).not.toContain('would deregister');
+    } finally {
+      rdsMock.restore();
+    }
   });
 
   it('exits 1 for a public answer, as sync would refuse it', async () => {

@@ -27,6 +27,11 @@ export interface DnsServer {
   setAAAA(name: string, ips: readonly string[]): void;
   /** Makes `name` an alias of `target`, like an Aurora cluster endpoint for its writer. */
   setCname(name: string, target: string): void;
+  /**
+   * Makes `name` an alias of the next of `targets` on each query, in turn, like an Aurora reader
+   * or custom endpoint, which answers one member per query.
+   */
+  setCnameRotation(name: string, targets: readonly string[]): void;
   /** Makes every query for `name` (or through it, in a CNAME chain) fail this way. */
   fail(name: string, kind: DnsFailure): void;
   /** Forgets `name`: it answers NXDOMAIN again. */
@@ -44,6 +49,7 @@ export interface DnsServerOptions {
 type Entry =
   | { kind: 'addresses'; a: readonly string[]; aaaa: readonly string[] }
   | { kind: 'cname'; target: string }
+  | { kind: 'rotation'; targets: readonly string[]; next: number }
   | { kind: 'failure'; failure: DnsFailure };
 
 type Answer = { rcode: number; answers: DNS.Packet.Resource[] };
@@ -85,6 +91,12 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
           answers.push(record(owner, CNAME, { domain: entry.target }));
           owner = entry.target;
           continue;
+        case 'rotation': {
+          const target = entry.targets[entry.next++ % entry.targets.length] ?? '';
+          answers.push(record(owner, CNAME, { domain: target }));
+          owner = target;
+          continue;
+        }
         case 'addresses': {
           const ips = type === A ? entry.a : type === AAAA ? entry.aaaa : [];
           return { rcode: RCODE.NOERROR, answers: [...answers, ...ips.map((address) => record(owner, type, { address }))] };
@@ -128,6 +140,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
     setA: (name, ips) => setAddresses(name, 'a', ips),
     setAAAA: (name, ips) => setAddresses(name, 'aaaa', ips),
     setCname: (name, target) => void zone.set(normalize(name), { kind: 'cname', target: normalize(target) }),
+    setCnameRotation: (name, targets) => void zone.set(normalize(name), { kind: 'rotation', targets: targets.map(normalize), next: 0 }),
     fail: (name, failure) => void zone.set(normalize(name), { kind: 'failure', failure }),
     clear: (name) => void zone.delete(normalize(name)),
     queries: (name) => (name === undefined ? queryLog.length : queryLog.filter((q) => q === normalize(name)).length),

@@ -23,6 +23,7 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateDBClusterCommand, CreateDBInstanceCommand, FailoverDBClusterCommand, RDSClient } from '@aws-sdk/client-rds';
 
 export const EMULATOR_REGION = 'eu-west-1';
 export const FIVETRAN_PRINCIPAL = 'arn:aws:iam::834469178297:root';
@@ -210,4 +211,54 @@ export async function readMetrics(endpoint: string, namespace: string): Promise<
 function required<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`moto returned no ${what}`);
   return value;
+}
+
+export interface SeededCluster {
+  readonly clusterId: string;
+  /** The writer (cluster) endpoint, as moto names it: <id>.cluster-<hash>.<region>.rds.amazonaws.com */
+  readonly writerEndpoint: string;
+  /** The reader endpoint: <id>.cluster-ro-<hash>.<region>.rds.amazonaws.com */
+  readonly readerEndpoint: string;
+  /** Instance ID -> instance endpoint (moto: <id>.aaaaaaaaaa.<region>.rds.amazonaws.com), in creation order; the first is the writer. */
+  readonly instanceEndpoints: Readonly<Record<string, string>>;
+}
+
+/**
+ * An Aurora PostgreSQL cluster with these instances in moto (the first one created becomes the
+ * writer). moto implements DescribeDBClusters, DescribeDBInstances and FailoverDBCluster, not
+ * custom endpoints (DescribeDBClusterEndpoints answers an HTML 404).
+ */
+export async function seedAuroraCluster(endpoint: string, clusterId: string, instanceIds: readonly string[]): Promise<SeededCluster> {
+  const rds = new RDSClient(emulatorClientConfig(endpoint));
+  try {
+    const engine = 'aurora-postgresql';
+    const { DBCluster } = await rds.send(
+      new CreateDBClusterCommand({ DBClusterIdentifier: clusterId, Engine: engine, MasterUsername: 'postgres', MasterUserPassword: 'not-a-secret-1' }),
+    );
+    const instanceEndpoints: Record<string, string> = {};
+    for (const id of instanceIds) {
+      const { DBInstance } = await rds.send(
+        new CreateDBInstanceCommand({ DBInstanceIdentifier: id, DBClusterIdentifier: clusterId, Engine: engine, DBInstanceClass: 'db.r6g.large' }),
+      );
+      instanceEndpoints[id] = required(DBInstance?.Endpoint?.Address, 'CreateDBInstance: Endpoint.Address');
+    }
+    return {
+      clusterId,
+      writerEndpoint: required(DBCluster?.Endpoint, 'CreateDBCluster: Endpoint'),
+      readerEndpoint: required(DBCluster?.ReaderEndpoint, 'CreateDBCluster: ReaderEndpoint'),
+      instanceEndpoints,
+    };
+  } finally {
+    rds.destroy();
+  }
+}
+
+/** Makes `instanceId` the cluster's writer, as an Aurora failover does (moto swaps IsClusterWriter). */
+export async function failoverCluster(endpoint: string, clusterId: string, instanceId: string): Promise<void> {
+  const rds = new RDSClient(emulatorClientConfig(endpoint));
+  try {
+    await rds.send(new FailoverDBClusterCommand({ DBClusterIdentifier: clusterId, TargetDBInstanceIdentifier: instanceId }));
+  } finally {
+    rds.destroy();
+  }
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { RdsApiError } from '../../lib/aws/rds.js';
+import { DnsError } from '../../lib/dns.js';
 import { isTargetable, planTargets, type RegisteredTarget, type Resolution } from '../../lib/sync/plan.js';
 
 const resolved = (...addresses: string[]): Resolution => ({ ok: true, addresses });
@@ -62,6 +64,18 @@ describe('planTargets', () => {
     expect(plan.add).toEqual(['10.0.1.5', '10.0.1.6']);
     expect(plan.remove).toEqual([target('10.0.4.4')]);
     expect(plan.reason).toBe('forced');
+  });
+
+  it('never removes anything when the RDS API could not list the members (unknown is not empty)', () => {
+    const unknown: Resolution = { ok: false, error: new RdsApiError('DescribeDBClusters', 'cluster orders', { cause: new Error('denied') }) };
+    const plan = planTargets(unknown, [target('10.0.1.5')], options);
+    expect(plan).toEqual({ add: [], remove: [], keep: ['10.0.1.5'], refused: [], reason: 'members-unknown' });
+  });
+
+  it('adds the members that resolved and removes nothing when a member did not resolve', () => {
+    const partial = { ...resolved('10.0.1.5', '10.0.2.9'), incomplete: new DnsError('timeout', 'orders-3.c0ffee.eu-west-1.rds.amazonaws.com') };
+    const plan = planTargets(partial, [target('10.0.1.5'), target('10.0.3.3')], options);
+    expect(plan).toEqual({ add: ['10.0.2.9'], remove: [], keep: ['10.0.1.5'], refused: [], reason: 'members-partial' });
   });
 
   it('keeps a registered unhealthy target that DNS still names', () => {

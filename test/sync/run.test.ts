@@ -6,6 +6,7 @@ import {
   RegisterTargetsCommand,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeDBClusterEndpointsCommand, DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DnsError } from '../../lib/dns.js';
@@ -298,5 +299,110 @@ describe('runSync after an RDS event', () => {
 
     expect(dns.asked.filter((h) => h === ORDERS)).toHaveLength(1);
     expect(dns.asked.filter((h) => h === BILLING)).toHaveLength(1); // changed at once: nothing to wait for
+  });
+});
+
+describe('runSync for a reader endpoint (a member set)', () => {
+  const rdsMock = mockClient(RDSClient);
+  const READER = 'orders.cluster-ro-c0ffee.eu-west-1.rds.amazonaws.com';
+  const host = (id: string) => `${id}.c0ffee.eu-west-1.rds.amazonaws.com`;
+  const reader = syncConfig({ mappings: [{ endpoint: READER, targetGroupArn: TG_A, port: 5432, ipAddressType: 'ipv4' }] });
+  const instanceAnswers = { [host('orders-2')]: ['10.0.2.9'], [host('orders-3')]: ['10.0.3.3'] };
+
+  function members(...ids: string[]) {
+    rdsMock.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterMembers: [{ DBInstanceIdentifier: 'orders-1', IsClusterWriter: true }, ...ids.map((id) => ({ DBInstanceIdentifier: id, IsClusterWriter: false }))] }] });
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: ['orders-1', ...ids].map((id) => ({ DBInstanceIdentifier: id, Endpoint: { Address: host(id) } })) });
+  }
+  const withRds = (answers: Parameters<typeof fakeDns>[0]) => deps(answers, { rds: new RDSClient({}) });
+
+  beforeEach(() => {
+    rdsMock.reset();
+    members('orders-2', 'orders-3');
+  });
+
+  it('sends no Register/Deregister in steady state: two RDS calls and one DescribeTargetHealth per run', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.2.9'), health('10.0.3.3')] });
+    const { deps: d, dns } = withRds(instanceAnswers);
+
+    const summary = await runSync(reader, scheduled, d);
+
+    expect(summary.mappings[0]?.reason).toBe('in-sync');
+    // The bound documented in lib/aws/rds.ts: reader endpoint 2 calls (custom endpoint 3).
+    expect(rdsMock.calls()).toHaveLength(2);
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBClustersCommand, 1);
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 1);
+    expect(elbMock.calls()).toHaveLength(1);
+    expect(dns.asked).toEqual([host('orders-2'), host('orders-3')]); // never the reader endpoint's random sample
+  });
+
+  it('reads a custom endpoint in three RDS calls per run and follows its exclusion list', async () => {
+    rdsMock.on(DescribeDBClusterEndpointsCommand).resolves({ DBClusterEndpoints: [{ DBClusterEndpointIdentifier: 'analytics', DBClusterIdentifier: 'orders', CustomEndpointType: 'ANY', StaticMembers: [], ExcludedMembers: ['orders-1', 'orders-2'] }] });
+    const custom = syncConfig({ mappings: [{ endpoint: 'analytics.cluster-custom-c0ffee.eu-west-1.rds.amazonaws.com', targetGroupArn: TG_A, port: 5432, ipAddressType: 'ipv4' }] });
+    const { deps: d } = withRds(instanceAnswers);
+
+    const summary = await runSync(custom, scheduled, d);
+
+    expect(summary.mappings[0]).toMatchObject({ resolved: ['10.0.3.3'], added: ['10.0.3.3'] });
+    expect(rdsMock.calls()).toHaveLength(3);
+  });
+
+  it('registers every reader, and logs each member with its instance endpoint and addresses', async () => {
+    const { deps: d, log } = withRds(instanceAnswers);
+
+    await runSync(reader, scheduled, d);
+
+    expect(elbMock).toHaveReceivedCommandWith(RegisterTargetsCommand, { Targets: [{ Id: '10.0.2.9', Port: 5432 }, { Id: '10.0.3.3', Port: 5432 }] });
+    const line = log.lines.find((l) => l.message === 'sync run');
+    expect((line?.extra.mappings as { members: unknown }[])[0]?.members).toEqual([
+      { id: 'orders-2', endpoint: host('orders-2'), addresses: ['10.0.2.9'] },
+      { id: 'orders-3', endpoint: host('orders-3'), addresses: ['10.0.3.3'] },
+    ]);
+  });
+
+  it('registers a new reader before deregistering one that left the cluster', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.2.9'), health('10.0.3.3')] });
+    members('orders-2', 'orders-4');
+    const { deps: d } = withRds({ ...instanceAnswers, [host('orders-4')]: ['10.0.4.4'] });
+
+    const summary = await runSync(reader, scheduled, d);
+
+    expect(elbMock.calls().map((c) => c.args[0].constructor.name)).toEqual(['DescribeTargetHealthCommand', 'RegisterTargetsCommand', 'DeregisterTargetsCommand']);
+    expect(summary.mappings[0]).toMatchObject({ added: ['10.0.4.4'], removed: ['10.0.3.3'], reason: 'address-changed' });
+  });
+
+  it('changes nothing and fails the mapping when the RDS API fails, counting RdsApiFailures', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.2.9')] });
+    rdsMock.on(DescribeDBClustersCommand).rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDenied' }));
+    const { deps: d } = withRds(instanceAnswers);
+
+    const summary = await runSync(reader, scheduled, d);
+
+    expect(elbMock).toHaveReceivedCommandTimes(RegisterTargetsCommand, 0);
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
+    expect(summary).toMatchObject({ outcome: 'failed', failed: 1 });
+    expect(summary.mappings[0]).toMatchObject({ resolved: null, registered: ['10.0.2.9'], error: { name: 'RdsApiError' } });
+    expect(summary.mappings[0]?.error?.message).toMatch(/RDS DescribeDBClusters failed for cluster orders: AccessDenied.*rds:DescribeDBClusters/);
+    expect(metric('RdsApiFailures')).toBe(1);
+    expect(metric('RdsApiFailures', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: READER })).toBe(1);
+    expect(metric('SyncErrors')).toBe(1);
+    expect(metric('DnsFailures')).toBe(0);
+  });
+
+  it('keeps the target of a member that does not resolve, adds the rest, and fails the mapping with DnsFailures', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.3.3')] });
+    const { deps: d, log } = withRds({ [host('orders-2')]: ['10.0.2.9'], [host('orders-3')]: new DnsError('timeout', host('orders-3')) });
+
+    const summary = await runSync(reader, scheduled, d);
+
+    expect(elbMock).toHaveReceivedCommandWith(RegisterTargetsCommand, { Targets: [{ Id: '10.0.2.9', Port: 5432 }] });
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
+    expect(summary.mappings[0]).toMatchObject({ added: ['10.0.2.9'], removed: [], reason: 'members-partial', error: { name: 'DnsError', kind: 'timeout' } });
+    expect(metric('DnsFailures')).toBe(1);
+    expect(metric('RdsApiFailures')).toBe(0);
+    const line = log.lines.find((l) => l.message === 'sync run');
+    expect((line?.extra.mappings as { members: unknown }[])[0]?.members).toEqual([
+      { id: 'orders-2', endpoint: host('orders-2'), addresses: ['10.0.2.9'] },
+      { id: 'orders-3', endpoint: host('orders-3'), error: { name: 'DnsError', message: `DNS timeout for ${host('orders-3')}`, kind: 'timeout' } },
+    ]);
   });
 });

@@ -1,0 +1,148 @@
+// The RDS adapter: which instances a reader or custom endpoint serves, and each one's instance
+// endpoint. Read-only, and a fixed number of calls per endpoint (asserted in test/aws/rds.test.ts):
+//   reader endpoint: DescribeDBClusters + DescribeDBInstances                              = 2 calls
+//   custom endpoint: DescribeDBClusterEndpoints + DescribeDBClusters + DescribeDBInstances = 3 calls
+// DescribeDBInstances is one call for all members (a cluster has at most 16 instances; a page
+// holds 100): the paginator only asks again if AWS ever returns a Marker.
+import {
+  DescribeDBClusterEndpointsCommand,
+  DescribeDBClustersCommand,
+  paginateDescribeDBInstances,
+  type DBInstance,
+  type RDSClient,
+} from '@aws-sdk/client-rds';
+import { describeError } from '../log.js';
+import type { RdsEndpoint } from '../rds-endpoint.js';
+
+export interface ClusterMember {
+  id: string;
+  writer: boolean;
+}
+
+/** How a custom endpoint picks its members (DescribeDBClusterEndpoints). */
+export interface CustomEndpointRule {
+  /** READER: readers only; ANY: readers and the writer. */
+  type: string;
+  /** When not empty: exactly these instances (that are eligible). */
+  staticMembers: string[];
+  /** Used only when staticMembers is empty: every eligible instance but these. */
+  excludedMembers: string[];
+}
+
+export interface MemberInstance {
+  id: string;
+  /** The instance endpoint's DNS name; null while the instance has none (being created, or gone). */
+  endpoint: string | null;
+}
+
+const IAM_FIX =
+  'The sync role needs rds:DescribeDBClusters, rds:DescribeDBInstances and rds:DescribeDBClusterEndpoints for reader and custom endpoints (docs: "Reader and custom endpoints").';
+const NETWORK_FIX =
+  'The function cannot reach the RDS API: in a VPC it needs a NAT gateway or an rds interface endpoint (createApiEndpoints).';
+
+/** An RDS API call failed: the members are unknown (not "none"), so nothing may be removed. */
+export class RdsApiError extends Error {
+  override name = 'RdsApiError';
+  constructor(
+    readonly api: string,
+    readonly resource: string,
+    options: { cause: unknown },
+  ) {
+    const { name, message } = describeError(options.cause);
+    super(`RDS ${api} failed for ${resource}: ${name}: ${message}. ${fixFor(options.cause)}`, options);
+  }
+}
+
+function fixFor(cause: unknown): string {
+  const { name, message } = describeError(cause);
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code ?? '';
+  if (/AccessDenied|UnauthorizedOperation|not authorized/i.test(`${name} ${message}`)) return IAM_FIX;
+  if (/NotFound/i.test(name)) return 'Check the endpoint name, and that the function runs in the endpoint\'s region (the region is part of the name).';
+  if (/Throttl|RequestLimitExceeded|TooManyRequests/i.test(name)) return 'RDS throttled the call after the SDK\'s retries: the next run tries again; nothing was removed meanwhile.';
+  if (/Timeout|ECONNREFUSED|ENOTFOUND|ECONNRESET|EHOSTUNREACH|ETIMEDOUT/i.test(`${name} ${code}`)) return NETWORK_FIX;
+  return `${IAM_FIX} ${NETWORK_FIX}`;
+}
+
+const notFound = (what: string) => Object.assign(new Error(`${what} not found`), { name: 'NotFound' });
+
+/**
+ * What a reader endpoint serves: every reader; a cluster without readers, its writer
+ * (AWS: "If the cluster only contains a primary instance ... the reader endpoint connects to the primary instance").
+ */
+export function readerMembers(members: ClusterMember[]): string[] {
+  const readers = members.filter((m) => !m.writer);
+  return (readers.length > 0 ? readers : members).map((m) => m.id);
+}
+
+/**
+ * What a custom endpoint serves, as AWS documents it: a READER endpoint holds readers only (a
+ * listed instance that became the writer drops out); a non-empty static list is exactly those
+ * instances, an empty one means every eligible member but the excluded ones. Instances that
+ * are no longer cluster members are never served.
+ */
+export function customMembers(rule: CustomEndpointRule, members: ClusterMember[]): string[] {
+  const eligible = rule.type.toUpperCase() === 'READER' ? members.filter((m) => !m.writer) : members;
+  const listed = new Set(rule.staticMembers.length > 0 ? rule.staticMembers : rule.excludedMembers);
+  const inStatic = rule.staticMembers.length > 0;
+  return eligible.filter((m) => listed.has(m.id) === inStatic).map((m) => m.id);
+}
+
+/** The instances behind a reader or custom endpoint, with their instance endpoints, in member order. */
+export async function listMemberInstances(rds: RDSClient, endpoint: RdsEndpoint): Promise<MemberInstance[]> {
+  let ids: string[];
+  if (endpoint.kind === 'custom') {
+    const rule = await describeCustomEndpoint(rds, endpoint.identifier);
+    ids = customMembers(rule, await describeClusterMembers(rds, rule.clusterId));
+  } else if (endpoint.kind === 'reader') {
+    ids = readerMembers(await describeClusterMembers(rds, endpoint.identifier));
+  } else {
+    throw new Error(`${endpoint.identifier} is a ${endpoint.kind} endpoint, not a reader or custom one`);
+  }
+  const addresses = await describeInstanceEndpoints(rds, ids);
+  return ids.map((id) => ({ id, endpoint: addresses.get(id) ?? null }));
+}
+
+async function describeCustomEndpoint(rds: RDSClient, id: string): Promise<CustomEndpointRule & { clusterId: string }> {
+  const api = 'DescribeDBClusterEndpoints';
+  const found = await call(api, `custom endpoint ${id}`, async () => {
+    const out = await rds.send(new DescribeDBClusterEndpointsCommand({ DBClusterEndpointIdentifier: id }));
+    const ep = out.DBClusterEndpoints?.find((e) => e.DBClusterEndpointIdentifier?.toLowerCase() === id);
+    if (!ep?.DBClusterIdentifier) throw notFound(`custom endpoint ${id}`);
+    return ep;
+  });
+  return {
+    clusterId: found.DBClusterIdentifier ?? '',
+    type: found.CustomEndpointType ?? 'ANY',
+    staticMembers: (found.StaticMembers ?? []).map((m) => m.toLowerCase()),
+    excludedMembers: (found.ExcludedMembers ?? []).map((m) => m.toLowerCase()),
+  };
+}
+
+async function describeClusterMembers(rds: RDSClient, clusterId: string): Promise<ClusterMember[]> {
+  return call('DescribeDBClusters', `cluster ${clusterId}`, async () => {
+    const out = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterId }));
+    const cluster = out.DBClusters?.[0];
+    if (!cluster) throw notFound(`cluster ${clusterId}`);
+    return (cluster.DBClusterMembers ?? []).flatMap((m) => (m.DBInstanceIdentifier ? [{ id: m.DBInstanceIdentifier.toLowerCase(), writer: m.IsClusterWriter === true }] : []));
+  });
+}
+
+/** Instance ID -> instance endpoint address, in one DescribeDBInstances call (paginated for safety). */
+async function describeInstanceEndpoints(rds: RDSClient, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  return call('DescribeDBInstances', `instances ${ids.join(', ')}`, async () => {
+    const instances: DBInstance[] = [];
+    for await (const page of paginateDescribeDBInstances({ client: rds }, { Filters: [{ Name: 'db-instance-id', Values: ids }] })) {
+      instances.push(...(page.DBInstances ?? []));
+    }
+    return new Map(instances.flatMap((i) => (i.DBInstanceIdentifier && i.Endpoint?.Address ? [[i.DBInstanceIdentifier.toLowerCase(), i.Endpoint.Address]] : [])));
+  });
+}
+
+async function call<T>(api: string, resource: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    throw new RdsApiError(api, resource, { cause: err });
+  }
+}
