@@ -4,6 +4,7 @@
 // db.max-connect-errors checks read it; the endpoint name is read once, by parseRdsEndpoint.
 import type { DBCluster, DBClusterEndpoint, DBInstance } from '@aws-sdk/client-rds';
 import { parseRdsEndpoint } from '../rds-endpoint.js';
+import { customMembers } from '../aws/rds.js';
 
 export interface DbInstanceFacts {
   id: string;
@@ -77,11 +78,10 @@ export async function readTopology(endpoint: string, region: string, rds: Topolo
  * endpoint's static members, or every member but its excluded ones.
  */
 export function eligibleMembers(cluster: DBCluster, custom?: DBClusterEndpoint): Set<string> {
-  const all = (cluster.DBClusterMembers ?? []).flatMap((m) => (m.DBInstanceIdentifier ? [m.DBInstanceIdentifier] : []));
-  if (!custom) return new Set(all);
-  if (custom.StaticMembers && custom.StaticMembers.length > 0) return new Set(custom.StaticMembers);
-  const excluded = new Set(custom.ExcludedMembers ?? []);
-  return new Set(all.filter((id) => !excluded.has(id)));
+  const members = (cluster.DBClusterMembers ?? []).flatMap((m) => (m.DBInstanceIdentifier ? [{ id: m.DBInstanceIdentifier, writer: m.IsClusterWriter === true }] : []));
+  if (!custom) return new Set(members.map((m) => m.id));
+  // The membership rule sync uses, whatever the endpoint's type: a listed reader that becomes the writer still matters for zones.
+  return new Set(customMembers({ type: 'ANY', staticMembers: custom.StaticMembers ?? [], excludedMembers: custom.ExcludedMembers ?? [] }, members));
 }
 
 export function instanceFacts(i: DBInstance, role: DbInstanceFacts['role'], cluster?: DBCluster): DbInstanceFacts {
