@@ -1,6 +1,7 @@
 // Every environment variable the service reads, with its default, lives in this file.
 // Parsed once per cold start; a bad value fails with one message naming each bad key.
 // zod/mini: the same validation at a quarter of the bundle size (the Lambda bundle budget is tight).
+import { isIPv4, isIPv6 } from 'node:net';
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 
@@ -28,7 +29,7 @@ const LOAD_BALANCER_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12
 const SERVICE_ID = /^vpce-svc-[0-9a-f]{8,17}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const ROOT_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):root$/;
-const DNS_SERVER = /^(\[[0-9a-f:.]+\]|[0-9a-f:.]+)(:\d{1,5})?$/i;
+const DECIMAL = /^\d+$/;
 
 const HOSTNAME_MESSAGE = 'must be a DNS name such as mydb.cluster-abc123.eu-west-1.rds.amazonaws.com';
 const TARGET_GROUP_MESSAGE = 'must be a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)';
@@ -39,7 +40,42 @@ const hostname = z.pipe(
   z.transform((s) => s.toLowerCase().replace(/\.$/, '')),
 );
 const targetGroupArn = z.string().check(z.trim(), z.regex(TARGET_GROUP_ARN, TARGET_GROUP_MESSAGE));
-const port = z.coerce.number({ error: PORT_MESSAGE }).check(z.int(PORT_MESSAGE), z.gte(1, PORT_MESSAGE), z.lte(65535, PORT_MESSAGE));
+
+/**
+ * A JSON integer or a decimal string, nothing else: z.coerce.number would take "0x1538", "1e3",
+ * true and [5432] (Number() of each is a number), and a port the operator never meant.
+ */
+const decimalInt = (min: number, max: number, message: string) =>
+  z.pipe(
+    z.transform((v: unknown, ctx): number => {
+      const text = typeof v === 'string' ? v.trim() : undefined;
+      if (typeof v === 'number' && Number.isInteger(v)) return v;
+      if (text !== undefined && DECIMAL.test(text)) return Number(text);
+      ctx.issues.push({ code: 'custom', message, input: v });
+      return z.NEVER;
+    }),
+    z.number().check(z.gte(min, message), z.lte(max, message)),
+  );
+const port = decimalInt(1, 65535, PORT_MESSAGE);
+
+const DNS_SERVER_MESSAGE = 'must be comma-separated IP addresses with an optional port (1-65535): 10.0.0.2, 10.0.0.2:53, fd00::2 or [fd00::2]:53';
+
+/**
+ * What node's Resolver.setServers takes, checked here: setServers throws a bare "Invalid IP
+ * address" naming no setting, silently wraps a port above 65535, and aborts the whole process on
+ * port 0 (nodejs/node#65006). So no value reaches it unchecked.
+ */
+export function isDnsServer(entry: string): boolean {
+  if (isIPv4(entry) || isIPv6(entry)) return true;
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(entry);
+  if (!m) return false;
+  const [, v6, v4, portText] = m;
+  if (v6 !== undefined ? !isIPv6(v6) : !isIPv4(v4 ?? '')) return false;
+  if (portText === undefined) return true;
+  const n = Number(portText);
+  return n >= 1 && n <= 65535;
+}
+const dnsServer = z.string().check(z.refine(isDnsServer, DNS_SERVER_MESSAGE));
 const availabilityZone = z.string().check(z.regex(/^(all|[a-z]{2}(-[a-z]+)+-\d[a-z])$/, 'must be "all" (target outside the VPC) or an Availability Zone name'));
 const ipAddressType = z.enum(['ipv4', 'ipv6']);
 
@@ -73,8 +109,8 @@ const bool = (fallback: boolean) =>
 const intInRange = (fallback: number, min: number, max: number, what: string) => {
   const message = `must be ${what} (${min}-${max})`;
   return z.pipe(
-    z.transform((v: unknown): unknown => (v === undefined || v === '' ? fallback : v)),
-    z.coerce.number({ error: message }).check(z.int(message), z.gte(min, message), z.lte(max, message)),
+    z.transform((v: unknown): unknown => (v === undefined || (typeof v === 'string' && v.trim() === '') ? fallback : v)),
+    decimalInt(min, max, message),
   );
 };
 
@@ -99,6 +135,28 @@ const mappingsJson = z.pipe(
   z.optional(z.array(mappingSchema).check(z.minLength(1, 'must list at least one mapping'))),
 );
 
+// Every SDK client gets these (lib/aws/clients.ts): without them a VPC with no route to an AWS
+// API hangs a call until the Lambda times out. The SDK retries a timed-out attempt (standard
+// strategy, 4 attempts), so the worst case per call is about 4 x (connect + request) timeouts.
+const awsClientFields = {
+  AWS_CONNECT_TIMEOUT_MS: intInRange(3000, 100, 60_000, 'milliseconds'),
+  AWS_REQUEST_TIMEOUT_MS: intInRange(5000, 100, 120_000, 'milliseconds'),
+};
+const awsClientEnvSchema = z.object(awsClientFields);
+
+export interface AwsClientSettings {
+  /** ms to establish the TCP/TLS connection */
+  connectTimeoutMs: number;
+  /** ms a connected request may wait for the answer */
+  requestTimeoutMs: number;
+}
+
+/** The SDK clients' timeouts (also checked by loadSyncConfig and loadAcceptConfig, with the other settings). */
+export function loadAwsClientSettings(env: Env = process.env): AwsClientSettings {
+  const e = parseEnv(awsClientEnvSchema, env);
+  return { connectTimeoutMs: e.AWS_CONNECT_TIMEOUT_MS, requestTimeoutMs: e.AWS_REQUEST_TIMEOUT_MS };
+}
+
 type Check = z.core.ParsePayload<unknown>['issues'];
 const issue = (issues: Check, path: PropertyKey[], message: string) => issues.push({ code: 'custom', path, message, input: undefined });
 
@@ -110,7 +168,7 @@ const syncEnvSchema = z
     TARGET_PORT: z.optional(port),
     TARGET_AVAILABILITY_ZONE: z.optional(availabilityZone),
     TARGET_IP_ADDRESS_TYPE: z.optional(ipAddressType),
-    DNS_SERVERS: listOf(z.string().check(z.regex(DNS_SERVER, 'must be comma-separated host[:port] IP addresses, e.g. 10.0.0.2 or 127.0.0.1:5353'))),
+    DNS_SERVERS: listOf(dnsServer),
     // c-ares doubles the timeout on each try: 2000 ms x 2 tries gives up after about 6 s.
     DNS_TIMEOUT_MS: intInRange(2000, 100, 30_000, 'milliseconds'),
     DNS_TRIES: intInRange(2, 1, 5, 'a number of tries'),
@@ -119,6 +177,7 @@ const syncEnvSchema = z
     SYNC_CONCURRENCY: intInRange(10, 1, 100, 'a number of mappings synced at once'),
     METRICS_NAMESPACE: namespace,
     DRY_RUN: bool(false),
+    ...awsClientFields,
   })
   .check((ctx) => {
     const env = ctx.value;
@@ -204,6 +263,7 @@ const acceptEnvSchema = z
     REJECT_UNLISTED: bool(false),
     METRICS_NAMESPACE: namespace,
     DRY_RUN: bool(false),
+    ...awsClientFields,
   })
   .check((ctx) => {
     if (ctx.value.ENDPOINT_SERVICE_IDS.length === 0 && ctx.value.LOAD_BALANCER_ARNS.length === 0) {

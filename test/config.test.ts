@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadAcceptConfig, loadSyncConfig } from '../lib/config.js';
+import { ConfigError, loadAcceptConfig, loadAwsClientSettings, loadSyncConfig } from '../lib/config.js';
 
 const TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/rds/0123456789abcdef';
 const TG2 = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/rds-2/fedcba9876543210';
@@ -127,5 +127,69 @@ describe('loadAcceptConfig', () => {
 
   it('requires a service ID or a load balancer ARN', () => {
     expect(problemsOf(() => loadAcceptConfig({}))).toEqual([expect.stringMatching(/^ENDPOINT_SERVICE_IDS is required/)]);
+  });
+});
+
+describe('settings that would pass and fail later', () => {
+  const withServers = (DNS_SERVERS: string) => () => loadSyncConfig({ ...shorthand, DNS_SERVERS });
+
+  it.each(['10.0.0.2:0', 'cafe', '999.1.1.1', '10.0.0.2:99999', '[10.0.0.2]:53', 'fd00::2:53x', '[fd00::2]:0', 'dns.example.com:53'])(
+    'refuses DNS_SERVERS=%s with the message naming DNS_SERVERS',
+    (value) => {
+      expect(problemsOf(withServers(value))).toEqual([
+        'DNS_SERVERS[0] must be comma-separated IP addresses with an optional port (1-65535): 10.0.0.2, 10.0.0.2:53, fd00::2 or [fd00::2]:53',
+      ]);
+    },
+  );
+
+  it('takes IPv4 and IPv6 DNS servers with and without a port', () => {
+    const servers = ['10.0.0.2', '10.0.0.2:53', 'fd00::2', '[fd00::2]', '[fd00::2]:5353', '127.0.0.1:65535'];
+    expect(loadSyncConfig({ ...shorthand, DNS_SERVERS: servers.join(',') }).dns.servers).toEqual(servers);
+  });
+
+  it.each([['"0x1538"'], ['"1e3"'], ['true'], ['[5432]'], ['5432.5'], ['" "'], ['null']])('refuses %s as a SYNC_MAPPINGS port', (json) => {
+    const env = { SYNC_MAPPINGS: `[{"endpoint":"a.b.c","targetGroupArn":"${TG}","port":${json}}]` };
+    expect(problemsOf(() => loadSyncConfig(env))).toEqual(['SYNC_MAPPINGS[0].port must be a TCP port number (1-65535)']);
+  });
+
+  it('takes a SYNC_MAPPINGS port as a JSON integer or a decimal string', () => {
+    const env = { SYNC_MAPPINGS: JSON.stringify([{ endpoint: 'a.b.c', targetGroupArn: TG, port: '5432' }, { endpoint: 'd.e.f', targetGroupArn: TG2, port: 3306 }]) };
+    expect(loadSyncConfig(env).mappings.map((m) => m.port)).toEqual([5432, 3306]);
+  });
+
+  it.each(['0x1538', '1e3', 'true', '[5432]', '5432.0', '0', '65536'])('refuses TARGET_PORT=%s', (value) => {
+    expect(problemsOf(() => loadSyncConfig({ ...shorthand, TARGET_PORT: value }))).toEqual(['TARGET_PORT must be a TCP port number (1-65535)']);
+  });
+
+  it.each([
+    ['DNS_TIMEOUT_MS', '0x100', 'must be milliseconds (100-30000)'],
+    ['DNS_TRIES', '1e0', 'must be a number of tries (1-5)'],
+    ['FAILOVER_WATCH_SECONDS', '6e1', 'must be seconds (0-840)'],
+    ['SYNC_CONCURRENCY', '2.0', 'must be a number of mappings synced at once (1-100)'],
+    ['AWS_CONNECT_TIMEOUT_MS', '3s', 'must be milliseconds (100-60000)'],
+    ['AWS_REQUEST_TIMEOUT_MS', '0', 'must be milliseconds (100-120000)'],
+  ])('refuses %s=%s (numbers are decimal integers)', (key, value, message) => {
+    expect(problemsOf(() => loadSyncConfig({ ...shorthand, [key]: value }))).toEqual([`${key} ${message}`]);
+  });
+
+  it('trims a decimal setting and falls back to the default on a blank one', () => {
+    expect(loadSyncConfig({ ...shorthand, TARGET_PORT: ' 5432 ', DNS_TRIES: ' ' })).toMatchObject({ mappings: [{ port: 5432 }], dns: { tries: 2 } });
+  });
+});
+
+describe('loadAwsClientSettings', () => {
+  it('defaults to a 3 s connect and a 5 s request timeout', () => {
+    expect(loadAwsClientSettings({})).toEqual({ connectTimeoutMs: 3000, requestTimeoutMs: 5000 });
+  });
+
+  it('reads both timeouts and names a bad one', () => {
+    expect(loadAwsClientSettings({ AWS_CONNECT_TIMEOUT_MS: '1000', AWS_REQUEST_TIMEOUT_MS: '2000' })).toEqual({ connectTimeoutMs: 1000, requestTimeoutMs: 2000 });
+    expect(problemsOf(() => loadAwsClientSettings({ AWS_REQUEST_TIMEOUT_MS: 'fast' }))).toEqual(['AWS_REQUEST_TIMEOUT_MS must be milliseconds (100-120000)']);
+  });
+
+  it('is checked with the accept settings at cold start too', () => {
+    expect(problemsOf(() => loadAcceptConfig({ ENDPOINT_SERVICE_IDS: 'vpce-svc-0123456789abcdef0', AWS_CONNECT_TIMEOUT_MS: '-1' }))).toEqual([
+      'AWS_CONNECT_TIMEOUT_MS must be milliseconds (100-60000)',
+    ]);
   });
 });
