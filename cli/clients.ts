@@ -1,15 +1,18 @@
 // SDK clients for the CLI: the user's credentials and region from the standard SDK chain, or
-// --region / --profile; the same retry settings as the Lambdas (lib/aws/clients.ts).
+// --region / --profile; the same retries, timeouts and unreachable-API message as the Lambdas
+// (lib/aws/clients.ts).
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { RETRY } from '../lib/aws/clients.js';
-import { ConfigError } from '../lib/config.js';
+import { clientConfig, explainUnreachable } from '../lib/aws/clients.js';
+import { ConfigError, type AwsClientSettings } from '../lib/config.js';
 
 export interface AwsOptions {
   region?: string;
   profile?: string;
+  /** AWS_CONNECT_TIMEOUT_MS / AWS_REQUEST_TIMEOUT_MS from the CLI's settings; else from process.env. */
+  timeouts?: AwsClientSettings;
 }
 
 export interface CliClients {
@@ -22,12 +25,13 @@ export interface CliClients {
 }
 
 export function createCliClients(options: AwsOptions): CliClients {
-  const config = { ...RETRY, ...options };
+  const { timeouts, ...aws } = options;
+  const config = { ...clientConfig(timeouts), ...aws };
   const clients = {
-    elb: new ElasticLoadBalancingV2Client(config),
-    ec2: new EC2Client(config),
-    cloudwatch: new CloudWatchClient(config),
-    lambda: new LambdaClient(config),
+    elb: explainUnreachable(new ElasticLoadBalancingV2Client(config), 'elasticloadbalancing'),
+    ec2: explainUnreachable(new EC2Client(config), 'ec2'),
+    cloudwatch: explainUnreachable(new CloudWatchClient(config), 'monitoring'),
+    lambda: explainUnreachable(new LambdaClient(config), 'lambda'),
   };
   return { ...clients, destroy: () => Object.values(clients).forEach((c) => c.destroy()) };
 }

@@ -3,6 +3,7 @@
 import { runAccept } from '../lib/accept/run.js';
 import { createResolver } from '../lib/dns.js';
 import { runDoctor } from '../lib/doctor/run.js';
+import { loadAwsClientSettings } from '../lib/config.js';
 import type { Log } from '../lib/log.js';
 import { runSync } from '../lib/sync/run.js';
 import { createCliClients, regionOf, type CliClients } from './clients.js';
@@ -71,7 +72,8 @@ async function withClients(ctx: CommandContext, run: (clients: CliClients, regio
   const str = (name: string) => (typeof ctx.flags[name] === 'string' ? (ctx.flags[name] as string) : undefined);
   const region = str('region');
   const profile = str('profile');
-  const clients = createCliClients({ ...(region ? { region } : {}), ...(profile ? { profile } : {}) });
+  const timeouts = loadAwsClientSettings(ctx.settings.values);
+  const clients = createCliClients({ ...(region ? { region } : {}), ...(profile ? { profile } : {}), timeouts });
   try {
     return await run(clients, await regionOf(clients));
   } finally {
