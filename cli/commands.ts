@@ -84,7 +84,8 @@ async function withClients(ctx: CommandContext, run: (clients: CliClients, regio
 /** The lib's structured log lines, as the Lambda would log them: on stderr with --verbose, else none (the CLI prints the summary). */
 function runLog(ctx: CommandContext): Log {
   if (!flag(ctx.flags, 'verbose')) return { info: () => undefined, warn: () => undefined, error: () => undefined };
+  // Reserved keys last, as Powertools keeps them: an extra `message` never replaces the line's.
   const line = (level: string) => (message: string, ...extra: Record<string, unknown>[]) =>
-    ctx.stderr(`${JSON.stringify({ level, message, ...Object.assign({}, ...extra) })}\n`);
+    ctx.stderr(`${JSON.stringify({ ...Object.assign({}, ...extra), level, message })}\n`);
   return { info: line('INFO'), warn: line('WARN'), error: line('ERROR') };
 }

@@ -124,6 +124,6 @@ export function renderAccept(summary: AcceptSummary, style: Style): string {
   const runErrors = summary.errors.map((e) => paint(style, 'red', `error: ${e.action}: ${e.code}: ${indentLines(e.message, '       ')}`));
   const t = summary.totals;
   const outcome = summary.outcome === 'failed' ? paint(style, 'red', 'FAILED') : paint(style, 'green', 'succeeded');
-  const tail = `accept ${outcome}${summary.dryRun ? ' (dry run)' : ''}: ${t.accepted} accepted, ${t.rejected} rejected, ${t.stillPending} still pending, ${plural(t.errors, 'error')}`;
+  const tail = `accept ${outcome}${summary.dryRun ? ' (dry run)' : ''}: ${t.accepted} accepted, ${t.rejected} rejected, ${t.stillPending === null ? 'pending unknown' : `${t.stillPending} still pending`}, ${plural(t.errors, 'error')}`;
   return [...blocks, ...(runErrors.length > 0 ? [runErrors.join('\n')] : []), tail].join('\n\n');
 }

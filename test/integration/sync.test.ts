@@ -49,7 +49,7 @@ describe.skipIf(!motoOrSkip())('sync against the AWS emulator', () => {
     DNS_TRIES: '1',
     METRICS_NAMESPACE: NAMESPACE,
   });
-  const sync = async (event: unknown, e = env()) => (await coldStart<SyncSummary>(() => import('../../functions/sync.js'), e))(event);
+  const sync = async (event: unknown, e: Record<string, string> = env()) => (await coldStart<SyncSummary>(() => import('../../functions/sync.js'), e))(event);
   const targets = (i = 0) => readTargets(emulators.moto.endpoint, aws.targetGroupArns[i] ?? '');
   const ips = async (i = 0) => (await targets(i)).map((t) => t.ip);
 
