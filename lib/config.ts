@@ -16,8 +16,9 @@ export class ConfigError extends Error {
   constructor(
     message: string,
     readonly problems: string[] = [],
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -30,6 +31,8 @@ const SERVICE_ID = /^vpce-svc-[0-9a-f]{8,17}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const ROOT_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):root$/;
 const DECIMAL = /^\d+$/;
+// An SSM parameter name (/path/name or name) or its ARN.
+const SSM_PARAMETER = /^(arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]{1,2048}|\/?[A-Za-z0-9_.\-/]{1,2048})$/;
 
 const HOSTNAME_MESSAGE = 'must be a DNS name such as mydb.cluster-abc123.eu-west-1.rds.amazonaws.com';
 const TARGET_GROUP_MESSAGE = 'must be a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)';
@@ -163,6 +166,10 @@ const issue = (issues: Check, path: PropertyKey[], message: string) => issues.pu
 const syncEnvSchema = z
   .object({
     SYNC_MAPPINGS: mappingsJson,
+    // Read by loadSyncConfigFrom (the mappings JSON lives in SSM when it outgrows Lambda's 4 KB environment).
+    SYNC_MAPPINGS_PARAMETER: z.optional(
+      z.string().check(z.trim(), z.regex(SSM_PARAMETER, 'must be an SSM parameter name (/rds-nlb-sync/mappings) or its ARN')),
+    ),
     RDS_ENDPOINT: z.optional(hostname),
     TARGET_GROUP_ARN: z.optional(targetGroupArn),
     TARGET_PORT: z.optional(port),
@@ -183,7 +190,11 @@ const syncEnvSchema = z
     const env = ctx.value;
     const shorthand = [env.RDS_ENDPOINT, env.TARGET_GROUP_ARN, env.TARGET_PORT];
     const given = shorthand.filter((v) => v !== undefined).length;
-    if (env.SYNC_MAPPINGS && given > 0) {
+    if (env.SYNC_MAPPINGS_PARAMETER !== undefined && (env.SYNC_MAPPINGS || given > 0)) {
+      issue(ctx.issues, ['SYNC_MAPPINGS_PARAMETER'], 'set either SYNC_MAPPINGS_PARAMETER or SYNC_MAPPINGS or RDS_ENDPOINT/TARGET_GROUP_ARN/TARGET_PORT, not several');
+    } else if (env.SYNC_MAPPINGS_PARAMETER !== undefined) {
+      issue(ctx.issues, ['SYNC_MAPPINGS_PARAMETER'], 'is read from SSM at cold start (loadSyncConfigFrom), not by loadSyncConfig');
+    } else if (env.SYNC_MAPPINGS && given > 0) {
       issue(ctx.issues, ['SYNC_MAPPINGS'], 'set either SYNC_MAPPINGS or RDS_ENDPOINT/TARGET_GROUP_ARN/TARGET_PORT, not both');
     } else if (!env.SYNC_MAPPINGS && given < 3) {
       const missing = (['RDS_ENDPOINT', 'TARGET_GROUP_ARN', 'TARGET_PORT'] as const).filter((k) => env[k] === undefined);
@@ -236,6 +247,57 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
     metricsNamespace: e.METRICS_NAMESPACE,
     dryRun: e.DRY_RUN,
   };
+}
+
+/** Reads one SSM parameter's value (lib/aws/parameters.ts in the Lambda and the CLI). */
+export type ReadParameter = (name: string) => Promise<string>;
+
+/**
+ * SYNC_MAPPINGS_PARAMETER's value, read from SSM, or undefined when the setting is not used. The
+ * name and the conflicts with SYNC_MAPPINGS and the shorthand are checked before the read; a
+ * failed read is a ConfigError that names the setting, the parameter and what to check.
+ */
+export async function readSyncMappingsParameter(env: Env, readParameter: ReadParameter): Promise<string | undefined> {
+  const name = env.SYNC_MAPPINGS_PARAMETER?.trim();
+  if (!name) return undefined;
+  const problems = problemsOf(() => parseEnv(syncEnvSchema, env)).filter((p) => p.startsWith('SYNC_MAPPINGS_PARAMETER') && !p.includes('loadSyncConfigFrom'));
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`, problems);
+  try {
+    return await readParameter(name);
+  } catch (err) {
+    const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const problem =
+      `SYNC_MAPPINGS_PARAMETER: cannot read SSM parameter ${name} (${why}). Check that it exists in this region, that the function's role ` +
+      'may ssm:GetParameter it (and kms:Decrypt for a SecureString), and that the function can reach the ssm API (NAT or an interface VPC endpoint)';
+    throw new ConfigError(`Invalid configuration:\n- ${problem}`, [problem], { cause: err });
+  }
+}
+
+/**
+ * loadSyncConfig, with SYNC_MAPPINGS read from the SSM parameter SYNC_MAPPINGS_PARAMETER names
+ * when it is set, validated by the very same SYNC_MAPPINGS rules; problems name the parameter.
+ */
+export async function loadSyncConfigFrom(env: Env, readParameter: ReadParameter): Promise<SyncConfig> {
+  const value = await readSyncMappingsParameter(env, readParameter);
+  if (value === undefined) return loadSyncConfig(env);
+  const name = env.SYNC_MAPPINGS_PARAMETER?.trim() ?? '';
+  try {
+    return loadSyncConfig({ ...env, SYNC_MAPPINGS_PARAMETER: undefined, SYNC_MAPPINGS: value });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const problems = err.problems.map((p) => (p.startsWith('SYNC_MAPPINGS') ? `SYNC_MAPPINGS_PARAMETER (SSM parameter ${name}): ${p}` : p));
+    throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`, problems);
+  }
+}
+
+function problemsOf(parse: () => unknown): string[] {
+  try {
+    parse();
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
 }
 
 /** `arn:aws:iam::<account>:root` or a bare account ID, normalised to the account ID. */

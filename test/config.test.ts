@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadAcceptConfig, loadAwsClientSettings, loadSyncConfig } from '../lib/config.js';
+import { ConfigError, loadAcceptConfig, loadAwsClientSettings, loadSyncConfig, loadSyncConfigFrom } from '../lib/config.js';
 
 const TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/rds/0123456789abcdef';
 const TG2 = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/rds-2/fedcba9876543210';
@@ -191,5 +191,80 @@ describe('loadAwsClientSettings', () => {
     expect(problemsOf(() => loadAcceptConfig({ ENDPOINT_SERVICE_IDS: 'vpce-svc-0123456789abcdef0', AWS_CONNECT_TIMEOUT_MS: '-1' }))).toEqual([
       'AWS_CONNECT_TIMEOUT_MS must be milliseconds (100-60000)',
     ]);
+  });
+});
+
+describe('loadSyncConfigFrom (SYNC_MAPPINGS_PARAMETER)', () => {
+  const PARAM = '/rds-nlb-sync/prod/mappings';
+  const mappings = JSON.stringify([{ endpoint: 'a.cluster-x.eu-west-1.rds.amazonaws.com', targetGroupArn: TG, port: 5432 }]);
+  const reader = (value: string) => {
+    const names: string[] = [];
+    return { names, read: async (name: string) => (names.push(name), value) };
+  };
+  const problemsOfAsync = async (load: () => Promise<unknown>) => {
+    const err = await load().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (err instanceof ConfigError) return err.problems;
+    throw new Error(`expected a ConfigError, got ${String(err)}`);
+  };
+
+  it('reads the mappings JSON from the SSM parameter and validates it like SYNC_MAPPINGS', async () => {
+    const { names, read } = reader(mappings);
+    const config = await loadSyncConfigFrom({ SYNC_MAPPINGS_PARAMETER: PARAM, DNS_TRIES: '1' }, read);
+    expect(names).toEqual([PARAM]);
+    expect(config.mappings).toEqual([{ endpoint: 'a.cluster-x.eu-west-1.rds.amazonaws.com', targetGroupArn: TG, port: 5432, ipAddressType: 'ipv4' }]);
+    expect(config.dns.tries).toBe(1);
+  });
+
+  it('takes a parameter ARN', async () => {
+    const arn = `arn:aws:ssm:eu-west-1:123456789012:parameter${PARAM}`;
+    const { names, read } = reader(mappings);
+    await loadSyncConfigFrom({ SYNC_MAPPINGS_PARAMETER: arn }, read);
+    expect(names).toEqual([arn]);
+  });
+
+  it('names SYNC_MAPPINGS_PARAMETER and the parameter when its value breaks a SYNC_MAPPINGS rule', async () => {
+    const { read } = reader('[{"endpoint":"a.b.c","targetGroupArn":"' + TG + '","port":"0x1538"}]');
+    expect(await problemsOfAsync(() => loadSyncConfigFrom({ SYNC_MAPPINGS_PARAMETER: PARAM }, read))).toEqual([
+      `SYNC_MAPPINGS_PARAMETER (SSM parameter ${PARAM}): SYNC_MAPPINGS[0].port must be a TCP port number (1-65535)`,
+    ]);
+    const notJson = reader('endpoint=a.b.c');
+    expect(await problemsOfAsync(() => loadSyncConfigFrom({ SYNC_MAPPINGS_PARAMETER: PARAM }, notJson.read))).toEqual([
+      `SYNC_MAPPINGS_PARAMETER (SSM parameter ${PARAM}): SYNC_MAPPINGS must be a JSON list of {"endpoint","targetGroupArn","port"} objects`,
+    ]);
+  });
+
+  it('fails with a clear message, naming the parameter and what to check, when SSM cannot be read', async () => {
+    const read = async () => {
+      throw Object.assign(new Error('Parameter not found'), { name: 'ParameterNotFound' });
+    };
+    const [problem] = await problemsOfAsync(() => loadSyncConfigFrom({ SYNC_MAPPINGS_PARAMETER: PARAM }, read));
+    expect(problem).toMatch(/^SYNC_MAPPINGS_PARAMETER: cannot read SSM parameter \/rds-nlb-sync\/prod\/mappings \(ParameterNotFound: Parameter not found\)\. Check .*ssm:GetParameter.*kms:Decrypt/);
+  });
+
+  it('refuses SYNC_MAPPINGS_PARAMETER next to SYNC_MAPPINGS or the shorthand, before reading SSM', async () => {
+    const { names, read } = reader(mappings);
+    for (const env of [{ SYNC_MAPPINGS: mappings }, shorthand]) {
+      expect(await problemsOfAsync(() => loadSyncConfigFrom({ ...env, SYNC_MAPPINGS_PARAMETER: PARAM }, read))).toEqual([
+        'SYNC_MAPPINGS_PARAMETER set either SYNC_MAPPINGS_PARAMETER or SYNC_MAPPINGS or RDS_ENDPOINT/TARGET_GROUP_ARN/TARGET_PORT, not several',
+      ]);
+    }
+    expect(names).toEqual([]);
+  });
+
+  it('refuses a parameter name SSM could not have, before reading SSM', async () => {
+    const { names, read } = reader(mappings);
+    expect(await problemsOfAsync(() => loadSyncConfigFrom({ SYNC_MAPPINGS_PARAMETER: 'my mappings!' }, read))).toEqual([
+      'SYNC_MAPPINGS_PARAMETER must be an SSM parameter name (/rds-nlb-sync/mappings) or its ARN',
+    ]);
+    expect(names).toEqual([]);
+  });
+
+  it('reads nothing from SSM without SYNC_MAPPINGS_PARAMETER', async () => {
+    const { names, read } = reader(mappings);
+    expect((await loadSyncConfigFrom(shorthand, read)).mappings).toHaveLength(1);
+    expect(names).toEqual([]);
   });
 });

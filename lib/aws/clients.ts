@@ -7,6 +7,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { loadAwsClientSettings, type AwsClientSettings } from '../config.js';
 
 export const RETRY = { retryMode: 'standard', maxAttempts: 4 } as const;
@@ -77,3 +78,4 @@ export const createElbClient = (settings?: AwsClientSettings) =>
 export const createCloudWatchClient = (settings?: AwsClientSettings) => explainUnreachable(new CloudWatchClient(clientConfig(settings)), 'monitoring');
 export const createEc2Client = (settings?: AwsClientSettings) => explainUnreachable(new EC2Client(clientConfig(settings)), 'ec2');
 export const createRdsClient = (settings?: AwsClientSettings) => explainUnreachable(new RDSClient(clientConfig(settings)), 'rds');
+export const createSsmClient = (settings?: AwsClientSettings) => explainUnreachable(new SSMClient(clientConfig(settings)), 'ssm');
