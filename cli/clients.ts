@@ -5,8 +5,11 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { readParameter } from '../lib/aws/parameters.js';
 import { clientConfig, explainUnreachable } from '../lib/aws/clients.js';
-import { ConfigError, type AwsClientSettings } from '../lib/config.js';
+import { ConfigError, loadAwsClientSettings, type AwsClientSettings } from '../lib/config.js';
+import type { Flags } from './options.js';
 
 export interface AwsOptions {
   region?: string;
@@ -22,6 +25,25 @@ export interface CliClients {
   lambda: LambdaClient;
   /** Closes the clients' connections, so the process can exit at once. */
   destroy(): void;
+}
+
+/** --region, --profile and the timeout settings, for every client the CLI creates. */
+export function awsOptionsOf(flags: Flags, settings: Record<string, string | undefined>): AwsOptions {
+  const str = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
+  const region = str('region');
+  const profile = str('profile');
+  return { ...(region ? { region } : {}), ...(profile ? { profile } : {}), timeouts: loadAwsClientSettings(settings) };
+}
+
+/** One SSM parameter, with the operator's credentials (SYNC_MAPPINGS_PARAMETER). */
+export async function readCliParameter(options: AwsOptions, name: string): Promise<string> {
+  const { timeouts, ...aws } = options;
+  const ssm = explainUnreachable(new SSMClient({ ...clientConfig(timeouts), ...aws }), 'ssm');
+  try {
+    return await readParameter(ssm, name);
+  } finally {
+    ssm.destroy();
+  }
 }
 
 export function createCliClients(options: AwsOptions): CliClients {
@@ -43,4 +65,12 @@ export async function regionOf(clients: CliClients): Promise<string> {
   } catch {
     throw new ConfigError('no AWS region: pass --region, or set AWS_REGION or a region in your AWS profile', ['AWS_REGION is not set']);
   }
+}
+
+/**
+ * Resolves the credentials once before any command talks to AWS, so missing or broken ones end
+ * the command with one line (cli/main.ts) instead of one SDK error per mapping or check.
+ */
+export async function checkCredentials(clients: CliClients): Promise<void> {
+  await clients.elb.config.credentials();
 }
