@@ -1,16 +1,22 @@
 // SDK clients for the CLI: the user's credentials and region from the standard SDK chain, or
-// --region / --profile; the same retry settings as the Lambdas (lib/aws/clients.ts).
+// --region / --profile; the same retries, timeouts and unreachable-API message as the Lambdas
+// (lib/aws/clients.ts).
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
-import { RETRY } from '../lib/aws/clients.js';
-import { ConfigError } from '../lib/config.js';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { readParameter } from '../lib/aws/parameters.js';
+import { clientConfig, explainUnreachable } from '../lib/aws/clients.js';
+import { ConfigError, loadAwsClientSettings, type AwsClientSettings } from '../lib/config.js';
+import type { Flags } from './options.js';
 
 export interface AwsOptions {
   region?: string;
   profile?: string;
+  /** AWS_CONNECT_TIMEOUT_MS / AWS_REQUEST_TIMEOUT_MS from the CLI's settings; else from process.env. */
+  timeouts?: AwsClientSettings;
 }
 
 export interface CliClients {
@@ -24,14 +30,34 @@ export interface CliClients {
   destroy(): void;
 }
 
+/** --region, --profile and the timeout settings, for every client the CLI creates. */
+export function awsOptionsOf(flags: Flags, settings: Record<string, string | undefined>): AwsOptions {
+  const str = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
+  const region = str('region');
+  const profile = str('profile');
+  return { ...(region ? { region } : {}), ...(profile ? { profile } : {}), timeouts: loadAwsClientSettings(settings) };
+}
+
+/** One SSM parameter, with the operator's credentials (SYNC_MAPPINGS_PARAMETER). */
+export async function readCliParameter(options: AwsOptions, name: string): Promise<string> {
+  const { timeouts, ...aws } = options;
+  const ssm = explainUnreachable(new SSMClient({ ...clientConfig(timeouts), ...aws }), 'ssm');
+  try {
+    return await readParameter(ssm, name);
+  } finally {
+    ssm.destroy();
+  }
+}
+
 export function createCliClients(options: AwsOptions): CliClients {
-  const config = { ...RETRY, ...options };
+  const { timeouts, ...aws } = options;
+  const config = { ...clientConfig(timeouts), ...aws };
   const clients = {
-    elb: new ElasticLoadBalancingV2Client(config),
-    ec2: new EC2Client(config),
-    cloudwatch: new CloudWatchClient(config),
-    lambda: new LambdaClient(config),
-    rds: new RDSClient(config),
+    elb: explainUnreachable(new ElasticLoadBalancingV2Client(config), 'elasticloadbalancing'),
+    ec2: explainUnreachable(new EC2Client(config), 'ec2'),
+    cloudwatch: explainUnreachable(new CloudWatchClient(config), 'monitoring'),
+    lambda: explainUnreachable(new LambdaClient(config), 'lambda'),
+    rds: explainUnreachable(new RDSClient(config), 'rds'),
   };
   return { ...clients, destroy: () => Object.values(clients).forEach((c) => c.destroy()) };
 }
@@ -43,4 +69,12 @@ export async function regionOf(clients: CliClients): Promise<string> {
   } catch {
     throw new ConfigError('no AWS region: pass --region, or set AWS_REGION or a region in your AWS profile', ['AWS_REGION is not set']);
   }
+}
+
+/**
+ * Resolves the credentials once before any command talks to AWS, so missing or broken ones end
+ * the command with one line (cli/main.ts) instead of one SDK error per mapping or check.
+ */
+export async function checkCredentials(clients: CliClients): Promise<void> {
+  await clients.elb.config.credentials();
 }

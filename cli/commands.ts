@@ -1,11 +1,12 @@
 // The four commands, each a thin layer over lib/: settings -> config -> the same run the
 // Lambdas do (or doctor) -> data for --json, text for people, and an exit code.
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { runAccept } from '../lib/accept/run.js';
 import { createResolver } from '../lib/dns.js';
 import { runDoctor } from '../lib/doctor/run.js';
 import type { Log } from '../lib/log.js';
 import { runSync } from '../lib/sync/run.js';
-import { createCliClients, regionOf, type CliClients } from './clients.js';
+import { awsOptionsOf, checkCredentials, createCliClients, regionOf, type CliClients } from './clients.js';
 import { loadAccept, loadDoctorInput, loadSync, type ResolvedSettings } from './config.js';
 import type { Flags } from './options.js';
 import { renderAccept, renderDoctor, renderPlan, renderSync, type Style } from './output.js';
@@ -41,18 +42,18 @@ export const sync: CommandRunner = async (ctx) => {
   const config = loadSync(ctx.settings);
   return withClients(ctx, async (clients) => {
     const request = { trigger: 'manual' as const, force: flag(ctx.flags, 'force'), dryRun: flag(ctx.flags, 'dry-run') };
-    const deps = { elb: clients.elb, cloudwatch: clients.cloudwatch, rds: clients.rds, resolve: createResolver(config.dns), log: runLog(ctx) };
-    const summary = await runSync(config, request, deps);
-    return { data: summary, text: renderSync(summary, ctx.style), exitCode: summary.outcome === 'success' ? 0 : 1 };
+    const deps = { elb: clients.elb, cloudwatch: metricsClient(ctx, clients), rds: clients.rds, resolve: createResolver(config.dns), log: runLog(ctx) };
+    const summary = withMetricsFlag(ctx, await runSync(config, request, deps));
+    return { data: summary, text: renderSync(summary, ctx.style, { metricsOff: noMetrics(ctx) }), exitCode: summary.outcome === 'success' ? 0 : 1 };
   });
 };
 
 export const accept: CommandRunner = async (ctx) => {
   const config = loadAccept(ctx.settings);
   return withClients(ctx, async (clients) => {
-    const deps = { ec2: clients.ec2, cloudwatch: clients.cloudwatch, log: runLog(ctx) };
-    const summary = await runAccept(config, { trigger: 'manual', dryRun: flag(ctx.flags, 'dry-run') }, deps);
-    return { data: summary, text: renderAccept(summary, ctx.style), exitCode: summary.outcome === 'failed' ? 1 : 0 };
+    const deps = { ec2: clients.ec2, cloudwatch: metricsClient(ctx, clients), log: runLog(ctx) };
+    const summary = withMetricsFlag(ctx, await runAccept(config, { trigger: 'manual', dryRun: flag(ctx.flags, 'dry-run') }, deps));
+    return { data: summary, text: renderAccept(summary, ctx.style, { metricsOff: noMetrics(ctx) }), exitCode: summary.outcome === 'failed' ? 1 : 0 };
   });
 };
 
@@ -68,21 +69,33 @@ export const COMMAND_RUNNERS = { plan, sync, accept, doctor };
 
 /** Clients for one command, after the region is known (a missing region is a settings error). */
 async function withClients(ctx: CommandContext, run: (clients: CliClients, region: string) => Promise<CommandResult>): Promise<CommandResult> {
-  const str = (name: string) => (typeof ctx.flags[name] === 'string' ? (ctx.flags[name] as string) : undefined);
-  const region = str('region');
-  const profile = str('profile');
-  const clients = createCliClients({ ...(region ? { region } : {}), ...(profile ? { profile } : {}) });
+  const clients = createCliClients(awsOptionsOf(ctx.flags, ctx.settings.values));
   try {
-    return await run(clients, await regionOf(clients));
+    const region = await regionOf(clients);
+    await checkCredentials(clients);
+    return await run(clients, region);
   } finally {
     clients.destroy();
   }
 }
 
+const noMetrics = (ctx: CommandContext) => flag(ctx.flags, 'no-metrics');
+
+/**
+ * --no-metrics: a stand-in whose PutMetricData goes nowhere, so an experiment from a laptop never
+ * feeds the production namespace and its alarms. MetricsBatch.flush only calls send().
+ */
+function metricsClient(ctx: CommandContext, clients: CliClients): CloudWatchClient {
+  return noMetrics(ctx) ? ({ send: async () => ({ $metadata: {} }) } as unknown as CloudWatchClient) : clients.cloudwatch;
+}
+
+const withMetricsFlag = <T extends { metricsSent: boolean }>(ctx: CommandContext, summary: T): T => (noMetrics(ctx) ? { ...summary, metricsSent: false } : summary);
+
 /** The lib's structured log lines, as the Lambda would log them: on stderr with --verbose, else none (the CLI prints the summary). */
 function runLog(ctx: CommandContext): Log {
   if (!flag(ctx.flags, 'verbose')) return { info: () => undefined, warn: () => undefined, error: () => undefined };
+  // Reserved keys last, as Powertools keeps them: an extra `message` never replaces the line's.
   const line = (level: string) => (message: string, ...extra: Record<string, unknown>[]) =>
-    ctx.stderr(`${JSON.stringify({ level, message, ...Object.assign({}, ...extra) })}\n`);
+    ctx.stderr(`${JSON.stringify({ ...Object.assign({}, ...extra), level, message })}\n`);
   return { info: line('INFO'), warn: line('WARN'), error: line('ERROR') };
 }

@@ -2,7 +2,16 @@
 // env names, then validated by lib/config, so the CLI accepts exactly what the functions accept.
 import { readFile } from 'node:fs/promises';
 import { parseEnv } from 'node:util';
-import { ConfigError, loadAcceptConfig, loadSyncConfig, type AcceptConfig, type DnsConfig, type SyncConfig } from '../lib/config.js';
+import {
+  ConfigError,
+  loadAcceptConfig,
+  loadSyncConfig,
+  readSyncMappingsParameter,
+  type AcceptConfig,
+  type DnsConfig,
+  type ReadParameter,
+  type SyncConfig,
+} from '../lib/config.js';
 import type { DoctorInput } from '../lib/doctor/run.js';
 import { OPTIONS, SETTING_NAMES, type Command, type Flags, optionsOf } from './options.js';
 
@@ -22,8 +31,8 @@ interface Layer {
 // The keys that together describe the mapping(s). A layer that names an endpoint (RDS_ENDPOINT
 // or SYNC_MAPPINGS) replaces the mapping of the layers below it, so `--endpoint ...` overrides a
 // file's SYNC_MAPPINGS; a lone `--port` still overrides just the port.
-const MAPPING_KEYS = ['SYNC_MAPPINGS', 'RDS_ENDPOINT', 'TARGET_GROUP_ARN', 'TARGET_PORT', 'TARGET_AVAILABILITY_ZONE', 'TARGET_IP_ADDRESS_TYPE'];
-const MAPPING_NAMES = ['SYNC_MAPPINGS', 'RDS_ENDPOINT'];
+const MAPPING_KEYS = ['SYNC_MAPPINGS_PARAMETER', 'SYNC_MAPPINGS', 'RDS_ENDPOINT', 'TARGET_GROUP_ARN', 'TARGET_PORT', 'TARGET_AVAILABILITY_ZONE', 'TARGET_IP_ADDRESS_TYPE'];
+const MAPPING_NAMES = ['SYNC_MAPPINGS_PARAMETER', 'SYNC_MAPPINGS', 'RDS_ENDPOINT'];
 
 export async function gatherSettings(command: Command, flags: Flags, env: Settings): Promise<ResolvedSettings> {
   const file = typeof flags.config === 'string' ? flags.config : undefined;
@@ -33,6 +42,18 @@ export async function gatherSettings(command: Command, flags: Flags, env: Settin
     { source: (key: string) => `--${OPTIONS.find((o) => o.env === key)?.flag}`, values: settingsFromFlags(command, flags) },
   ];
   return mergeSettings(layers);
+}
+
+/**
+ * SYNC_MAPPINGS_PARAMETER -> SYNC_MAPPINGS read from SSM (the Lambda's rule, lib/config.ts), so
+ * every command validates it as SYNC_MAPPINGS and a bad value names the parameter it came from.
+ */
+export async function withMappingsParameter(settings: ResolvedSettings, readParameter: ReadParameter): Promise<ResolvedSettings> {
+  const name = settings.values.SYNC_MAPPINGS_PARAMETER?.trim();
+  if (!name) return settings;
+  const value = await withSources(settings, () => readSyncMappingsParameter(settings.values, readParameter));
+  const { SYNC_MAPPINGS_PARAMETER: _, ...values } = settings.values;
+  return { values: { ...values, SYNC_MAPPINGS: value }, sources: { ...settings.sources, SYNC_MAPPINGS: `SSM parameter ${name}, ${settings.sources.SYNC_MAPPINGS_PARAMETER ?? 'SYNC_MAPPINGS_PARAMETER'}` } };
 }
 
 export function mergeSettings(layers: Layer[]): ResolvedSettings {
@@ -151,13 +172,19 @@ export function loadDoctorInput(settings: ResolvedSettings, stage: string | unde
   return { input, dns: sync.dns };
 }
 
-function withSources<T>(settings: ResolvedSettings, load: () => T): T {
-  try {
-    return load();
-  } catch (err) {
+function withSources<T>(settings: ResolvedSettings, load: () => Promise<T>): Promise<T>;
+function withSources<T>(settings: ResolvedSettings, load: () => T): T;
+function withSources<T>(settings: ResolvedSettings, load: () => T | Promise<T>): T | Promise<T> {
+  const rethrow = (err: unknown): never => {
     if (!(err instanceof ConfigError)) throw err;
     const problems = err.problems.map((p) => annotate(p, settings.sources));
     throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`, problems);
+  };
+  try {
+    const out = load();
+    return out instanceof Promise ? out.catch(rethrow) : out;
+  } catch (err) {
+    return rethrow(err);
   }
 }
 

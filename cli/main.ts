@@ -1,9 +1,11 @@
 // rds-nlb-sync, the operator CLI: plan, sync, accept and doctor from a terminal, with the same
 // lib/ code the Lambdas run. Entry: bin/rds-nlb-sync.mjs calls main(). No side effects on import.
 import { ConfigError } from '../lib/config.js';
+import { isFatalAwsError } from '../lib/doctor/verdict.js';
 import { describeError } from '../lib/log.js';
 import { COMMAND_RUNNERS } from './commands.js';
-import { gatherSettings } from './config.js';
+import { awsOptionsOf, readCliParameter } from './clients.js';
+import { gatherSettings, withMappingsParameter } from './config.js';
 import { helpText, parseCommandLine, UsageError } from './options.js';
 
 export interface CliIo {
@@ -37,7 +39,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       return EXIT.ok;
     }
     json = parsed.flags.json === true;
-    const settings = await gatherSettings(parsed.command, parsed.flags, io.env);
+    const gathered = await gatherSettings(parsed.command, parsed.flags, io.env);
+    const settings = await withMappingsParameter(gathered, (name) => readCliParameter(awsOptionsOf(parsed.flags, gathered.values), name));
     const result = await COMMAND_RUNNERS[parsed.command]({ settings, flags: parsed.flags, style: { color: io.color && !json }, stderr: io.stderr });
     io.stdout(json ? `${JSON.stringify(result.data, null, 2)}\n` : `${result.text}\n`);
     return result.exitCode;
@@ -46,8 +49,24 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   }
 }
 
+const CREDENTIALS_FIX = 'No usable AWS credentials: run "aws configure" or "aws sso login", set AWS_PROFILE, or pass --profile <name>.';
+
+function isCredentialsError(err: unknown): boolean {
+  // doctor's rule for "AWS cannot be read at all", minus a missing region (a settings error of its own).
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (isFatalAwsError(e) && !/region is missing/i.test(e.message)) return true;
+  }
+  return false;
+}
+
 function reportError(err: unknown, json: boolean, io: CliIo): number {
   const usage = err instanceof UsageError || err instanceof ConfigError;
+  if (isCredentialsError(err)) {
+    // One line that says what to do: no class name, no multi-line SDK text.
+    const message = `${describeError(err).message.split('\n')[0]?.replace(/\.$/, '')}. ${CREDENTIALS_FIX}`;
+    io[json ? 'stdout' : 'stderr'](json ? `${JSON.stringify({ error: { name: 'CredentialsError', message } }, null, 2)}\n` : `rds-nlb-sync: ${message}\n`);
+    return EXIT.failed;
+  }
   const { name, message } = describeError(err);
   if (json) {
     const problems = err instanceof ConfigError && err.problems.length > 0 ? { problems: err.problems } : {};

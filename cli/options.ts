@@ -27,6 +27,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'port', env: 'TARGET_PORT', value: '<port>', help: 'database port: the targets are registered on it', commands: SYNC_SIDE },
   { flag: 'availability-zone', env: 'TARGET_AVAILABILITY_ZONE', value: '<az|all>', help: '"all" for a database outside the NLB\'s VPC', commands: SYNC_SIDE },
   { flag: 'ip-address-type', env: 'TARGET_IP_ADDRESS_TYPE', value: '<ipv4|ipv6>', help: 'which addresses to resolve (default ipv4)', commands: SYNC_SIDE },
+  { flag: 'mappings-parameter', env: 'SYNC_MAPPINGS_PARAMETER', value: '<name|arn>', help: 'SSM parameter holding the SYNC_MAPPINGS JSON (read with your credentials)', commands: SYNC_SIDE },
   { flag: 'mappings', env: 'SYNC_MAPPINGS', value: '<json>', help: 'JSON list of {"endpoint","targetGroupArn","port"} (several mappings)', commands: SYNC_SIDE },
   { flag: 'dns-servers', env: 'DNS_SERVERS', value: '<ip[:port],...>', help: 'DNS servers to ask (default: the system resolver)', commands: SYNC_SIDE },
   { flag: 'dns-timeout-ms', env: 'DNS_TIMEOUT_MS', value: '<ms>', help: 'DNS timeout per try (default 2000)', commands: SYNC_SIDE },
@@ -37,6 +38,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'allowed-principal', env: 'ALLOWED_PRINCIPALS', multiple: true, value: '<account|arn>', help: 'account whose connections are accepted (repeatable; default Fivetran, 834469178297)', commands: ['accept', 'doctor'] },
   { flag: 'reject-unlisted', env: 'REJECT_UNLISTED', boolean: true, help: 'reject connections from other accounts instead of leaving them pending', commands: ['accept'] },
   { flag: 'dry-run', boolean: true, help: 'decide and report, change nothing', commands: ['sync', 'accept'] },
+  { flag: 'no-metrics', boolean: true, help: 'send no metrics: a run from here must not feed the production namespace and alarms', commands: ['sync', 'accept'] },
   { flag: 'verbose', boolean: true, help: "print the run's log lines (JSON, as the Lambda logs them) to stderr", commands: ['sync', 'accept'] },
   { flag: 'namespace', env: 'METRICS_NAMESPACE', value: '<name>', help: 'CloudWatch metrics namespace (default RdsNlbSync)', commands: ['sync', 'accept', 'doctor'] },
   { flag: 'sync-function', env: 'SYNC_FUNCTION_NAME', value: '<name>', help: 'deployed sync function to check', commands: ['doctor'] },
@@ -50,7 +52,7 @@ export const OPTIONS: OptionSpec[] = [
 ];
 
 /** Settings read from env and files that have no flag: the Lambdas' other variables. */
-export const ENV_ONLY = ['FAILOVER_WATCH_SECONDS', 'FAILOVER_POLL_MS', 'SYNC_CONCURRENCY', 'DRY_RUN'];
+export const ENV_ONLY = ['FAILOVER_WATCH_SECONDS', 'FAILOVER_POLL_MS', 'SYNC_CONCURRENCY', 'DRY_RUN', 'AWS_CONNECT_TIMEOUT_MS', 'AWS_REQUEST_TIMEOUT_MS'];
 
 /** Every setting name the CLI takes from the environment or a config file. */
 export const SETTING_NAMES: readonly string[] = [...OPTIONS.flatMap((o) => (o.env ? [o.env] : [])), ...ENV_ONLY];
@@ -99,9 +101,17 @@ function parseArgsOptions(command: Command) {
 
 export const optionsOf = (command: Command) => OPTIONS.filter((o) => o.commands.includes(command));
 
+/** One line each, for the command list of the top-level help. */
+const BRIEF: Record<Command, string> = {
+  plan: 'Show what sync would register and deregister. Changes nothing.',
+  sync: 'Run one real sync pass from here.',
+  accept: 'Run one real accept pass from here.',
+  doctor: 'Check the whole Fivetran PrivateLink chain, with the fix for each failure. Read-only.',
+};
+
 const SUMMARIES: Record<Command, string> = {
   plan: 'Resolve each RDS endpoint and show what sync would register and deregister. Changes nothing.',
-  sync: 'Run one real sync pass from here: register the new addresses, then deregister the stale ones.\nSends the run\'s metrics like the Lambda does. Exit 1 when a mapping failed.',
+  sync: 'Run one real sync pass from here: register the new addresses, then deregister the stale ones.\nSends the run\'s metrics like the Lambda does (--no-metrics: none). Exit 1 when a mapping failed.',
   accept: 'Run one real accept pass from here: accept pending connections from the allowed accounts.\nExit 1 when a connection could not be listed or accepted.',
   doctor: 'Check the whole Fivetran PrivateLink chain (DNS, target group, targets, NLB zones, endpoint\nservice, principals, connections, functions, heartbeat) and print pass / warn / fail with the\nfix for each. Read-only. Exit 1 when a check fails.',
 };
@@ -115,7 +125,7 @@ export function helpText(command?: Command): string {
       'Usage: rds-nlb-sync <command> [options]',
       '',
       'Commands:',
-      ...COMMANDS.map((c) => `  ${c.padEnd(8)}${SUMMARIES[c].split('\n')[0]}`),
+      ...COMMANDS.map((c) => `  ${c.padEnd(8)}${BRIEF[c]}`),
       '',
       SETTINGS_NOTE,
       '',

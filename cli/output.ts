@@ -83,15 +83,27 @@ function renderMappingPlan(m: MappingPlan, style: Style): string {
 // ---------------------------------------------------------------------------------------------
 // sync
 
-export function renderSync(summary: SyncSummary, style: Style): string {
+export interface RenderOptions {
+  /** --no-metrics: say so instead of hinting at a metrics failure. */
+  metricsOff?: boolean;
+}
+
+export function renderSync(summary: SyncSummary, style: Style, options: RenderOptions = {}): string {
   const blocks = summary.mappings.map((m) => renderMappingResult(m, summary.dryRun, style));
-  const added = summary.mappings.reduce((n, m) => n + m.added.length, 0);
-  const removed = summary.mappings.reduce((n, m) => n + m.removed.length, 0);
+  // A forced run registers addresses that were already there: those are re-registered, not added.
+  const sum = (f: (m: MappingResult) => number) => summary.mappings.reduce((n, m) => n + f(m), 0);
+  const added = sum((m) => m.added.filter((ip) => !m.registered.includes(ip)).length);
+  const again = sum((m) => m.added.filter((ip) => m.registered.includes(ip)).length);
+  const removed = sum((m) => m.removed.length);
   const outcome = summary.outcome === 'success' ? paint(style, 'green', 'succeeded') : paint(style, 'red', 'FAILED');
   const mode = [summary.dryRun ? 'dry run' : '', summary.force ? 'force' : ''].filter(Boolean).join(', ');
+  const changes = summary.dryRun
+    ? [`would add ${added}`, ...(again > 0 ? [`would re-register ${again}`] : []), `would remove ${removed}`]
+    : [`${added} added`, ...(again > 0 ? [`${again} re-registered`] : []), `${removed} removed`];
+  const metricsNote = options.metricsOff ? ['metrics not sent (--no-metrics)'] : summary.metricsSent ? [] : [paint(style, 'yellow', 'metrics were not sent (--verbose shows why)')];
   const tail = [
-    `sync ${outcome}${mode ? ` (${mode})` : ''}: ${plural(summary.mappings.length, 'mapping')}, ${added} added, ${removed} removed, ${summary.failed} failed, ${summary.durationMs} ms`,
-    ...(summary.metricsSent ? [] : [paint(style, 'yellow', 'metrics were not sent (--verbose shows why)')]),
+    `sync ${outcome}${mode ? ` (${mode})` : ''}: ${plural(summary.mappings.length, 'mapping')}, ${changes.join(', ')}, ${summary.failed} failed, ${summary.durationMs} ms`,
+    ...metricsNote,
   ];
   return [...blocks, tail.join('\n')].join('\n\n');
 }
@@ -103,7 +115,7 @@ function renderMappingResult(m: MappingResult, dryRun: boolean, style: Style): s
     `  resolved     ${m.resolved ? ips(m.resolved) : '(unknown)'}`,
     ...memberLines(m.members),
     `  registered   ${ips(m.registered)} (before the run)`,
-    ...m.added.map((ip) => paint(style, 'green', `  + ${ip}  ${would}register${dryRun ? '' : 'ed'}`)),
+    ...m.added.map((ip) => paint(style, 'green', `  + ${ip}  ${would}${m.registered.includes(ip) ? 're-' : ''}register${dryRun ? '' : 'ed'}`)),
     ...m.removed.map((ip) => paint(style, 'red', `  - ${ip}  ${would}deregister${dryRun ? '' : 'ed'}`)),
   ];
   if (m.error) lines.push(paint(style, 'red', `  error: ${indentLines(m.error.message, '         ')}`));
@@ -114,7 +126,7 @@ function renderMappingResult(m: MappingResult, dryRun: boolean, style: Style): s
 // ---------------------------------------------------------------------------------------------
 // accept
 
-export function renderAccept(summary: AcceptSummary, style: Style): string {
+export function renderAccept(summary: AcceptSummary, style: Style, options: RenderOptions = {}): string {
   const decision = (verb: string, color: keyof typeof ANSI) => (d: Decision) => paint(style, color, `  ${verb.padEnd(14)}${d.endpointId} (${d.owner ?? 'owner unknown'}: ${d.reason})`);
   const blocks = summary.services.map((s) =>
     [
@@ -130,6 +142,7 @@ export function renderAccept(summary: AcceptSummary, style: Style): string {
   const runErrors = summary.errors.map((e) => paint(style, 'red', `error: ${e.action}: ${e.code}: ${indentLines(e.message, '       ')}`));
   const t = summary.totals;
   const outcome = summary.outcome === 'failed' ? paint(style, 'red', 'FAILED') : paint(style, 'green', 'succeeded');
-  const tail = `accept ${outcome}${summary.dryRun ? ' (dry run)' : ''}: ${t.accepted} accepted, ${t.rejected} rejected, ${t.stillPending} still pending, ${plural(t.errors, 'error')}`;
-  return [...blocks, ...(runErrors.length > 0 ? [runErrors.join('\n')] : []), tail].join('\n\n');
+  const tail = `accept ${outcome}${summary.dryRun ? ' (dry run)' : ''}: ${t.accepted} accepted, ${t.rejected} rejected, ${t.stillPending === null ? 'pending unknown' : `${t.stillPending} still pending`}, ${plural(t.errors, 'error')}`;
+  const metricsNote = options.metricsOff ? '\nmetrics not sent (--no-metrics)' : '';
+  return [...blocks, ...(runErrors.length > 0 ? [runErrors.join('\n')] : []), `${tail}${metricsNote}`].join('\n\n');
 }

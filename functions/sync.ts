@@ -3,16 +3,18 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { createCloudWatchClient, createElbClient, createRdsClient } from '../lib/aws/clients.js';
-import { loadSyncConfig } from '../lib/config.js';
+import { createCloudWatchClient, createElbClient, createRdsClient, createSsmClient } from '../lib/aws/clients.js';
+import { readParameter } from '../lib/aws/parameters.js';
+import { loadSyncConfigFrom } from '../lib/config.js';
 import { createResolver } from '../lib/dns.js';
 import { RunFailedError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { parseSyncEvent } from '../lib/sync/event.js';
 import { runSync, type SyncSummary } from '../lib/sync/run.js';
 
-// Cold start: a bad setting fails here, with one message naming every bad key.
-const config = loadSyncConfig();
+// Cold start: a bad setting fails here, with one message naming every bad key. The mappings come
+// from SSM when SYNC_MAPPINGS_PARAMETER is set (top-level await: one read per cold start).
+const config = await loadSyncConfigFrom(process.env, (name) => readParameter(createSsmClient(), name));
 const logger = createLogger('rds-nlb-sync');
 const deps = { elb: createElbClient(), cloudwatch: createCloudWatchClient(), rds: createRdsClient(), resolve: createResolver(config.dns), log: logger };
 

@@ -1,6 +1,7 @@
 // Every environment variable the service reads, with its default, lives in this file.
 // Parsed once per cold start; a bad value fails with one message naming each bad key.
 // zod/mini: the same validation at a quarter of the bundle size (the Lambda bundle budget is tight).
+import { isIPv4, isIPv6 } from 'node:net';
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 
@@ -15,8 +16,9 @@ export class ConfigError extends Error {
   constructor(
     message: string,
     readonly problems: string[] = [],
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -28,7 +30,9 @@ const LOAD_BALANCER_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12
 const SERVICE_ID = /^vpce-svc-[0-9a-f]{8,17}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const ROOT_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):root$/;
-const DNS_SERVER = /^(\[[0-9a-f:.]+\]|[0-9a-f:.]+)(:\d{1,5})?$/i;
+const DECIMAL = /^\d+$/;
+// An SSM parameter name (/path/name or name) or its ARN.
+const SSM_PARAMETER = /^(arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]{1,2048}|\/?[A-Za-z0-9_.\-/]{1,2048})$/;
 
 const HOSTNAME_MESSAGE = 'must be a DNS name such as mydb.cluster-abc123.eu-west-1.rds.amazonaws.com';
 const TARGET_GROUP_MESSAGE = 'must be a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)';
@@ -39,7 +43,42 @@ const hostname = z.pipe(
   z.transform((s) => s.toLowerCase().replace(/\.$/, '')),
 );
 const targetGroupArn = z.string().check(z.trim(), z.regex(TARGET_GROUP_ARN, TARGET_GROUP_MESSAGE));
-const port = z.coerce.number({ error: PORT_MESSAGE }).check(z.int(PORT_MESSAGE), z.gte(1, PORT_MESSAGE), z.lte(65535, PORT_MESSAGE));
+
+/**
+ * A JSON integer or a decimal string, nothing else: z.coerce.number would take "0x1538", "1e3",
+ * true and [5432] (Number() of each is a number), and a port the operator never meant.
+ */
+const decimalInt = (min: number, max: number, message: string) =>
+  z.pipe(
+    z.transform((v: unknown, ctx): number => {
+      const text = typeof v === 'string' ? v.trim() : undefined;
+      if (typeof v === 'number' && Number.isInteger(v)) return v;
+      if (text !== undefined && DECIMAL.test(text)) return Number(text);
+      ctx.issues.push({ code: 'custom', message, input: v });
+      return z.NEVER;
+    }),
+    z.number().check(z.gte(min, message), z.lte(max, message)),
+  );
+const port = decimalInt(1, 65535, PORT_MESSAGE);
+
+const DNS_SERVER_MESSAGE = 'must be comma-separated IP addresses with an optional port (1-65535): 10.0.0.2, 10.0.0.2:53, fd00::2 or [fd00::2]:53';
+
+/**
+ * What node's Resolver.setServers takes, checked here: setServers throws a bare "Invalid IP
+ * address" naming no setting, silently wraps a port above 65535, and aborts the whole process on
+ * port 0 (nodejs/node#65006). So no value reaches it unchecked.
+ */
+export function isDnsServer(entry: string): boolean {
+  if (isIPv4(entry) || isIPv6(entry)) return true;
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(entry);
+  if (!m) return false;
+  const [, v6, v4, portText] = m;
+  if (v6 !== undefined ? !isIPv6(v6) : !isIPv4(v4 ?? '')) return false;
+  if (portText === undefined) return true;
+  const n = Number(portText);
+  return n >= 1 && n <= 65535;
+}
+const dnsServer = z.string().check(z.refine(isDnsServer, DNS_SERVER_MESSAGE));
 const availabilityZone = z.string().check(z.regex(/^(all|[a-z]{2}(-[a-z]+)+-\d[a-z])$/, 'must be "all" (target outside the VPC) or an Availability Zone name'));
 const ipAddressType = z.enum(['ipv4', 'ipv6']);
 
@@ -73,8 +112,8 @@ const bool = (fallback: boolean) =>
 const intInRange = (fallback: number, min: number, max: number, what: string) => {
   const message = `must be ${what} (${min}-${max})`;
   return z.pipe(
-    z.transform((v: unknown): unknown => (v === undefined || v === '' ? fallback : v)),
-    z.coerce.number({ error: message }).check(z.int(message), z.gte(min, message), z.lte(max, message)),
+    z.transform((v: unknown): unknown => (v === undefined || (typeof v === 'string' && v.trim() === '') ? fallback : v)),
+    decimalInt(min, max, message),
   );
 };
 
@@ -99,18 +138,44 @@ const mappingsJson = z.pipe(
   z.optional(z.array(mappingSchema).check(z.minLength(1, 'must list at least one mapping'))),
 );
 
+// Every SDK client gets these (lib/aws/clients.ts): without them a VPC with no route to an AWS
+// API hangs a call until the Lambda times out. The SDK retries a timed-out attempt (standard
+// strategy, 4 attempts), so the worst case per call is about 4 x (connect + request) timeouts.
+const awsClientFields = {
+  AWS_CONNECT_TIMEOUT_MS: intInRange(3000, 100, 60_000, 'milliseconds'),
+  AWS_REQUEST_TIMEOUT_MS: intInRange(5000, 100, 120_000, 'milliseconds'),
+};
+const awsClientEnvSchema = z.object(awsClientFields);
+
+export interface AwsClientSettings {
+  /** ms to establish the TCP/TLS connection */
+  connectTimeoutMs: number;
+  /** ms a connected request may wait for the answer */
+  requestTimeoutMs: number;
+}
+
+/** The SDK clients' timeouts (also checked by loadSyncConfig and loadAcceptConfig, with the other settings). */
+export function loadAwsClientSettings(env: Env = process.env): AwsClientSettings {
+  const e = parseEnv(awsClientEnvSchema, env);
+  return { connectTimeoutMs: e.AWS_CONNECT_TIMEOUT_MS, requestTimeoutMs: e.AWS_REQUEST_TIMEOUT_MS };
+}
+
 type Check = z.core.ParsePayload<unknown>['issues'];
 const issue = (issues: Check, path: PropertyKey[], message: string) => issues.push({ code: 'custom', path, message, input: undefined });
 
 const syncEnvSchema = z
   .object({
     SYNC_MAPPINGS: mappingsJson,
+    // Read by loadSyncConfigFrom (the mappings JSON lives in SSM when it outgrows Lambda's 4 KB environment).
+    SYNC_MAPPINGS_PARAMETER: z.optional(
+      z.string().check(z.trim(), z.regex(SSM_PARAMETER, 'must be an SSM parameter name (/rds-nlb-sync/mappings) or its ARN')),
+    ),
     RDS_ENDPOINT: z.optional(hostname),
     TARGET_GROUP_ARN: z.optional(targetGroupArn),
     TARGET_PORT: z.optional(port),
     TARGET_AVAILABILITY_ZONE: z.optional(availabilityZone),
     TARGET_IP_ADDRESS_TYPE: z.optional(ipAddressType),
-    DNS_SERVERS: listOf(z.string().check(z.regex(DNS_SERVER, 'must be comma-separated host[:port] IP addresses, e.g. 10.0.0.2 or 127.0.0.1:5353'))),
+    DNS_SERVERS: listOf(dnsServer),
     // c-ares doubles the timeout on each try: 2000 ms x 2 tries gives up after about 6 s.
     DNS_TIMEOUT_MS: intInRange(2000, 100, 30_000, 'milliseconds'),
     DNS_TRIES: intInRange(2, 1, 5, 'a number of tries'),
@@ -119,12 +184,17 @@ const syncEnvSchema = z
     SYNC_CONCURRENCY: intInRange(10, 1, 100, 'a number of mappings synced at once'),
     METRICS_NAMESPACE: namespace,
     DRY_RUN: bool(false),
+    ...awsClientFields,
   })
   .check((ctx) => {
     const env = ctx.value;
     const shorthand = [env.RDS_ENDPOINT, env.TARGET_GROUP_ARN, env.TARGET_PORT];
     const given = shorthand.filter((v) => v !== undefined).length;
-    if (env.SYNC_MAPPINGS && given > 0) {
+    if (env.SYNC_MAPPINGS_PARAMETER !== undefined && (env.SYNC_MAPPINGS || given > 0)) {
+      issue(ctx.issues, ['SYNC_MAPPINGS_PARAMETER'], 'set either SYNC_MAPPINGS_PARAMETER or SYNC_MAPPINGS or RDS_ENDPOINT/TARGET_GROUP_ARN/TARGET_PORT, not several');
+    } else if (env.SYNC_MAPPINGS_PARAMETER !== undefined) {
+      issue(ctx.issues, ['SYNC_MAPPINGS_PARAMETER'], 'is read from SSM at cold start (loadSyncConfigFrom), not by loadSyncConfig');
+    } else if (env.SYNC_MAPPINGS && given > 0) {
       issue(ctx.issues, ['SYNC_MAPPINGS'], 'set either SYNC_MAPPINGS or RDS_ENDPOINT/TARGET_GROUP_ARN/TARGET_PORT, not both');
     } else if (!env.SYNC_MAPPINGS && given < 3) {
       const missing = (['RDS_ENDPOINT', 'TARGET_GROUP_ARN', 'TARGET_PORT'] as const).filter((k) => env[k] === undefined);
@@ -179,6 +249,57 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
   };
 }
 
+/** Reads one SSM parameter's value (lib/aws/parameters.ts in the Lambda and the CLI). */
+export type ReadParameter = (name: string) => Promise<string>;
+
+/**
+ * SYNC_MAPPINGS_PARAMETER's value, read from SSM, or undefined when the setting is not used. The
+ * name and the conflicts with SYNC_MAPPINGS and the shorthand are checked before the read; a
+ * failed read is a ConfigError that names the setting, the parameter and what to check.
+ */
+export async function readSyncMappingsParameter(env: Env, readParameter: ReadParameter): Promise<string | undefined> {
+  const name = env.SYNC_MAPPINGS_PARAMETER?.trim();
+  if (!name) return undefined;
+  const problems = problemsOf(() => parseEnv(syncEnvSchema, env)).filter((p) => p.startsWith('SYNC_MAPPINGS_PARAMETER') && !p.includes('loadSyncConfigFrom'));
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`, problems);
+  try {
+    return await readParameter(name);
+  } catch (err) {
+    const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const problem =
+      `SYNC_MAPPINGS_PARAMETER: cannot read SSM parameter ${name} (${why}). Check that it exists in this region, that the function's role ` +
+      'may ssm:GetParameter it (and kms:Decrypt for a SecureString), and that the function can reach the ssm API (NAT or an interface VPC endpoint)';
+    throw new ConfigError(`Invalid configuration:\n- ${problem}`, [problem], { cause: err });
+  }
+}
+
+/**
+ * loadSyncConfig, with SYNC_MAPPINGS read from the SSM parameter SYNC_MAPPINGS_PARAMETER names
+ * when it is set, validated by the very same SYNC_MAPPINGS rules; problems name the parameter.
+ */
+export async function loadSyncConfigFrom(env: Env, readParameter: ReadParameter): Promise<SyncConfig> {
+  const value = await readSyncMappingsParameter(env, readParameter);
+  if (value === undefined) return loadSyncConfig(env);
+  const name = env.SYNC_MAPPINGS_PARAMETER?.trim() ?? '';
+  try {
+    return loadSyncConfig({ ...env, SYNC_MAPPINGS_PARAMETER: undefined, SYNC_MAPPINGS: value });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const problems = err.problems.map((p) => (p.startsWith('SYNC_MAPPINGS') ? `SYNC_MAPPINGS_PARAMETER (SSM parameter ${name}): ${p}` : p));
+    throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`, problems);
+  }
+}
+
+function problemsOf(parse: () => unknown): string[] {
+  try {
+    parse();
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+}
+
 /** `arn:aws:iam::<account>:root` or a bare account ID, normalised to the account ID. */
 const principal = z.pipe(
   z.string(),
@@ -204,6 +325,7 @@ const acceptEnvSchema = z
     REJECT_UNLISTED: bool(false),
     METRICS_NAMESPACE: namespace,
     DRY_RUN: bool(false),
+    ...awsClientFields,
   })
   .check((ctx) => {
     if (ctx.value.ENDPOINT_SERVICE_IDS.length === 0 && ctx.value.LOAD_BALANCER_ARNS.length === 0) {

@@ -1,7 +1,7 @@
 // Resolves an RDS endpoint to its current addresses, straight from the DNS servers
 // (node's Resolver talks to them directly: no OS cache, no stale answer after a failover).
 import { Resolver } from 'node:dns/promises';
-import type { DnsConfig } from './config.js';
+import { ConfigError, isDnsServer, type DnsConfig } from './config.js';
 
 /** What DNS said: the sorted addresses, or that it could not tell. */
 export type Resolution = { ok: true; addresses: string[] } | { ok: false; error: Error };
@@ -35,6 +35,12 @@ export type IpVersion = 'ipv4' | 'ipv6';
 export type ResolveEndpoint = (hostname: string, ipVersion?: IpVersion) => Promise<string[]>;
 
 export function createResolver(config: DnsConfig): ResolveEndpoint {
+  // Checked again here, whoever built the config: setServers aborts the process on port 0.
+  const bad = config.servers.filter((server) => !isDnsServer(server));
+  if (bad.length > 0) {
+    const problem = `DNS_SERVERS ${bad.join(', ')}: not an IP address with an optional port (1-65535)`;
+    throw new ConfigError(`Invalid configuration:\n- ${problem}`, [problem]);
+  }
   const resolver = new Resolver({ timeout: config.timeoutMs, tries: config.tries });
   if (config.servers.length > 0) resolver.setServers(config.servers);
   return (hostname, ipVersion = 'ipv4') => resolveEndpoint(resolver, hostname, ipVersion);

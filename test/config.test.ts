@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadAcceptConfig, loadSyncConfig } from '../lib/config.js';
+import { ConfigError, loadAcceptConfig, loadAwsClientSettings, loadSyncConfig, loadSyncConfigFrom } from '../lib/config.js';
 
 const TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/rds/0123456789abcdef';
 const TG2 = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/rds-2/fedcba9876543210';
@@ -127,5 +127,144 @@ describe('loadAcceptConfig', () => {
 
   it('requires a service ID or a load balancer ARN', () => {
     expect(problemsOf(() => loadAcceptConfig({}))).toEqual([expect.stringMatching(/^ENDPOINT_SERVICE_IDS is required/)]);
+  });
+});
+
+describe('settings that would pass and fail later', () => {
+  const withServers = (DNS_SERVERS: string) => () => loadSyncConfig({ ...shorthand, DNS_SERVERS });
+
+  it.each(['10.0.0.2:0', 'cafe', '999.1.1.1', '10.0.0.2:99999', '[10.0.0.2]:53', 'fd00::2:53x', '[fd00::2]:0', 'dns.example.com:53'])(
+    'refuses DNS_SERVERS=%s with the message naming DNS_SERVERS',
+    (value) => {
+      expect(problemsOf(withServers(value))).toEqual([
+        'DNS_SERVERS[0] must be comma-separated IP addresses with an optional port (1-65535): 10.0.0.2, 10.0.0.2:53, fd00::2 or [fd00::2]:53',
+      ]);
+    },
+  );
+
+  it('takes IPv4 and IPv6 DNS servers with and without a port', () => {
+    const servers = ['10.0.0.2', '10.0.0.2:53', 'fd00::2', '[fd00::2]', '[fd00::2]:5353', '127.0.0.1:65535'];
+    expect(loadSyncConfig({ ...shorthand, DNS_SERVERS: servers.join(',') }).dns.servers).toEqual(servers);
+  });
+
+  it.each([['"0x1538"'], ['"1e3"'], ['true'], ['[5432]'], ['5432.5'], ['" "'], ['null']])('refuses %s as a SYNC_MAPPINGS port', (json) => {
+    const env = { SYNC_MAPPINGS: `[{"endpoint":"a.b.c","targetGroupArn":"${TG}","port":${json}}]` };
+    expect(problemsOf(() => loadSyncConfig(env))).toEqual(['SYNC_MAPPINGS[0].port must be a TCP port number (1-65535)']);
+  });
+
+  it('takes a SYNC_MAPPINGS port as a JSON integer or a decimal string', () => {
+    const env = { SYNC_MAPPINGS: JSON.stringify([{ endpoint: 'a.b.c', targetGroupArn: TG, port: '5432' }, { endpoint: 'd.e.f', targetGroupArn: TG2, port: 3306 }]) };
+    expect(loadSyncConfig(env).mappings.map((m) => m.port)).toEqual([5432, 3306]);
+  });
+
+  it.each(['0x1538', '1e3', 'true', '[5432]', '5432.0', '0', '65536'])('refuses TARGET_PORT=%s', (value) => {
+    expect(problemsOf(() => loadSyncConfig({ ...shorthand, TARGET_PORT: value }))).toEqual(['TARGET_PORT must be a TCP port number (1-65535)']);
+  });
+
+  it.each([
+    ['DNS_TIMEOUT_MS', '0x100', 'must be milliseconds (100-30000)'],
+    ['DNS_TRIES', '1e0', 'must be a number of tries (1-5)'],
+    ['FAILOVER_WATCH_SECONDS', '6e1', 'must be seconds (0-840)'],
+    ['SYNC_CONCURRENCY', '2.0', 'must be a number of mappings synced at once (1-100)'],
+    ['AWS_CONNECT_TIMEOUT_MS', '3s', 'must be milliseconds (100-60000)'],
+    ['AWS_REQUEST_TIMEOUT_MS', '0', 'must be milliseconds (100-120000)'],
+  ])('refuses %s=%s (numbers are decimal integers)', (key, value, message) => {
+    expect(problemsOf(() => loadSyncConfig({ ...shorthand, [key]: value }))).toEqual([`${key} ${message}`]);
+  });
+
+  it('trims a decimal setting and falls back to the default on a blank one', () => {
+    expect(loadSyncConfig({ ...shorthand, TARGET_PORT: ' 5432 ', DNS_TRIES: ' ' })).toMatchObject({ mappings: [{ port: 5432 }], dns: { tries: 2 } });
+  });
+});
+
+describe('loadAwsClientSettings', () => {
+  it('defaults to a 3 s connect and a 5 s request timeout', () => {
+    expect(loadAwsClientSettings({})).toEqual({ connectTimeoutMs: 3000, requestTimeoutMs: 5000 });
+  });
+
+  it('reads both timeouts and names a bad one', () => {
+    expect(loadAwsClientSettings({ AWS_CONNECT_TIMEOUT_MS: '1000', AWS_REQUEST_TIMEOUT_MS: '2000' })).toEqual({ connectTimeoutMs: 1000, requestTimeoutMs: 2000 });
+    expect(problemsOf(() => loadAwsClientSettings({ AWS_REQUEST_TIMEOUT_MS: 'fast' }))).toEqual(['AWS_REQUEST_TIMEOUT_MS must be milliseconds (100-120000)']);
+  });
+
+  it('is checked with the accept settings at cold start too', () => {
+    expect(problemsOf(() => loadAcceptConfig({ ENDPOINT_SERVICE_IDS: 'vpce-svc-0123456789abcdef0', AWS_CONNECT_TIMEOUT_MS: '-1' }))).toEqual([
+      'AWS_CONNECT_TIMEOUT_MS must be milliseconds (100-60000)',
+    ]);
+  });
+});
+
+describe('loadSyncConfigFrom (SYNC_MAPPINGS_PARAMETER)', () => {
+  const PARAM = '/rds-nlb-sync/prod/mappings';
+  const mappings = JSON.stringify([{ endpoint: 'a.cluster-x.eu-west-1.rds.amazonaws.com', targetGroupArn: TG, port: 5432 }]);
+  const reader = (value: string) => {
+    const names: string[] = [];
+    return { names, read: async (name: string) => (names.push(name), value) };
+  };
+  const problemsOfAsync = async (load: () => Promise<unknown>) => {
+    const err = await load().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (err instanceof ConfigError) return err.problems;
+    throw new Error(`expected a ConfigError, got ${String(err)}`);
+  };
+
+  it('reads the mappings JSON from the SSM parameter and validates it like SYNC_MAPPINGS', async () => {
+    const { names, read } = reader(mappings);
+    const config = await loadSyncConfigFrom({ SYNC_MAPPINGS_PARAMETER: PARAM, DNS_TRIES: '1' }, read);
+    expect(names).toEqual([PARAM]);
+    expect(config.mappings).toEqual([{ endpoint: 'a.cluster-x.eu-west-1.rds.amazonaws.com', targetGroupArn: TG, port: 5432, ipAddressType: 'ipv4' }]);
+    expect(config.dns.tries).toBe(1);
+  });
+
+  it('takes a parameter ARN', async () => {
+    const arn = `arn:aws:ssm:eu-west-1:123456789012:parameter${PARAM}`;
+    const { names, read } = reader(mappings);
+    await loadSyncConfigFrom({ SYNC_MAPPINGS_PARAMETER: arn }, read);
+    expect(names).toEqual([arn]);
+  });
+
+  it('names SYNC_MAPPINGS_PARAMETER and the parameter when its value breaks a SYNC_MAPPINGS rule', async () => {
+    const { read } = reader('[{"endpoint":"a.b.c","targetGroupArn":"' + TG + '","port":"0x1538"}]');
+    expect(await problemsOfAsync(() => loadSyncConfigFrom({ SYNC_MAPPINGS_PARAMETER: PARAM }, read))).toEqual([
+      `SYNC_MAPPINGS_PARAMETER (SSM parameter ${PARAM}): SYNC_MAPPINGS[0].port must be a TCP port number (1-65535)`,
+    ]);
+    const notJson = reader('endpoint=a.b.c');
+    expect(await problemsOfAsync(() => loadSyncConfigFrom({ SYNC_MAPPINGS_PARAMETER: PARAM }, notJson.read))).toEqual([
+      `SYNC_MAPPINGS_PARAMETER (SSM parameter ${PARAM}): SYNC_MAPPINGS must be a JSON list of {"endpoint","targetGroupArn","port"} objects`,
+    ]);
+  });
+
+  it('fails with a clear message, naming the parameter and what to check, when SSM cannot be read', async () => {
+    const read = async () => {
+      throw Object.assign(new Error('Parameter not found'), { name: 'ParameterNotFound' });
+    };
+    const [problem] = await problemsOfAsync(() => loadSyncConfigFrom({ SYNC_MAPPINGS_PARAMETER: PARAM }, read));
+    expect(problem).toMatch(/^SYNC_MAPPINGS_PARAMETER: cannot read SSM parameter \/rds-nlb-sync\/prod\/mappings \(ParameterNotFound: Parameter not found\)\. Check .*ssm:GetParameter.*kms:Decrypt/);
+  });
+
+  it('refuses SYNC_MAPPINGS_PARAMETER next to SYNC_MAPPINGS or the shorthand, before reading SSM', async () => {
+    const { names, read } = reader(mappings);
+    for (const env of [{ SYNC_MAPPINGS: mappings }, shorthand]) {
+      expect(await problemsOfAsync(() => loadSyncConfigFrom({ ...env, SYNC_MAPPINGS_PARAMETER: PARAM }, read))).toEqual([
+        'SYNC_MAPPINGS_PARAMETER set either SYNC_MAPPINGS_PARAMETER or SYNC_MAPPINGS or RDS_ENDPOINT/TARGET_GROUP_ARN/TARGET_PORT, not several',
+      ]);
+    }
+    expect(names).toEqual([]);
+  });
+
+  it('refuses a parameter name SSM could not have, before reading SSM', async () => {
+    const { names, read } = reader(mappings);
+    expect(await problemsOfAsync(() => loadSyncConfigFrom({ SYNC_MAPPINGS_PARAMETER: 'my mappings!' }, read))).toEqual([
+      'SYNC_MAPPINGS_PARAMETER must be an SSM parameter name (/rds-nlb-sync/mappings) or its ARN',
+    ]);
+    expect(names).toEqual([]);
+  });
+
+  it('reads nothing from SSM without SYNC_MAPPINGS_PARAMETER', async () => {
+    const { names, read } = reader(mappings);
+    expect((await loadSyncConfigFrom(shorthand, read)).mappings).toHaveLength(1);
+    expect(names).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../lib/config.js';
 import { createResolver, DnsError, type ResolveEndpoint } from '../lib/dns.js';
 import { startDnsServer, type DnsServer } from './harness/dns-server.js';
 
@@ -74,5 +75,12 @@ describe('resolveEndpoint against a DNS server on 127.0.0.1', () => {
     const err = await failureOf(CLUSTER);
     expect(err.kind).toBe('nxdomain');
     expect(err.hostname).toBe(CLUSTER);
+  });
+});
+
+describe('createResolver', () => {
+  it('refuses a server node would abort on (port 0) instead of handing it to setServers', () => {
+    expect(() => createResolver({ servers: ['10.0.0.2:0'], timeoutMs: 100, tries: 1 })).toThrow(ConfigError);
+    expect(() => createResolver({ servers: ['10.0.0.2:0'], timeoutMs: 100, tries: 1 })).toThrow(/DNS_SERVERS 10\.0\.0\.2:0: not an IP address/);
   });
 });

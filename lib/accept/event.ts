@@ -7,10 +7,13 @@ import { parsePayload } from '../payload.js';
 
 export type AcceptTrigger = 'schedule' | 'notification' | 'manual';
 
+/** What the SNS message said, read best effort for the log: it never decides what the run does. */
 export interface ConnectionNotice {
-  eventType: string;
+  eventType?: string;
   endpointId?: string;
   serviceId?: string;
+  /** Why the message could not be read (not JSON, unexpected shape); the run goes ahead anyway. */
+  unreadable?: string;
 }
 
 export interface AcceptRequest {
@@ -27,7 +30,7 @@ const snsEvent = z.looseObject({
   Records: z.array(z.looseObject({ EventSource: z.literal('aws:sns'), Sns: z.looseObject({ Message: z.string() }) })).check(z.minLength(1)),
 });
 const connectionNotice = z.looseObject({
-  eventType: z.string().check(z.minLength(1)),
+  eventType: z.optional(z.string()),
   endpointId: z.optional(z.string()),
   serviceId: z.optional(z.string()),
 });
@@ -44,8 +47,9 @@ export function parseAcceptEvent(event: unknown): AcceptRequest {
   }
   if ('Records' in event) {
     const records = parse(snsEvent, event, 'SNS event').Records;
-    const notices = records.map((r) => parseNotice(r.Sns.Message));
-    // SNS delivers one record per invocation; should that change, any Connect starts the run.
+    // The message shape is not documented with an example by AWS: any record from the topic starts
+    // a full pass (one listing per service finds whatever is pending); the message only feeds the log.
+    const notices = records.map((r) => readNotice(r.Sns.Message));
     const notice = notices.find((n) => n.eventType === 'Connect') ?? notices[0];
     return { trigger: 'notification', dryRun: false, ...(notice ? { notification: notice } : {}) };
   }
@@ -57,15 +61,20 @@ export function parseAcceptEvent(event: unknown): AcceptRequest {
   return { trigger: 'manual', dryRun: manual.dryRun ?? false };
 }
 
-function parseNotice(message: string): ConnectionNotice {
+/** Best effort: what the message says, or why it could not be read. Never throws. */
+export function readNotice(message: string): ConnectionNotice {
   let body: unknown;
   try {
     body = JSON.parse(message);
   } catch {
-    throw new InvalidPayloadError(`Invalid accept payload: the SNS message is not JSON, so not a VPC endpoint connection notification: ${EXPECTED}`);
+    return { unreadable: `SNS message is not JSON: ${message.slice(0, 200)}` };
   }
-  const { eventType, endpointId, serviceId } = parse(connectionNotice, body, 'SNS message');
-  return { eventType, ...(endpointId ? { endpointId } : {}), ...(serviceId ? { serviceId } : {}) };
+  const result = connectionNotice.safeParse(body);
+  if (!result.success || typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { unreadable: `SNS message is not an object with eventType/endpointId/serviceId strings: ${message.slice(0, 200)}` };
+  }
+  const { eventType, endpointId, serviceId } = result.data;
+  return { ...(eventType ? { eventType } : {}), ...(endpointId ? { endpointId } : {}), ...(serviceId ? { serviceId } : {}) };
 }
 
 const parse = <T extends z.ZodMiniType>(schema: T, value: unknown, what: string) => parsePayload(schema, value, `accept payload (${what})`, EXPECTED);

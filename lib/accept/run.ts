@@ -8,6 +8,7 @@ import {
   acceptConnections,
   failAll,
   findServicesForLoadBalancers,
+  listOwnServices,
   listPendingConnections,
   rejectConnections,
   type ConnectionsChanged,
@@ -43,21 +44,21 @@ export interface ServiceResult {
   /** Dry run only: what a real run would have accepted / rejected. */
   wouldAccept?: Decision[];
   wouldReject?: Decision[];
-  /** Known to be pending after the run (left, failed, or untouched in a dry run). */
-  stillPending: number;
+  /** Known to be pending after the run (left, failed, or untouched in a dry run); null when unknown. */
+  stillPending: number | null;
   errors: AcceptError[];
 }
 
 export interface AcceptSummary {
   trigger: AcceptTrigger;
-  /** skipped: a notification for another event (Accept, Reject, Delete); nothing to do. */
-  outcome: 'success' | 'failed' | 'skipped';
+  outcome: 'success' | 'failed';
   dryRun: boolean;
   durationMs: number;
   services: ServiceResult[];
   /** Errors that belong to no single service (discovery). */
   errors: AcceptError[];
-  totals: { pending: number; accepted: number; rejected: number; left: number; stillPending: number; errors: number };
+  /** stillPending: null when a service's connections could not be listed (unknown is not 0). */
+  totals: { pending: number; accepted: number; rejected: number; left: number; stillPending: number | null; errors: number };
   metricsSent: boolean;
   notification?: ConnectionNotice;
 }
@@ -66,13 +67,8 @@ export async function runAccept(config: AcceptConfig, request: AcceptRequest, de
   const now = deps.now ?? Date.now;
   const started = now();
   const dryRun = request.dryRun || config.dryRun;
+  // A notification always starts a full pass, whatever it says: its message is for the log only.
   const base = { trigger: request.trigger, dryRun, ...(request.notification ? { notification: request.notification } : {}) };
-
-  if (request.notification && request.notification.eventType !== 'Connect') {
-    const summary: AcceptSummary = { ...base, outcome: 'skipped', durationMs: now() - started, services: [], errors: [], totals: totalsOf([], []), metricsSent: false };
-    deps.log.info('accept run', { ...summary });
-    return summary;
-  }
 
   const runErrors: AcceptError[] = [];
   const serviceIds = await resolveServices(config, deps, runErrors);
@@ -95,13 +91,40 @@ export async function runAccept(config: AcceptConfig, request: AcceptRequest, de
   return summary;
 }
 
-/** ENDPOINT_SERVICE_IDS when set, else the services in front of LOAD_BALANCER_ARNS. */
+/** The fields of an `accept error` log line: the error text as `errorMessage`, since Powertools drops a `message` key. */
+export function errorLogFields(error: AcceptError): Record<string, unknown> {
+  const { message, ...rest } = error;
+  return { ...rest, errorMessage: message };
+}
+
+/**
+ * ENDPOINT_SERVICE_IDS when set (each checked to be one of this account's services: an unknown
+ * or foreign ID would otherwise read as "0 pending" forever), else the services in front of
+ * LOAD_BALANCER_ARNS.
+ */
 async function resolveServices(config: AcceptConfig, deps: AcceptDeps, errors: AcceptError[]): Promise<string[]> {
-  if (config.serviceIds.length > 0) return config.serviceIds;
   const fail = (error: AcceptError) => {
     errors.push(error);
-    deps.log.error('accept error', { ...error });
+    deps.log.error('accept error', errorLogFields(error));
   };
+  if (config.serviceIds.length > 0) {
+    try {
+      const own = await listOwnServices(deps.ec2);
+      for (const serviceId of config.serviceIds.filter((id) => !own.has(id))) {
+        fail({
+          action: 'DescribeVpcEndpointServiceConfigurations',
+          serviceId,
+          code: 'EndpointServiceNotFound',
+          message: `${serviceId} is not an endpoint service of this account in this region (a wrong ID, another account's service or another region): check ENDPOINT_SERVICE_IDS`,
+        });
+      }
+      return config.serviceIds.filter((id) => own.has(id));
+    } catch (err) {
+      const { name, message } = describeError(err);
+      fail({ action: 'DescribeVpcEndpointServiceConfigurations', code: name, message });
+      return [];
+    }
+  }
   try {
     const found = await findServicesForLoadBalancers(deps.ec2, config.loadBalancerArns);
     for (const [loadBalancerArn, ids] of found) {
@@ -123,10 +146,10 @@ async function resolveServices(config: AcceptConfig, deps: AcceptDeps, errors: A
 }
 
 async function acceptForService(serviceId: string, config: AcceptConfig, dryRun: boolean, deps: AcceptDeps): Promise<ServiceResult> {
-  const result: ServiceResult = { serviceId, pending: null, accepted: [], rejected: [], left: [], stillPending: 0, errors: [] };
+  const result: ServiceResult = { serviceId, pending: null, accepted: [], rejected: [], left: [], stillPending: null, errors: [] };
   const fail = (error: AcceptError) => {
     result.errors.push(error);
-    deps.log.error('accept error', { ...error });
+    deps.log.error('accept error', errorLogFields(error));
   };
 
   let decisions: Decisions;
@@ -172,7 +195,8 @@ function totalsOf(services: ServiceResult[], runErrors: AcceptError[]): AcceptSu
     accepted: sum((s) => s.accepted.length),
     rejected: sum((s) => s.rejected.length),
     left: sum((s) => s.left.length),
-    stillPending: sum((s) => s.stillPending),
+    // Unknown when a service could not be listed or the services could not be found.
+    stillPending: runErrors.length > 0 || services.some((s) => s.stillPending === null) ? null : sum((s) => s.stillPending ?? 0),
     errors: runErrors.length + sum((s) => s.errors.length),
   };
 }
@@ -180,15 +204,17 @@ function totalsOf(services: ServiceResult[], runErrors: AcceptError[]): AcceptSu
 function acceptMetrics(services: ServiceResult[], totals: AcceptSummary['totals']): MetricsBatch {
   const batch = new MetricsBatch();
   // Dimensionless series first: these are what the alarms watch.
+  // The services that could be listed: a lower bound when one could not (AcceptErrors fires then).
+  const knownPending = services.reduce((n, s) => n + (s.stillPending ?? 0), 0);
   batch
-    .add('PendingConnections', totals.stillPending)
+    .add('PendingConnections', knownPending)
     .add('ConnectionsAccepted', totals.accepted)
     .add('ConnectionsRejected', totals.rejected)
     .add('AcceptErrors', totals.errors);
   for (const s of services) {
     const dims = { EndpointService: s.serviceId };
     // Unknown (listing failed) is not zero: no PendingConnections datum for that service.
-    if (s.pending !== null) batch.add('PendingConnections', s.stillPending, 'Count', dims);
+    if (s.stillPending !== null) batch.add('PendingConnections', s.stillPending, 'Count', dims);
     batch
       .add('ConnectionsAccepted', s.accepted.length, 'Count', dims)
       .add('ConnectionsRejected', s.rejected.length, 'Count', dims)

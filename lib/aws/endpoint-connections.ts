@@ -77,13 +77,35 @@ export function failAll(endpointIds: string[], err: unknown): ConnectionFailure[
 }
 
 function splitUnsuccessful(endpointIds: string[], unsuccessful: UnsuccessfulItem[] = []): ConnectionsChanged {
-  const failed = unsuccessful.map((item) => ({
-    endpointId: item.ResourceId ?? 'unknown',
+  const reason = (item: UnsuccessfulItem) => ({
     code: item.Error?.Code ?? 'Unsuccessful',
     message: item.Error?.Message ?? 'listed in Unsuccessful without a reason',
-  }));
+  });
+  // An item that names no endpoint could be any of them: none counts as done (unknown is not success).
+  const anonymous = unsuccessful.find((item) => !item.ResourceId || !endpointIds.includes(item.ResourceId));
+  if (anonymous) {
+    const { code, message } = reason(anonymous);
+    const why = `${message} (EC2 listed a failure without naming which requested endpoint it was)`;
+    const named = new Map(unsuccessful.flatMap((item) => (item.ResourceId ? [[item.ResourceId, reason(item)] as const] : [])));
+    return { done: [], failed: endpointIds.map((endpointId) => ({ endpointId, ...(named.get(endpointId) ?? { code, message: why }) })) };
+  }
+  const failed = unsuccessful.map((item) => ({ endpointId: item.ResourceId ?? '', ...reason(item) }));
   const failedIds = new Set(failed.map((f) => f.endpointId));
   return { done: endpointIds.filter((id) => !failedIds.has(id)), failed };
+}
+
+/**
+ * This account's endpoint services in the region, each with its load balancers. Unfiltered on
+ * purpose: EC2 lists only the caller's own services, so an ID missing here is unknown or not ours.
+ */
+export async function listOwnServices(ec2: EC2Client): Promise<Map<string, string[]>> {
+  const services = new Map<string, string[]>();
+  for await (const page of paginateDescribeVpcEndpointServiceConfigurations({ client: ec2 }, {})) {
+    for (const service of page.ServiceConfigurations ?? []) {
+      if (service.ServiceId) services.set(service.ServiceId, service.NetworkLoadBalancerArns ?? []);
+    }
+  }
+  return services;
 }
 
 /**
@@ -92,11 +114,8 @@ function splitUnsuccessful(endpointIds: string[], unsuccessful: UnsuccessfulItem
  */
 export async function findServicesForLoadBalancers(ec2: EC2Client, loadBalancerArns: string[]): Promise<Map<string, string[]>> {
   const found = new Map<string, string[]>(loadBalancerArns.map((arn) => [arn, []]));
-  for await (const page of paginateDescribeVpcEndpointServiceConfigurations({ client: ec2 }, {})) {
-    for (const service of page.ServiceConfigurations ?? []) {
-      if (!service.ServiceId) continue;
-      for (const arn of service.NetworkLoadBalancerArns ?? []) found.get(arn)?.push(service.ServiceId);
-    }
+  for (const [serviceId, arns] of await listOwnServices(ec2)) {
+    for (const arn of arns) found.get(arn)?.push(serviceId);
   }
   return found;
 }

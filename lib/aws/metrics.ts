@@ -8,6 +8,16 @@ export type Dimensions = Record<string, string>;
 /** PutMetricData takes at most 1000 metrics per request. */
 const MAX_PER_REQUEST = 1000;
 
+/**
+ * How long a run waits for its metrics, retries included (the client's own timeouts bound each
+ * attempt, not the retries). A CloudWatch with no route must not hold the run: rule 9.
+ */
+export const METRICS_FLUSH_TIMEOUT_MS = 4000;
+
+export class MetricsTimeoutError extends Error {
+  override name = 'MetricsTimeoutError';
+}
+
 export class MetricsBatch {
   readonly data: MetricDatum[] = [];
 
@@ -24,16 +34,35 @@ export class MetricsBatch {
     return this;
   }
 
-  /** Sends the batch; returns false (and logs why) when CloudWatch refused it. */
-  async flush(client: CloudWatchClient, namespace: string, log: Log): Promise<boolean> {
-    try {
+  /**
+   * Sends the batch within `timeoutMs`; returns false (and logs why) when CloudWatch refused it,
+   * failed, or did not answer in time. Never throws.
+   */
+  async flush(client: CloudWatchClient, namespace: string, log: Log, timeoutMs = METRICS_FLUSH_TIMEOUT_MS): Promise<boolean> {
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    // Raced as well as aborted: the result is bounded even if a layer ignores the abort signal.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new MetricsTimeoutError(`PutMetricData did not complete within ${timeoutMs} ms`);
+        abort.abort(err);
+        reject(err);
+      }, timeoutMs);
+    });
+    const send = async () => {
       for (let i = 0; i < this.data.length; i += MAX_PER_REQUEST) {
-        await client.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: this.data.slice(i, i + MAX_PER_REQUEST) }));
+        const command = new PutMetricDataCommand({ Namespace: namespace, MetricData: this.data.slice(i, i + MAX_PER_REQUEST) });
+        await client.send(command, { abortSignal: abort.signal });
       }
+    };
+    try {
+      await Promise.race([send(), deadline]);
       return true;
     } catch (err) {
-      log.error('metrics not sent', { namespace, metrics: this.data.length, error: describeError(err) });
+      log.error('metrics not sent', { namespace, metrics: this.data.length, timeoutMs, error: describeError(err) });
       return false;
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -18,7 +18,7 @@ describe('parseAcceptEvent', () => {
     });
   });
 
-  it('keeps the event type of a notification for another event, so the run can skip it', () => {
+  it('keeps the event type of a notification for another event, for the log', () => {
     const event = snsEvent({ eventType: 'Delete', endpointId: 'vpce-1' });
 
     expect(parseAcceptEvent(event).notification?.eventType).toBe('Delete');
@@ -47,10 +47,20 @@ describe('parseAcceptEvent', () => {
     ['an array', [{ dryRun: true }]],
     ['another EventBridge event', { source: 'aws.rds', 'detail-type': 'RDS DB Instance Event', detail: {} }],
     ['an SQS event', { Records: [{ eventSource: 'aws:sqs', body: '{}' }] }],
-    ['an SNS message that is not JSON', snsEvent('hello')],
-    ['an SNS message without eventType', snsEvent({ endpointId: 'vpce-1' })],
   ])('rejects %s with InvalidPayloadError', (_what, payload) => {
     expect(() => parseAcceptEvent(payload)).toThrow(InvalidPayloadError);
+  });
+
+  it.each([
+    ['not JSON', 'hello', 'SNS message is not JSON: hello'],
+    ['a JSON list', '[1]', 'SNS message is not an object with eventType/endpointId/serviceId strings: [1]'],
+    ['a number as eventType', '{"eventType":7}', 'SNS message is not an object with eventType/endpointId/serviceId strings: {"eventType":7}'],
+  ])('still starts a notification run when the SNS message is %s, noting why it was unreadable', (_what, message, unreadable) => {
+    expect(parseAcceptEvent(snsEvent(message))).toEqual({ trigger: 'notification', dryRun: false, notification: { unreadable } });
+  });
+
+  it('starts a notification run for a message without eventType, keeping what it names', () => {
+    expect(parseAcceptEvent(snsEvent({ endpointId: 'vpce-1' }))).toEqual({ trigger: 'notification', dryRun: false, notification: { endpointId: 'vpce-1' } });
   });
 
   it('says what it expected in the error', () => {

@@ -110,6 +110,22 @@ describe('acceptConnections / rejectConnections', () => {
     expect(out).toEqual({ done: ['vpce-8'], failed: [{ endpointId: 'vpce-9', code: 'Unsuccessful', message: 'listed in Unsuccessful without a reason' }] });
   });
 
+  it('counts every requested endpoint as failed when an Unsuccessful item names none of them', async () => {
+    ec2Mock.on(AcceptVpcEndpointConnectionsCommand).resolves({
+      Unsuccessful: [{ Error: { Code: 'InternalError', Message: 'try later' } }, { ResourceId: 'vpce-2', Error: { Code: 'Gone', Message: 'gone' } }],
+    });
+
+    const out = await acceptConnections(ec2, SERVICE, ['vpce-1', 'vpce-2']);
+
+    expect(out).toEqual({
+      done: [],
+      failed: [
+        { endpointId: 'vpce-1', code: 'InternalError', message: 'try later (EC2 listed a failure without naming which requested endpoint it was)' },
+        { endpointId: 'vpce-2', code: 'Gone', message: 'gone' },
+      ],
+    });
+  });
+
   it('turns a call that threw into one failure per endpoint', () => {
     const err = Object.assign(new Error('not authorized'), { name: 'UnauthorizedOperation' });
 

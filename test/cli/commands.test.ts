@@ -5,7 +5,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { AcceptVpcEndpointConnectionsCommand, DescribeVpcEndpointConnectionsCommand, EC2Client, type State } from '@aws-sdk/client-ec2';
+import {
+  AcceptVpcEndpointConnectionsCommand,
+  DescribeVpcEndpointConnectionsCommand,
+  DescribeVpcEndpointServiceConfigurationsCommand,
+  EC2Client,
+  type State,
+} from '@aws-sdk/client-ec2';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
   DeregisterTargetsCommand,
   DescribeTargetHealthCommand,
@@ -26,6 +33,7 @@ const FIVETRAN = '834469178297';
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const ec2Mock = mockClient(EC2Client);
 const cloudwatchMock = mockClient(CloudWatchClient);
+const ssmMock = mockClient(SSMClient);
 
 let dns: DnsServer;
 let dir: string;
@@ -36,10 +44,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await dns?.close();
   await rm(dir, { recursive: true, force: true });
-  [elbMock, ec2Mock, cloudwatchMock].forEach((m) => m.restore());
+  [elbMock, ec2Mock, cloudwatchMock, ssmMock].forEach((m) => m.restore());
 });
 beforeEach(() => {
-  [elbMock, ec2Mock, cloudwatchMock].forEach((m) => m.reset());
+  [elbMock, ec2Mock, cloudwatchMock, ssmMock].forEach((m) => m.reset());
   cloudwatchMock.on(PutMetricDataCommand).resolves({});
   dns.setA(ORDERS, ['10.0.2.9']);
   givenRegistered('10.0.1.5');
@@ -360,6 +368,49 @@ describe('sync', () => {
     expect(JSON.parse(stdout)).toMatchObject({ trigger: 'manual', outcome: 'success', mappings: [{ added: ['10.0.2.9'], removed: ['10.0.1.5'] }] });
   });
 
+  it('says "would add" and "would remove" in a dry run, not "added"', async () => {
+    const { stdout } = await cli(['sync', '--dry-run', ...mappingFlags()]);
+
+    expect(stdout).toContain('sync succeeded (dry run): 1 mapping, would add 1, would remove 1, 0 failed');
+    expect(stdout).not.toMatch(/\d added/);
+  });
+
+  it('counts a forced re-registration as re-registered, not added', async () => {
+    givenRegistered('10.0.2.9');
+
+    const { stdout } = await cli(['sync', '--force', ...mappingFlags()]);
+
+    expect(stdout).toContain('+ 10.0.2.9  re-registered');
+    expect(stdout).toContain('sync succeeded (force): 1 mapping, 0 added, 1 re-registered, 0 removed, 0 failed');
+  });
+
+  it('sends no metrics with --no-metrics, and says so', async () => {
+    const { code, stdout } = await cli(['sync', '--no-metrics', ...mappingFlags()]);
+
+    expect(code).toBe(0);
+    expect(cloudwatchMock).toHaveReceivedCommandTimes(PutMetricDataCommand, 0);
+    expect(stdout).toContain('metrics not sent (--no-metrics)');
+  });
+
+  it('reads the mappings from the SSM parameter --mappings-parameter names', async () => {
+    ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify([{ endpoint: ORDERS, targetGroupArn: TG_A, port: 5432 }]) } });
+
+    const { code, stdout } = await cli(['sync', '--mappings-parameter', '/rds-nlb-sync/mappings', '--dns-servers', dns.address, '--dns-tries', '1']);
+
+    expect(code).toBe(0);
+    expect(ssmMock).toHaveReceivedCommandWith(GetParameterCommand, { Name: '/rds-nlb-sync/mappings', WithDecryption: true });
+    expect(stdout).toContain('1 added, 1 removed');
+  });
+
+  it('exits 2 naming the parameter and the flag when the SSM value breaks a mapping rule', async () => {
+    ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify([{ endpoint: ORDERS, targetGroupArn: TG_A, port: '1e3' }]) } });
+
+    const { code, stderr } = await cli(['plan', '--mappings-parameter', '/rds-nlb-sync/mappings']);
+
+    expect(code).toBe(2);
+    expect(stderr).toContain('SYNC_MAPPINGS (SSM parameter /rds-nlb-sync/mappings, --mappings-parameter)[0].port must be a TCP port number');
+  });
+
   it('prints the run\'s log lines to stderr with --verbose', async () => {
     const { stderr } = await cli(['sync', '--verbose', ...mappingFlags()]);
 
@@ -371,6 +422,7 @@ describe('accept', () => {
   // EC2 answers "pendingAcceptance"; the SDK's State type spells it "PendingAcceptance".
   const pending = (owner: string, id = 'vpce-1') => ({ ServiceId: SERVICE, VpcEndpointId: id, VpcEndpointOwner: owner, VpcEndpointState: 'pendingAcceptance' as State });
   beforeEach(() => {
+    ec2Mock.on(DescribeVpcEndpointServiceConfigurationsCommand).resolves({ ServiceConfigurations: [{ ServiceId: SERVICE }] });
     ec2Mock.on(DescribeVpcEndpointConnectionsCommand).resolves({ VpcEndpointConnections: [pending(FIVETRAN), pending('111122223333', 'vpce-2')] });
     ec2Mock.on(AcceptVpcEndpointConnectionsCommand).resolves({ Unsuccessful: [] });
   });
@@ -412,10 +464,44 @@ describe('accept', () => {
     expect(JSON.parse(stdout)).toMatchObject({ trigger: 'manual', outcome: 'success', totals: { accepted: 1, left: 1 } });
   });
 
+  it('sends no metrics with --no-metrics', async () => {
+    const { code } = await cli(['accept', '--no-metrics', '--service-id', SERVICE]);
+
+    expect(code).toBe(0);
+    expect(cloudwatchMock).toHaveReceivedCommandTimes(PutMetricDataCommand, 0);
+  });
+
+  it('says "pending unknown", not "0 still pending", when the connections could not be listed', async () => {
+    ec2Mock.on(DescribeVpcEndpointConnectionsCommand).rejects(Object.assign(new Error('not authorized'), { name: 'UnauthorizedOperation' }));
+
+    const { code, stdout } = await cli(['accept', '--service-id', SERVICE]);
+
+    expect(code).toBe(1);
+    expect(stdout).toContain('accept FAILED: 0 accepted, 0 rejected, pending unknown, 1 error');
+    expect(stdout).not.toContain('still pending');
+  });
+
+  it('exits 1 when the endpoint service is not one of this account\'s', async () => {
+    ec2Mock.on(DescribeVpcEndpointServiceConfigurationsCommand).resolves({ ServiceConfigurations: [] });
+
+    const { code, stdout } = await cli(['accept', '--service-id', SERVICE]);
+
+    expect(code).toBe(1);
+    expect(stdout).toContain(`${SERVICE} is not an endpoint service of this account`);
+  });
+
   it('exits 2 without an endpoint service to work on', async () => {
     const { code, stderr } = await cli(['accept']);
 
     expect(code).toBe(2);
     expect(stderr).toContain('ENDPOINT_SERVICE_IDS (--service-id) is required');
+  });
+});
+
+describe('errors every command shares', () => {
+  it('ends the top-level help line of every command with its sentence', async () => {
+    const { stdout } = await cli(['--help']);
+
+    for (const command of COMMANDS) expect(stdout).toMatch(new RegExp(`^ {2}${command} +[^\\n]*\\.$`, 'm'));
   });
 });

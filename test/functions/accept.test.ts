@@ -49,6 +49,8 @@ beforeEach(() => {
   cwMock.on(PutMetricDataCommand).resolves({});
   ec2Mock.on(AcceptVpcEndpointConnectionsCommand).resolves({ Unsuccessful: [] });
   ec2Mock.on(RejectVpcEndpointConnectionsCommand).resolves({ Unsuccessful: [] });
+  // This account's endpoint services: every configured ID is checked against them.
+  ec2Mock.on(DescribeVpcEndpointServiceConfigurationsCommand).resolves({ ServiceConfigurations: [{ ServiceId: SVC_A }, { ServiceId: SVC_B }] });
   listings = new Map();
   log = { info: vi.fn<Log['info']>(), warn: vi.fn<Log['warn']>(), error: vi.fn<Log['error']>() };
   let t = 1_000;
@@ -68,7 +70,7 @@ describe('runAccept', () => {
 
     expect(ec2Mock).toHaveReceivedCommandTimes(AcceptVpcEndpointConnectionsCommand, 1);
     expect(ec2Mock).toHaveReceivedCommandWith(AcceptVpcEndpointConnectionsCommand, { ServiceId: SVC_A, VpcEndpointIds: ['vpce-1'] });
-    expect(commandOrder()).toEqual(['DescribeVpcEndpointConnectionsCommand', 'AcceptVpcEndpointConnectionsCommand']);
+    expect(commandOrder()).toEqual(['DescribeVpcEndpointServiceConfigurationsCommand', 'DescribeVpcEndpointConnectionsCommand', 'AcceptVpcEndpointConnectionsCommand']);
     expect(summary.outcome).toBe('success');
     expect(summary.services[0]?.accepted).toEqual([{ endpointId: 'vpce-1', owner: FIVETRAN, reason: 'owner allowlisted' }]);
     expect(metrics()).toEqual({ PendingConnections: 0, ConnectionsAccepted: 1, ConnectionsRejected: 0, AcceptErrors: 0 });
@@ -138,7 +140,13 @@ describe('runAccept', () => {
     expect(summary.services[0]?.errors).toEqual([
       { action: 'AcceptVpcEndpointConnections', serviceId: SVC_A, endpointId: 'vpce-2', code: 'InvalidVpcEndpointId.NotFound', message: 'gone' },
     ]);
-    expect(log.error).toHaveBeenCalledWith('accept error', expect.objectContaining({ endpointId: 'vpce-2', code: 'InvalidVpcEndpointId.NotFound' }));
+    expect(log.error).toHaveBeenCalledWith('accept error', {
+      action: 'AcceptVpcEndpointConnections',
+      serviceId: SVC_A,
+      endpointId: 'vpce-2',
+      code: 'InvalidVpcEndpointId.NotFound',
+      errorMessage: 'gone',
+    });
     expect(metrics()).toEqual({ PendingConnections: 1, ConnectionsAccepted: 1, ConnectionsRejected: 0, AcceptErrors: 1 });
   });
 
@@ -220,7 +228,8 @@ describe('runAccept', () => {
 
     expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(AcceptVpcEndpointConnectionsCommand, { ServiceId: SVC_B, VpcEndpointIds: ['vpce-b1'] });
     expect(summary.outcome).toBe('failed');
-    expect(summary.services[0]).toMatchObject({ serviceId: SVC_A, pending: null, errors: [{ action: 'DescribeVpcEndpointConnections', code: 'UnauthorizedOperation' }] });
+    expect(summary.services[0]).toMatchObject({ serviceId: SVC_A, pending: null, stillPending: null, errors: [{ action: 'DescribeVpcEndpointConnections', code: 'UnauthorizedOperation' }] });
+    expect(summary.totals.stillPending).toBeNull();
     expect(metrics()).toEqual({ PendingConnections: 0, ConnectionsAccepted: 1, ConnectionsRejected: 0, AcceptErrors: 1 });
     // Unknown is not zero: no per-service PendingConnections for the service that could not be read.
     expect(metrics({ Name: 'EndpointService', Value: SVC_A })).not.toHaveProperty('PendingConnections');
@@ -234,6 +243,50 @@ describe('runAccept', () => {
 
     expect(summary.outcome).toBe('failed');
     expect(summary.totals).toMatchObject({ accepted: 0, stillPending: 2, errors: 2 });
+  });
+
+  it('counts no endpoint as accepted when an Unsuccessful item names no endpoint', async () => {
+    pending(SVC_A, [conn('vpce-1', FIVETRAN), conn('vpce-2', FIVETRAN)]);
+    ec2Mock.on(AcceptVpcEndpointConnectionsCommand).resolves({ Unsuccessful: [{ Error: { Code: 'InternalError', Message: 'try later' } }] });
+
+    const summary = await runAccept(config(), scheduled, deps);
+
+    expect(summary.outcome).toBe('failed');
+    expect(summary.services[0]?.accepted).toEqual([]);
+    expect(summary.totals).toMatchObject({ accepted: 0, stillPending: 2, errors: 2 });
+    expect(metrics()).toMatchObject({ PendingConnections: 2, ConnectionsAccepted: 0, AcceptErrors: 2 });
+  });
+
+  it.each([
+    ['EC2 does not know', [{ ServiceId: SVC_A }]],
+    ['this account does not own (not in its own listing)', []],
+  ])('fails the run for an ENDPOINT_SERVICE_IDS entry %s, instead of reporting 0 pending', async (_what, own) => {
+    ec2Mock.on(DescribeVpcEndpointServiceConfigurationsCommand).resolves({ ServiceConfigurations: own });
+    pending(SVC_B, []);
+
+    const summary = await runAccept(config({ serviceIds: [SVC_B] }), scheduled, deps);
+
+    expect(summary.outcome).toBe('failed');
+    expect(summary.errors).toEqual([
+      {
+        action: 'DescribeVpcEndpointServiceConfigurations',
+        serviceId: SVC_B,
+        code: 'EndpointServiceNotFound',
+        message: `${SVC_B} is not an endpoint service of this account in this region (a wrong ID, another account's service or another region): check ENDPOINT_SERVICE_IDS`,
+      },
+    ]);
+    expect(summary.totals).toMatchObject({ stillPending: null, errors: 1 });
+    expect(ec2Mock).not.toHaveReceivedCommand(DescribeVpcEndpointConnectionsCommand);
+    expect(metrics()).toMatchObject({ AcceptErrors: 1 });
+  });
+
+  it('checks the configured services against one listing of this account\'s services per run', async () => {
+    pending(SVC_A, []);
+    pending(SVC_B, []);
+
+    await runAccept(config({ serviceIds: [SVC_A, SVC_B] }), scheduled, deps);
+
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeVpcEndpointServiceConfigurationsCommand, 1);
   });
 
   it('does not fail a good run because CloudWatch refused the metrics', async () => {
@@ -274,12 +327,16 @@ describe('runAccept', () => {
     });
   });
 
-  it('skips a notification for an event other than Connect without calling AWS', async () => {
-    const summary = await runAccept(config(), { trigger: 'notification', dryRun: false, notification: { eventType: 'Delete' } }, deps);
+  it.each([
+    ['another event type', { eventType: 'Delete' }],
+    ['an unreadable message', { unreadable: 'SNS message is not JSON: hello' }],
+  ])('runs a full accept pass for a notification with %s', async (_what, notification) => {
+    pending(SVC_A, [conn('vpce-1', FIVETRAN)]);
 
-    expect(summary.outcome).toBe('skipped');
-    expect(ec2Mock.calls()).toHaveLength(0);
-    expect(cwMock.calls()).toHaveLength(0);
+    const summary = await runAccept(config(), { trigger: 'notification', dryRun: false, notification }, deps);
+
+    expect(summary).toMatchObject({ outcome: 'success', notification, totals: { accepted: 1 } });
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeVpcEndpointConnectionsCommand, 1);
   });
 });
 
@@ -302,6 +359,18 @@ describe('handler (functions/accept.ts)', () => {
 
     expect(summary).toMatchObject({ trigger: 'notification', outcome: 'success', notification: { eventType: 'Connect' } });
     expect(ec2Mock).toHaveReceivedCommandWith(AcceptVpcEndpointConnectionsCommand, { ServiceId: SVC_A, VpcEndpointIds: ['vpce-0f1e2d3c4b5a69788'] });
+  });
+
+  it('accepts on an SNS record whose message does not parse, instead of failing the invocation', async () => {
+    const handler = await loadHandler();
+    pending(SVC_A, [conn('vpce-1', FIVETRAN)]);
+    const event = fixture('sns-connection-notification.json') as { Records: { Sns: { Message: string } }[] };
+    event.Records[0]!.Sns.Message = 'Endpoint vpce-1 for service x is in state pendingAcceptance';
+
+    const summary = (await handler(event, lambdaContext())) as AcceptSummary;
+
+    expect(summary).toMatchObject({ trigger: 'notification', outcome: 'success', totals: { accepted: 1 } });
+    expect(summary.notification?.unreadable).toMatch(/^SNS message is not JSON/);
   });
 
   it('runs on the EventBridge schedule and returns the summary', async () => {

@@ -8,6 +8,7 @@ export * from './deployed-env.js';
 export * from './dns-server.js';
 export * from './moto.js';
 export * from './seed.js';
+export * from './silent-server.js';
 
 export interface EmulatorOptions {
   readonly moto?: StartMotoOptions;

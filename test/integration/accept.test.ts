@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AcceptSummary } from '../../lib/accept/run.js';
 import { coldStart } from '../cold-start.js';
 import notification from '../events/sns-connection-notification.json' with { type: 'json' };
-import { emulatorEnv, motoOrSkip, startEmulators, type Emulators } from '../harness/index.js';
+import { emulatorEnv, motoOrSkip, startEmulators, startSilentServer, type Emulators } from '../harness/index.js';
 
 const FIVETRAN = '834469178297';
 const STRANGER = '111122223333';
@@ -46,5 +46,25 @@ describe.skipIf(!motoOrSkip())('accept against the AWS emulator', () => {
     expect(summary).toMatchObject({ trigger: 'notification', outcome: 'success', totals: { pending: 2, accepted: 1, left: 1, stillPending: 1 } });
     expect(summary.services[0]?.serviceId).toBe(emulators.aws.serviceId);
     expect(ec2Mock).toHaveReceivedCommandWith(AcceptVpcEndpointConnectionsCommand, { ServiceId: emulators.aws.serviceId, VpcEndpointIds: ['vpce-0aaaaaaaaaaaaaaa1'] });
+  });
+
+  it('accepts and succeeds, well inside the Lambda timeout, when CloudWatch accepts TCP and never answers', async () => {
+    const silent = await startSilentServer();
+    try {
+      const started = Date.now();
+      const accept = await coldStart<AcceptSummary>(() => import('../../functions/accept.js'), {
+        ...emulatorEnv(emulators),
+        LOAD_BALANCER_ARNS: emulators.aws.loadBalancerArn,
+        AWS_ENDPOINT_URL_CLOUDWATCH: silent.url,
+      });
+
+      const summary = await accept(notification);
+
+      expect(summary).toMatchObject({ outcome: 'success', metricsSent: false, totals: { accepted: 1 } });
+      expect(silent.connections()).toBeGreaterThan(0);
+      expect(Date.now() - started).toBeLessThan(10_000); // the function's timeout is 30 s
+    } finally {
+      await silent.close();
+    }
   });
 });

@@ -5,7 +5,17 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SyncSummary } from '../../lib/sync/run.js';
 import { coldStart } from '../cold-start.js';
 import scheduleEvent from '../events/scheduled.json' with { type: 'json' };
-import { emulatorEnv, motoOrSkip, readMetrics, readTargets, seedAws, startEmulators, type Emulators, type SeededAws } from '../harness/index.js';
+import {
+  emulatorEnv,
+  motoOrSkip,
+  readMetrics,
+  readTargets,
+  seedAws,
+  startEmulators,
+  startSilentServer,
+  type Emulators,
+  type SeededAws,
+} from '../harness/index.js';
 
 const ORDERS = 'orders.cluster-c0ffee.eu-west-1.rds.amazonaws.com';
 const BILLING = 'billing.c0ffee.eu-west-1.rds.amazonaws.com';
@@ -39,7 +49,7 @@ describe.skipIf(!motoOrSkip())('sync against the AWS emulator', () => {
     DNS_TRIES: '1',
     METRICS_NAMESPACE: NAMESPACE,
   });
-  const sync = async (event: unknown, e = env()) => (await coldStart<SyncSummary>(() => import('../../functions/sync.js'), e))(event);
+  const sync = async (event: unknown, e: Record<string, string> = env()) => (await coldStart<SyncSummary>(() => import('../../functions/sync.js'), e))(event);
   const targets = (i = 0) => readTargets(emulators.moto.endpoint, aws.targetGroupArns[i] ?? '');
   const ips = async (i = 0) => (await targets(i)).map((t) => t.ip);
 
@@ -112,5 +122,37 @@ describe.skipIf(!motoOrSkip())('sync against the AWS emulator', () => {
     expect(value('ResolvedAddresses', tg)).toMatchObject({ sum: 2, count: 2 });
     expect(value('RegisteredTargets', tg)).toMatchObject({ sum: 2, maximum: 1 });
     expect(value('SyncDuration')?.count).toBe(2);
+  });
+
+  it('syncs the targets and succeeds, well inside the Lambda timeout, when CloudWatch accepts TCP and never answers', async () => {
+    // What a VPC without a route to `monitoring` looks like: the metrics must not hold the run.
+    const silent = await startSilentServer();
+    try {
+      const started = Date.now();
+      const summary = await sync(scheduleEvent, { ...env(), AWS_ENDPOINT_URL_CLOUDWATCH: silent.url });
+
+      expect(summary).toMatchObject({ outcome: 'success', metricsSent: false, mappings: [{ added: ['10.0.1.5'] }] });
+      expect(await ips()).toEqual(['10.0.1.5']);
+      expect(silent.connections()).toBeGreaterThan(0); // the SDK honoured AWS_ENDPOINT_URL_CLOUDWATCH
+      expect(Date.now() - started).toBeLessThan(10_000); // the function's timeout is 60 s
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('fails quickly, naming the API and what to check, when the ELB API never answers', async () => {
+    const silent = await startSilentServer();
+    try {
+      const started = Date.now();
+      const e = { ...env(), AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: silent.url, AWS_CONNECT_TIMEOUT_MS: '500', AWS_REQUEST_TIMEOUT_MS: '500' };
+
+      await expect(sync(scheduleEvent, e)).rejects.toMatchObject({
+        name: 'RunFailedError',
+        message: expect.stringMatching(/cannot reach the elasticloadbalancing API .*NAT gateway.*createApiEndpoints/),
+      });
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await silent.close();
+    }
   });
 });
