@@ -60,3 +60,4 @@ export function emulatorEnv(emulators: Pick<Emulators, 'moto' | 'dns'> & Partial
     DNS_SERVERS: emulators.dns.address,
   };
 }
+export * from './fivetran-api.js';
