@@ -88,8 +88,9 @@ export async function linkEndpointService(input: LinkInput, deps: LinkDeps): Pro
     if (now() - started >= input.waitMs) {
       return result('timeout', { why: `still ${link.state} after ${Math.round(input.waitMs / 1000)} s; run "rds-nlb-sync fivetran status" later` });
     }
-    const accepted = deps.acceptRound ? await deps.acceptRound() : '';
+    // Our side as it was, then what --accept did about it.
     const ours = deps.connectionState ? await deps.connectionState() : '';
+    const accepted = deps.acceptRound ? await deps.acceptRound() : '';
     const line = [progress.waitingFor, ours, accepted].filter(Boolean).join('; ');
     // One line per change, plus a heartbeat every tenth poll, so a long wait visibly lives.
     if (line !== last || polls % 10 === 0) deps.progress(`  waiting (${Math.round((now() - started) / 1000)} s): ${line}`);
