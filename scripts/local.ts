@@ -64,7 +64,7 @@ async function story(emulators: Emulators): Promise<void> {
   const targetGroupArn = aws.targetGroupArns[0] ?? '';
   say(`moto (AWS emulator) on ${moto.endpoint}, DNS server on ${dns.address}`);
   say(`Seeded: ${aws.vpcId}, NLB ${aws.loadBalancerArn.split(':').at(-1)}, IP target group ${targetGroupArn.split(':').at(-1)} (TCP 5432),`);
-  say(`        endpoint service ${aws.serviceId} allowing Fivetran (arn:aws:iam::834469178297:root)`);
+  say(`        endpoint service ${aws.serviceId} allowing Fivetran (arn:aws:iam::834469178297:root) and account ${STRANGER}`);
 
   // The Aurora cluster endpoint is a CNAME to the writer instance, as in RDS.
   dns.setCname(CLUSTER, WRITER_1);

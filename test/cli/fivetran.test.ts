@@ -28,11 +28,11 @@ describe.skipIf(!motoOrSkip())('rds-nlb-sync fivetran', () => {
     await fake.close();
   });
 
-  async function cli(args: string[], env: Record<string, string> = {}) {
+  async function cli(args: string[], env: Record<string, string> = {}, command: string[] = ['fivetran']) {
     const out: string[] = [];
     const err: string[] = [];
     const io: CliIo = { env, stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), color: false };
-    const code = await main(['fivetran', ...args], io);
+    const code = await main([...command, ...args], io);
     return { code, stdout: out.join(''), stderr: err.join('') };
   }
   const creds = () => ({ FIVETRAN_API_KEY: fake.apiKey, FIVETRAN_API_SECRET: fake.apiSecret, FIVETRAN_API_URL: fake.url });
@@ -99,5 +99,15 @@ describe.skipIf(!motoOrSkip())('rds-nlb-sync fivetran', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/Fivetran: {2}Private Link \S+ \(rds_\w+, AWS_EU_WEST_1\): OK/);
     expect(stdout).toMatch(/AWS side: {2}vpce-\w+ from 834469178297: available/);
+  });
+
+  it("the CLI's accept accepts Fivetran's pending endpoint through the emulator", async () => {
+    const id = await emulators.connections.createConsumerEndpoint({ serviceId: emulators.aws.serviceId, owner: FIVETRAN_ACCOUNT_ID });
+
+    const { code, stdout } = await cli(['--load-balancer-arn', emulators.aws.loadBalancerArn, '--json'], {}, ['accept']);
+
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ outcome: 'success', totals: { accepted: 1 } });
+    expect(emulators.connections.state(id)).toBe('available');
   });
 });
