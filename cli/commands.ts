@@ -3,7 +3,10 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { runAccept } from '../lib/accept/run.js';
 import { createResolver } from '../lib/dns.js';
+import { FIVETRAN_CHECK_HINT } from '../lib/doctor/fivetran.js';
 import { runDoctor } from '../lib/doctor/run.js';
+import { loadFivetranConfig } from '../lib/config.js';
+import { createFivetranClient } from '../lib/fivetran/client.js';
 import type { Log } from '../lib/log.js';
 import { runSync } from '../lib/sync/run.js';
 import { awsOptionsOf, checkCredentials, createCliClients, regionOf, type CliClients } from './clients.js';
@@ -60,8 +63,11 @@ export const accept: CommandRunner = async (ctx) => {
 export const doctor: CommandRunner = async (ctx) => {
   const { input, dns } = loadDoctorInput(ctx.settings, typeof ctx.flags.stage === 'string' ? ctx.flags.stage : undefined);
   return withClients(ctx, async (clients, region) => {
-    const report = await runDoctor(input, { ...clients, resolve: createResolver(dns), region });
-    return { data: { region, ...report }, text: renderDoctor(report, region, ctx.style), exitCode: report.ok ? 0 : 1 };
+    const { credentials, apiUrl } = loadFivetranConfig(ctx.settings.values);
+    const fivetran = credentials ? { fivetran: createFivetranClient({ ...credentials, baseUrl: apiUrl }) } : {};
+    const report = await runDoctor(input, { ...clients, resolve: createResolver(dns), region, ...fivetran });
+    const hint = credentials ? '' : `\n${FIVETRAN_CHECK_HINT}`;
+    return { data: { region, ...report }, text: `${renderDoctor(report, region, ctx.style)}${hint}`, exitCode: report.ok ? 0 : 1 };
   });
 };
 

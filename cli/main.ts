@@ -5,6 +5,7 @@ import { isFatalAwsError } from '../lib/doctor/verdict.js';
 import { describeError } from '../lib/log.js';
 import { COMMAND_RUNNERS } from './commands.js';
 import { awsOptionsOf, readCliParameter } from './clients.js';
+import { runFivetranCli } from './fivetran.js';
 import { gatherSettings, withMappingsParameter } from './config.js';
 import { helpText, parseCommandLine, UsageError } from './options.js';
 
@@ -33,6 +34,12 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   // Known before parsing, so that even a bad command line answers in JSON when asked to.
   let json = argv.includes('--json');
   try {
+    // A command with subcommands and its own flags (cli/fivetran.ts).
+    const fivetran = argv[0] === 'fivetran' ? await runFivetranCli(argv.slice(1), io) : undefined;
+    if (fivetran) {
+      io.stdout(json && fivetran.data !== null ? `${JSON.stringify(fivetran.data, null, 2)}\n` : `${fivetran.text}\n`);
+      return fivetran.exitCode;
+    }
     const parsed = parseCommandLine(argv);
     if (parsed.kind === 'help') {
       io.stdout(`${helpText(parsed.command)}\n`);

@@ -52,7 +52,17 @@ export const OPTIONS: OptionSpec[] = [
 ];
 
 /** Settings read from env and files that have no flag: the Lambdas' other variables. */
-export const ENV_ONLY = ['FAILOVER_WATCH_SECONDS', 'FAILOVER_POLL_MS', 'SYNC_CONCURRENCY', 'DRY_RUN', 'AWS_CONNECT_TIMEOUT_MS', 'AWS_REQUEST_TIMEOUT_MS'];
+export const ENV_ONLY = [
+  'FAILOVER_WATCH_SECONDS',
+  'FAILOVER_POLL_MS',
+  'SYNC_CONCURRENCY',
+  'DRY_RUN',
+  'AWS_CONNECT_TIMEOUT_MS',
+  'AWS_REQUEST_TIMEOUT_MS',
+  'FIVETRAN_API_KEY',
+  'FIVETRAN_API_SECRET',
+  'FIVETRAN_API_URL',
+];
 
 /** Every setting name the CLI takes from the environment or a config file. */
 export const SETTING_NAMES: readonly string[] = [...OPTIONS.flatMap((o) => (o.env ? [o.env] : [])), ...ENV_ONLY];
@@ -126,6 +136,7 @@ export function helpText(command?: Command): string {
       '',
       'Commands:',
       ...COMMANDS.map((c) => `  ${c.padEnd(8)}${BRIEF[c]}`),
+      '  fivetran link|status: create Fivetran\'s Private Link for the endpoint service and wait until connected.',
       '',
       SETTINGS_NOTE,
       '',

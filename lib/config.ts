@@ -366,3 +366,30 @@ function parseEnv<T extends z.ZodMiniType>(schema: T, env: Env): z.output<T> {
 export function formatPath(path: PropertyKey[]): string {
   return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '');
 }
+
+// Fivetran's REST API (CLI `fivetran` and doctor's fivetran.link check only; the Lambdas never
+// call it). Key and secret both or neither; their values never appear in a message.
+const fivetranEnvSchema = z
+  .object({
+    FIVETRAN_API_KEY: z.optional(z.string().check(z.trim())),
+    FIVETRAN_API_SECRET: z.optional(z.string().check(z.trim())),
+    FIVETRAN_API_URL: z._default(z.string().check(z.regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL such as https://api.fivetran.com/v1')), 'https://api.fivetran.com/v1'),
+  })
+  .check((ctx) => {
+    const { FIVETRAN_API_KEY: key, FIVETRAN_API_SECRET: secret } = ctx.value;
+    if (Boolean(key) !== Boolean(secret)) {
+      issue(ctx.issues, [key ? 'FIVETRAN_API_SECRET' : 'FIVETRAN_API_KEY'], 'is required with the other: set both FIVETRAN_API_KEY and FIVETRAN_API_SECRET (Fivetran dashboard: API key), or neither');
+    }
+  });
+
+export interface FivetranConfig {
+  /** undefined: no API credentials; the CLI prints the support request instead. */
+  credentials?: { apiKey: string; apiSecret: string };
+  apiUrl: string;
+}
+
+export function loadFivetranConfig(env: Env = process.env): FivetranConfig {
+  const e = parseEnv(fivetranEnvSchema, env);
+  const credentials = e.FIVETRAN_API_KEY && e.FIVETRAN_API_SECRET ? { apiKey: e.FIVETRAN_API_KEY, apiSecret: e.FIVETRAN_API_SECRET } : undefined;
+  return { ...(credentials ? { credentials } : {}), apiUrl: e.FIVETRAN_API_URL };
+}

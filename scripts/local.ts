@@ -1,18 +1,30 @@
 // `npm run local`: the real sync handler, with the environment serverless.yml gives it, against
 // moto (AWS API emulator) and a DNS server on 127.0.0.1. It registers the writer, shows a
-// steady-state run, then simulates an Aurora failover and follows it. No AWS account needed.
+// steady-state run, then simulates an Aurora failover and follows it. Then the Fivetran side:
+// `fivetran link` against a fake Fivetran API creates the Private Link, Fivetran's endpoint
+// appears pendingAcceptance, the SNS connection notification reaches the real accept handler,
+// which accepts it (an unlisted account stays pending), and the link turns OK. No AWS account
+// and no Fivetran account needed; nothing leaves 127.0.0.1.
 // `npm run local -- --verbose` also prints the functions' JSON log lines.
+import type { AcceptSummary } from '../lib/accept/run.js';
+import { FIVETRAN_ACCOUNT_ID } from '../lib/config.js';
+import { createFivetranClient } from '../lib/fivetran/client.js';
+import { linkEndpointService } from '../lib/fivetran/link.js';
 import type { SyncSummary } from '../lib/sync/run.js';
+import notificationTemplate from '../test/events/sns-connection-notification.json' with { type: 'json' };
 import rdsEvent from '../test/events/rds-cluster-failover.json' with { type: 'json' };
 import scheduleEvent from '../test/events/scheduled.json' with { type: 'json' };
 import {
+  connectionNotification,
   deployedEnv,
+  FIVETRAN_PRINCIPAL,
   emulatorEnv,
   MOTO_INSTALL_HINT,
   motoAvailable,
   readMetrics,
   readTargets,
   startEmulators,
+  startFakeFivetran,
   type Emulators,
 } from '../test/harness/index.js';
 
@@ -20,6 +32,7 @@ const CLUSTER = 'orders.cluster-c0ffee.eu-west-1.rds.amazonaws.com';
 const WRITER_1 = 'orders-1.c0ffee.eu-west-1.rds.amazonaws.com';
 const WRITER_2 = 'orders-2.c0ffee.eu-west-1.rds.amazonaws.com';
 const FLIP_AFTER_MS = 3000;
+const STRANGER = '111122223333';
 
 const verbose = process.argv.includes('--verbose');
 const started = Date.now();
@@ -33,7 +46,9 @@ async function main(): Promise<void> {
     return;
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const emulators = await startEmulators();
+  // The service also lets a second account connect (as a leftover permission might): the accept
+  // function must still leave it pending, as it is not in ALLOWED_PRINCIPALS.
+  const emulators = await startEmulators({ seed: { allowedPrincipals: [FIVETRAN_PRINCIPAL, `arn:aws:iam::${STRANGER}:root`] } });
   const stop = () => emulators.stop();
   process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
   try {
@@ -49,7 +64,7 @@ async function story(emulators: Emulators): Promise<void> {
   const targetGroupArn = aws.targetGroupArns[0] ?? '';
   say(`moto (AWS emulator) on ${moto.endpoint}, DNS server on ${dns.address}`);
   say(`Seeded: ${aws.vpcId}, NLB ${aws.loadBalancerArn.split(':').at(-1)}, IP target group ${targetGroupArn.split(':').at(-1)} (TCP 5432),`);
-  say(`        endpoint service ${aws.serviceId} allowing Fivetran (arn:aws:iam::834469178297:root)`);
+  say(`        endpoint service ${aws.serviceId} allowing Fivetran (arn:aws:iam::834469178297:root) and account ${STRANGER}`);
 
   // The Aurora cluster endpoint is a CNAME to the writer instance, as in RDS.
   dns.setCname(CLUSTER, WRITER_1);
@@ -65,7 +80,7 @@ async function story(emulators: Emulators): Promise<void> {
     logLevel: verbose ? 'INFO' : 'SILENT',
   });
   say(`Environment from serverless.yml (serverless print --stage local): ${Object.keys(env.sync).join(', ')}`);
-  Object.assign(process.env, env.sync, emulatorEnv(emulators));
+  Object.assign(process.env, env.sync, env.accept, emulatorEnv(emulators));
   const { handler } = await import('../functions/sync.js');
   const context = { functionName: 'rds-nlb-sync-local-sync', awsRequestId: 'local', getRemainingTimeInMillis: () => 102_000 };
   const sync = (event: unknown) => handler(event, context as never) as Promise<SyncSummary>;
@@ -98,8 +113,61 @@ async function story(emulators: Emulators): Promise<void> {
   }
   say(`   per target group (${targetGroupArn.split(':').at(-1)}):`);
   for (const m of metrics.filter((x) => x.dimensions.TargetGroup)) say(`   ${m.name.padEnd(18)} ${m.count} datapoints, sum ${m.sum}, max ${m.maximum}`);
-  say('\nThe accept function is not run here: moto does not emulate VPC endpoint connections');
-  say('(test/integration/accept.test.ts runs it with those calls stubbed).');
+
+  await fivetranStory(emulators);
+}
+
+async function fivetranStory(emulators: Emulators): Promise<void> {
+  const { aws, connections } = emulators;
+  const { handler } = await import('../functions/accept.js');
+  const context = { functionName: 'rds-nlb-sync-local-accept', awsRequestId: 'local', getRemainingTimeInMillis: () => 60_000 };
+  const accept = (event: unknown) => handler(event, context as never) as Promise<AcceptSummary>;
+  const deliveries: Promise<void>[] = [];
+
+  // Fivetran's side, played by the fake API: creating the link makes Fivetran's interface
+  // endpoint to our service (pendingAcceptance), and the endpoint service's connection
+  // notification goes to the accept function through SNS a moment later. The link turns OK
+  // once that connection is available.
+  const fivetran = await startFakeFivetran({
+    onCreate: async () => {
+      const endpointId = await connections.createConsumerEndpoint({ serviceId: aws.serviceId, owner: FIVETRAN_ACCOUNT_ID });
+      say(`   Fivetran creates interface endpoint ${endpointId} to our service: ${connections.state(endpointId)}`);
+      const event = connectionNotification(notificationTemplate, { endpointId, serviceId: aws.serviceId });
+      deliveries.push(
+        new Promise<void>((resolve) => setTimeout(resolve, 400)).then(async () => {
+          say(`   SNS connection notification (Connect, ${endpointId}) -> accept function`);
+          const summary = await accept(event);
+          for (const s of summary.services) {
+            say(`   accept ${summary.outcome}: accepted ${s.accepted.map((d) => `${d.endpointId} (${d.owner})`).join(', ') || '-'}; left pending ${s.left.map((d) => `${d.endpointId} (${d.owner}: ${d.reason})`).join(', ') || '-'}`);
+          }
+        }),
+      );
+    },
+    settle: () => (connections.connections().some((c) => c.owner === FIVETRAN_ACCOUNT_ID && c.state === 'available') ? { state: 'OK' } : undefined),
+  });
+  try {
+    say(`\n5. Another account (${STRANGER}) asks to connect to the endpoint service`);
+    const stranger = await connections.createConsumerEndpoint({ serviceId: aws.serviceId, owner: STRANGER });
+    say(`   endpoint ${stranger}: ${connections.state(stranger)}`);
+
+    say(`\n6. rds-nlb-sync fivetran link, against a fake Fivetran API on ${fivetran.url}`);
+    const started = Date.now();
+    const result = await linkEndpointService(
+      { serviceId: aws.serviceId, serviceName: aws.serviceName, region: 'eu-west-1', waitMs: 20_000, pollMs: 250 },
+      {
+        fivetran: createFivetranClient({ apiKey: fivetran.apiKey, apiSecret: fivetran.apiSecret, baseUrl: fivetran.url }),
+        progress: (line) => say(`   ${line.trim()}`),
+        connectionState: async () =>
+          `our side: ${connections.connections().filter((c) => c.owner === FIVETRAN_ACCOUNT_ID).map((c) => `${c.endpointId} ${c.state}`).join(', ') || 'no endpoint yet'}`,
+      },
+    );
+    await Promise.all(deliveries);
+    say(`   Fivetran: ${result.link.state} after ${seconds(Date.now() - started)}${result.why ? ` (${result.why})` : ''}`);
+    say('\n7. Endpoint connections now:');
+    for (const c of connections.connections()) say(`   ${c.endpointId} from ${c.owner}: ${c.state}`);
+  } finally {
+    await fivetran.close();
+  }
 }
 
 function report(summary: SyncSummary): void {

@@ -177,6 +177,7 @@ describe.skipIf(!motoOrSkip())('moto emulators', () => {
   it('gives the environment that points the service at the emulators', () => {
     expect(emulatorEnv(emulators)).toEqual({
       AWS_ENDPOINT_URL: emulators.moto.endpoint,
+      AWS_ENDPOINT_URL_EC2: emulators.connections.endpoint,
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',
@@ -189,6 +190,7 @@ describe.skipIf(!motoOrSkip())('moto emulators', () => {
     await Promise.all([emulators.stop(), emulators.stop()]);
     await emulators.stop();
     await expect(fetch(`${emulators.moto.endpoint}/moto-api/`)).rejects.toThrow();
+    await expect(fetch(emulators.connections.endpoint)).rejects.toThrow();
     const resolver = new Resolver({ timeout: 100, tries: 1 });
     resolver.setServers([emulators.dns.address]);
     await expect(resolver.resolve4('mydb.example')).rejects.toMatchObject({ code: expect.stringMatching(/^E/) });

@@ -9,6 +9,8 @@ import { memberChecks } from './members.js';
 import { functionChecks, heartbeat, type FunctionRole, type FunctionSubject } from './functions.js';
 import { SERVICE_CHECKS, serviceExists } from './service.js';
 import { DATABASE_CHECKS, nlbSecurityGroup } from './database.js';
+import type { FivetranClient } from '../fivetran/client.js';
+import { fivetranLinkCheck } from './fivetran.js';
 import { couldNotTell, isFatalAwsError, type Check, type CheckResult, type CheckStatus, type DoctorContext, type Verdict } from './verdict.js';
 
 export type { CheckResult, CheckStatus, Verdict } from './verdict.js';
@@ -26,6 +28,8 @@ export interface DoctorInput {
 export interface DoctorDeps extends DoctorClients {
   /** The clients' region, for messages and interface endpoint names. */
   region: string;
+  /** Fivetran API client when credentials are set: enables the fivetran.link check. */
+  fivetran?: FivetranClient;
   now?: () => number;
 }
 
@@ -60,7 +64,7 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
   for (const loadBalancerArn of await loadBalancersOf(input.mappings, ctx.reader)) {
     await runAll([serviceExists, nlbSecurityGroup], loadBalancerArn, `load balancer ${loadBalancerArn.split('/').slice(-2, -1)[0] ?? loadBalancerArn}`);
   }
-  for (const service of await servicesToCheck(input, ctx.reader)) await runAll(SERVICE_CHECKS, service, `endpoint service ${service.ServiceId}`);
+  for (const service of await servicesToCheck(input, ctx.reader)) await runAll([...SERVICE_CHECKS, ...(deps.fivetran ? [fivetranLinkCheck(deps.fivetran)] : [])], service, `endpoint service ${service.ServiceId}`);
   for (const role of ['sync', 'accept'] as const) {
     const subject: FunctionSubject = { role, ...(input.functions[role] ? { name: input.functions[role] } : {}) };
     await runAll(functionChecks(role, input.mappings), subject, `${role} function${subject.name ? ` ${subject.name}` : ''}`);
