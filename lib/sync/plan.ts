@@ -2,6 +2,7 @@
 // what to deregister, and why. No AWS or DNS calls here.
 import { BlockList, isIP } from 'node:net';
 import type { Resolution } from '../dns.js';
+import { canonicalIp, ipSet } from '../ip.js';
 
 export type { Resolution } from '../dns.js';
 
@@ -66,7 +67,7 @@ export function planTargets(resolution: Resolution, registered: RegisteredTarget
   // Rule 5: targets on other ports belong to someone else.
   const managed = registered.filter((t) => t.port === options.port);
   const present = managed.filter((t) => !isDraining(t));
-  const presentIps = new Set(present.map((t) => t.ip));
+  const presentIps = ipSet(present.map((t) => t.ip));
   const unchanged = (reason: PlanReason, refused: string[] = []): Plan => ({
     add: [],
     remove: [],
@@ -78,7 +79,8 @@ export function planTargets(resolution: Resolution, registered: RegisteredTarget
   // Rule 1: a failed (or, defensively, empty) answer never removes anything.
   if (!resolution.ok || resolution.addresses.length === 0) return unchanged('dns-failed');
 
-  const resolved = resolution.addresses;
+  // Compared in canonical form: ELB and DNS may spell one IPv6 address differently.
+  const resolved = [...ipSet(resolution.addresses)];
   // Rule 2: one untargetable answer means we are resolving from the wrong place; trust none of it.
   const refused = resolved.filter((ip) => !isTargetable(ip));
   if (refused.length > 0) return unchanged('address-refused', refused);
@@ -86,7 +88,7 @@ export function planTargets(resolution: Resolution, registered: RegisteredTarget
   const wanted = new Set(resolved);
   // Rule 4: draining targets count as absent, so they are registered again; force registers all.
   const add = options.force ? resolved : resolved.filter((ip) => !presentIps.has(ip));
-  const remove = present.filter((t) => !wanted.has(t.ip));
+  const remove = present.filter((t) => !wanted.has(canonicalIp(t.ip)));
   const keep = options.force ? [] : resolved.filter((ip) => presentIps.has(ip));
   const reason: PlanReason = options.force ? 'forced' : add.length + remove.length > 0 ? 'address-changed' : 'in-sync';
   return { add, remove, keep, refused: [], reason };
