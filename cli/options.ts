@@ -50,7 +50,7 @@ export const OPTIONS: OptionSpec[] = [
 ];
 
 /** Settings read from env and files that have no flag: the Lambdas' other variables. */
-export const ENV_ONLY = ['FAILOVER_WATCH_SECONDS', 'FAILOVER_POLL_MS', 'SYNC_CONCURRENCY', 'DRY_RUN'];
+export const ENV_ONLY = ['FAILOVER_WATCH_SECONDS', 'FAILOVER_POLL_MS', 'SCHEDULE_INTERVAL_SECONDS', 'SYNC_CONCURRENCY', 'DRY_RUN'];
 
 /** Every setting name the CLI takes from the environment or a config file. */
 export const SETTING_NAMES: readonly string[] = [...OPTIONS.flatMap((o) => (o.env ? [o.env] : [])), ...ENV_ONLY];

@@ -16,11 +16,8 @@ const config = loadSyncConfig();
 const logger = createLogger('rds-nlb-sync');
 const deps = { elb: createElbClient(), cloudwatch: createCloudWatchClient(), resolve: createResolver(config.dns), log: logger };
 
-/** Time kept back from the Lambda timeout for the register/deregister calls and the metrics. */
-const FINISH_MARGIN_MS = 15_000;
-
 async function sync(event: unknown, context: Context): Promise<SyncSummary> {
-  const request = { ...parseSyncEvent(event, config), notAfter: Date.now() + context.getRemainingTimeInMillis() - FINISH_MARGIN_MS };
+  const request = { ...parseSyncEvent(event, config), deadline: Date.now() + context.getRemainingTimeInMillis() };
   const summary = await runSync(config, request, deps);
   if (summary.outcome === 'failed') {
     const failures = summary.mappings.filter((m) => m.error).map((m) => `${m.endpoint}: ${m.error?.message}`);

@@ -9,7 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DnsError } from '../../lib/dns.js';
-import { runSync, type SyncDeps, type SyncRequest } from '../../lib/sync/run.js';
+import { FINISH_MARGIN_MS, runSync, type SyncDeps, type SyncRequest } from '../../lib/sync/run.js';
 import { BILLING, ORDERS, recordLog, syncConfig, TG_A, TG_B } from '../fixtures.js';
 
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
@@ -77,7 +77,8 @@ describe('runSync', () => {
     const summary = await runSync(orders, scheduled, d);
 
     const sent = elbMock.calls().map((c) => c.args[0].constructor.name);
-    expect(sent).toEqual(['DescribeTargetHealthCommand', 'RegisterTargetsCommand', 'DeregisterTargetsCommand']);
+    // The second read is rule 8's: the group is read again just before anything is deregistered.
+    expect(sent).toEqual(['DescribeTargetHealthCommand', 'RegisterTargetsCommand', 'DescribeTargetHealthCommand', 'DeregisterTargetsCommand']);
     expect(elbMock).toHaveReceivedCommandWith(RegisterTargetsCommand, { TargetGroupArn: TG_A, Targets: [{ Id: '10.0.2.9', Port: 5432 }] });
     expect(elbMock).toHaveReceivedCommandWith(DeregisterTargetsCommand, { TargetGroupArn: TG_A, Targets: [{ Id: '10.0.1.5', Port: 5432 }] });
     expect(summary.mappings[0]).toMatchObject({ resolved: ['10.0.2.9'], registered: ['10.0.1.5'], added: ['10.0.2.9'], removed: ['10.0.1.5'], reason: 'address-changed' });
@@ -110,7 +111,7 @@ describe('runSync', () => {
     expect(summary.outcome).toBe('failed');
     expect(summary.mappings[0]).toMatchObject({ resolved: null, registered: ['10.0.1.5'], healthy: 1, reason: 'dns-failed', error: { name: 'DnsError', kind } });
     expect(metric('DnsFailures')).toBe(1);
-    expect(metric('DnsFailures', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS })).toBe(1);
+    expect(metric('DnsFailures', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS, Port: '5432' })).toBe(1);
     expect(log.lines.find((l) => l.message === 'sync run')?.extra).toMatchObject({ outcome: 'failed', failed: 1 });
   });
 
@@ -157,7 +158,7 @@ describe('runSync', () => {
     expect(summary).toMatchObject({ dryRun: true, outcome: 'success' });
     expect(summary.mappings[0]).toMatchObject({ added: ['10.0.2.9'], removed: ['10.0.1.5'] });
     expect(metric('TargetsAdded')).toBe(0);
-    expect(metric('RegisteredTargets', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS })).toBe(1);
+    expect(metric('RegisteredTargets', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS, Port: '5432' })).toBe(1);
   });
 
   it('honours DRY_RUN from the configuration', async () => {
@@ -206,7 +207,7 @@ describe('runSync', () => {
     expect(summary.mappings[0]).toMatchObject({ endpoint: ORDERS, reason: 'error', error: { name: 'AccessDenied', message: 'Access denied' } });
     expect(elbMock).toHaveReceivedCommandWith(RegisterTargetsCommand, { TargetGroupArn: TG_B, Targets: [{ Id: '10.0.2.7', Port: 3306 }] });
     expect(metric('SyncErrors')).toBe(1);
-    expect(metric('SyncErrors', { TargetGroup: 'targetgroup/billing/fedcba9876543210', Endpoint: BILLING })).toBe(0);
+    expect(metric('SyncErrors', { TargetGroup: 'targetgroup/billing/fedcba9876543210', Endpoint: BILLING, Port: '3306' })).toBe(0);
   });
 
   it('syncs only the endpoints named in a manual invoke', async () => {
@@ -247,7 +248,7 @@ describe('runSync', () => {
 
     await runSync(syncConfig(), scheduled, d);
 
-    expect(metric('HealthyTargets', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS })).toBe(2);
+    expect(metric('HealthyTargets', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS, Port: '5432' })).toBe(2);
     expect(metric('HealthyTargets')).toBe(0);
   });
 });
@@ -267,7 +268,7 @@ describe('runSync after an RDS event', () => {
 
     expect(dns.asked).toHaveLength(3);
     expect(summary.mappings[0]).toMatchObject({ polls: 2, added: ['10.0.2.9'], removed: ['10.0.1.5'] });
-    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 1);
+    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 2); // the first read, and rule 8's before deregistering
   });
 
   it('keeps watching through a DNS failure and stops at the deadline with nothing changed', async () => {
@@ -286,7 +287,7 @@ describe('runSync after an RDS event', () => {
     elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
     const { deps: d, dns } = deps({ [ORDERS]: ['10.0.1.5'] }, clock());
 
-    await runSync(orders, { trigger: 'rds-event', force: false, dryRun: false, watch: [ORDERS], notAfter: 5000 }, d);
+    await runSync(orders, { trigger: 'rds-event', force: false, dryRun: false, watch: [ORDERS], deadline: 5000 + FINISH_MARGIN_MS }, d);
 
     expect(dns.asked).toHaveLength(3); // t=0, 2 s, 4 s; 6 s would pass notAfter
   });
