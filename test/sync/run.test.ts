@@ -253,6 +253,72 @@ describe('runSync', () => {
   });
 });
 
+describe('runSync with another actor and a deadline', () => {
+  it('defers the deregistration, logs and counts it, when someone else registered a target meanwhile', async () => {
+    elbMock
+      .on(DescribeTargetHealthCommand)
+      .resolvesOnce({ TargetHealthDescriptions: [health('10.0.1.5')] })
+      .resolves({ TargetHealthDescriptions: [health('10.0.1.5'), health('10.0.2.9', 'initial'), health('10.0.3.3', 'initial')] });
+    const { deps: d, log } = deps({ [ORDERS]: ['10.0.2.9'] });
+
+    const summary = await runSync(orders, scheduled, d);
+
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
+    expect(summary).toMatchObject({ outcome: 'success', mappings: [{ added: ['10.0.2.9'], removed: [], deferred: ['10.0.1.5'], deferReason: 'changed-under-run' }] });
+    const line = log.lines.find((l) => l.message === 'sync run')?.extra as { mappings: Record<string, unknown>[] };
+    expect(line.mappings[0]).toMatchObject({ deferred: ['10.0.1.5'], deferReason: 'changed-under-run' });
+    expect(metric('RemovalsDeferred')).toBe(1);
+  });
+
+  it('writes one series per port when one endpoint and target group serve two ports', async () => {
+    const twoPorts = syncConfig({ mappings: [{ endpoint: ORDERS, targetGroupArn: TG_A, port: 5432, ipAddressType: 'ipv4' }, { endpoint: ORDERS, targetGroupArn: TG_A, port: 6432, ipAddressType: 'ipv4' }] });
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5'), health('10.0.1.5', 'unhealthy', 6432)] });
+    const { deps: d } = deps({ [ORDERS]: ['10.0.1.5'] });
+
+    await runSync(twoPorts, scheduled, d);
+
+    const dims = { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS };
+    expect(metric('HealthyTargets', { ...dims, Port: '5432' })).toBe(1);
+    expect(metric('HealthyTargets', { ...dims, Port: '6432' })).toBe(0);
+  });
+
+  it('logs the summary line before it sends the metrics', async () => {
+    const { deps: d, log } = deps({ [ORDERS]: ['10.0.1.5'] });
+    let linesWhenSent = -1;
+    cwMock.on(PutMetricDataCommand).callsFake(() => {
+      linesWhenSent = log.lines.filter((l) => l.message === 'sync run').length;
+      return {};
+    });
+
+    await runSync(orders, scheduled, d);
+
+    expect(linesWhenSent).toBe(1);
+  });
+
+  it('ends a run whose AWS calls hang by the deadline, with the summary logged and the unfinished mapping reported', async () => {
+    elbMock.on(DescribeTargetHealthCommand).callsFake(() => new Promise(() => undefined));
+    cwMock.on(PutMetricDataCommand).callsFake(() => new Promise(() => undefined));
+    const { deps: d, log } = deps({ [ORDERS]: ['10.0.1.5'] });
+    const started = Date.now();
+
+    const summary = await runSync(orders, { ...scheduled, deadline: started + 3000 }, d);
+
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(summary).toMatchObject({ outcome: 'failed', metricsSent: false, mappings: [{ reason: 'error', error: { name: 'DeadlineError' } }] });
+    expect(summary.mappings[0]?.error?.message).toContain('did not finish before the Lambda deadline');
+    expect(log.lines.map((l) => l.message)).toEqual(['sync run', 'metrics not sent']);
+  });
+
+  it('does not start a mapping once the deadline has passed, and says so', async () => {
+    const { deps: d, dns } = deps({ [ORDERS]: ['10.0.1.5'] });
+
+    const summary = await runSync(orders, { ...scheduled, deadline: Date.now() }, d);
+
+    expect(dns.asked).toEqual([]);
+    expect(summary.mappings[0]).toMatchObject({ reason: 'error', error: { name: 'DeadlineError', message: expect.stringContaining('the next run syncs it') } });
+  });
+});
+
 describe('runSync after an RDS event', () => {
   function clock() {
     let t = 0;
