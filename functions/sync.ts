@@ -3,21 +3,25 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { createCloudWatchClient, createElbClient } from '../lib/aws/clients.js';
+import { createCloudWatchClient, createElbClient, createRdsClient } from '../lib/aws/clients.js';
+import { rdsLookup } from '../lib/aws/rds-source.js';
 import { loadSyncConfig } from '../lib/config.js';
 import { createResolver } from '../lib/dns.js';
 import { RunFailedError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
-import { parseSyncEvent } from '../lib/sync/event.js';
+import { parseSyncEvent, withEventMatch } from '../lib/sync/event.js';
 import { runSync, type SyncSummary } from '../lib/sync/run.js';
 
 // Cold start: a bad setting fails here, with one message naming every bad key.
 const config = loadSyncConfig();
 const logger = createLogger('rds-nlb-sync');
 const deps = { elb: createElbClient(), cloudwatch: createCloudWatchClient(), resolve: createResolver(config.dns), log: logger };
+const lookup = rdsLookup(createRdsClient());
 
 async function sync(event: unknown, context: Context): Promise<SyncSummary> {
-  const request = { ...parseSyncEvent(event, config), deadline: Date.now() + context.getRemainingTimeInMillis() };
+  const deadline = Date.now() + context.getRemainingTimeInMillis();
+  // An RDS event: which mappings it concerns (RDS reads where the source is an instance or a deployment).
+  const request = { ...(await withEventMatch(parseSyncEvent(event, config), config, lookup)), deadline };
   const summary = await runSync(config, request, deps);
   if (summary.outcome === 'failed') {
     const failures = summary.mappings.filter((m) => m.error).map((m) => `${m.endpoint}: ${m.error?.message}`);

@@ -34,10 +34,10 @@ const HOSTNAME_MESSAGE = 'must be a DNS name such as mydb.cluster-abc123.eu-west
 const TARGET_GROUP_MESSAGE = 'must be a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)';
 const PORT_MESSAGE = 'must be a TCP port number (1-65535)';
 
-const hostname = z.pipe(
-  z.string().check(z.trim(), z.regex(HOSTNAME, HOSTNAME_MESSAGE)),
-  z.transform((s) => s.toLowerCase().replace(/\.$/, '')),
-);
+/** An endpoint as the config keeps it: lower case, no trailing dot (manual payloads are compared in this form). */
+export const normalizeHostname = (s: string) => s.trim().toLowerCase().replace(/\.$/, '');
+
+const hostname = z.pipe(z.string().check(z.trim(), z.regex(HOSTNAME, HOSTNAME_MESSAGE)), z.transform(normalizeHostname));
 const targetGroupArn = z.string().check(z.trim(), z.regex(TARGET_GROUP_ARN, TARGET_GROUP_MESSAGE));
 const port = z.coerce.number({ error: PORT_MESSAGE }).check(z.int(PORT_MESSAGE), z.gte(1, PORT_MESSAGE), z.lte(65535, PORT_MESSAGE));
 const availabilityZone = z.string().check(z.regex(/^(all|[a-z]{2}(-[a-z]+)+-\d[a-z])$/, 'must be "all" (target outside the VPC) or an Availability Zone name'));

@@ -34,8 +34,27 @@ export interface SyncRequest {
   watch?: string[];
   /** The Lambda deadline (epoch ms): every phase of the run ends in time to log and report. */
   deadline?: number;
-  /** The RDS event that started the run, for the log. */
-  event?: { sourceIdentifier: string; eventId?: string; message?: string };
+  /** The RDS event that started the run, and what it matched (lib/sync/event.ts), for the log. */
+  event?: RdsEventInfo;
+}
+
+/** What an RDS event is about: its source, without `rds:` or the ARN around it, lower case. */
+export interface RdsSource {
+  kind: 'instance' | 'cluster' | 'blue-green' | 'unknown';
+  id: string;
+}
+
+export interface RdsEventInfo {
+  sourceIdentifier: string;
+  eventId?: string;
+  message?: string;
+  source?: RdsSource;
+  /** The mappings the event concerns (watched); the others were synced once. */
+  matched?: string[];
+  /** Clusters found through RDS (an instance's cluster, a deployment's members). */
+  clusters?: string[];
+  /** RDS lookups that failed; matching went on without them. */
+  lookupErrors?: string[];
 }
 
 export class AddressRefusedError extends Error {

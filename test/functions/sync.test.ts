@@ -76,7 +76,8 @@ describe('sync handler', () => {
     [{ force: 'yes' }, /force: Invalid input: expected boolean/],
     [{ forced: true }, /Unrecognized key: "forced"/],
     [{ endpoints: ['other.example.com'] }, /endpoints other\.example\.com not configured; configured: orders\.cluster/],
-    [{ source: 'aws.s3', 'detail-type': 'Object Created' }, /Unrecognized keys/],
+    [{ source: 'aws.s3', 'detail-type': 'Object Created' }, /source "aws.s3", detail-type "Object Created" is neither the schedule .* nor an RDS event/],
+    [{ source: 'aws.rds', 'detail-type': 'RDS DB Instance Event', detail: {} }, /^Invalid RDS event \(detail\.SourceIdentifier: .*\): expected an aws\.rds event/],
     ['resync', /expected object/],
   ])('rejects the payload %j before any AWS call', async (payload, message) => {
     const sync = await coldStartSync(env());
