@@ -32,6 +32,8 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'dns-timeout-ms', env: 'DNS_TIMEOUT_MS', value: '<ms>', help: 'DNS timeout per try (default 2000)', commands: SYNC_SIDE },
   { flag: 'dns-tries', env: 'DNS_TRIES', value: '<n>', help: 'DNS tries (default 2)', commands: SYNC_SIDE },
   { flag: 'force', boolean: true, help: 'register every resolved address again', commands: ['plan', 'sync'] },
+  { flag: 'local', boolean: true, help: 'run the sync here, in-process, with these settings, instead of invoking the deployed function', commands: ['sync'] },
+  { flag: 'function', value: '<name>', help: 'deployed sync function to invoke (default SYNC_FUNCTION_NAME, or rds-nlb-sync-<stage>-sync)', commands: ['sync'] },
   { flag: 'service-id', env: 'ENDPOINT_SERVICE_IDS', multiple: true, value: '<vpce-svc-...>', help: 'endpoint service (repeatable; doctor: default the services in front of the NLB)', commands: ['accept', 'doctor'] },
   { flag: 'load-balancer-arn', env: 'LOAD_BALANCER_ARNS', multiple: true, value: '<arn>', help: 'find the endpoint services in front of this NLB (repeatable)', commands: ['accept'] },
   { flag: 'allowed-principal', env: 'ALLOWED_PRINCIPALS', multiple: true, value: '<account|arn>', help: 'account whose connections are accepted (repeatable; default Fivetran, 834469178297)', commands: ['accept', 'doctor'] },
@@ -41,7 +43,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'namespace', env: 'METRICS_NAMESPACE', value: '<name>', help: 'CloudWatch metrics namespace (default RdsNlbSync)', commands: ['sync', 'accept', 'doctor'] },
   { flag: 'sync-function', env: 'SYNC_FUNCTION_NAME', value: '<name>', help: 'deployed sync function to check', commands: ['doctor'] },
   { flag: 'accept-function', env: 'ACCEPT_FUNCTION_NAME', value: '<name>', help: 'deployed accept function to check', commands: ['doctor'] },
-  { flag: 'stage', value: '<stage>', help: 'serverless stage: checks rds-nlb-sync-<stage>-sync and -accept', commands: ['doctor'] },
+  { flag: 'stage', value: '<stage>', help: 'serverless stage: doctor checks rds-nlb-sync-<stage>-sync and -accept; sync invokes rds-nlb-sync-<stage>-sync', commands: ['sync', 'doctor'] },
   { flag: 'config', short: 'c', value: '<file>', help: 'settings file: .json object or KEY=value lines, keys as the env variables', commands: ALL },
   { flag: 'region', value: '<region>', help: 'AWS region (default: the SDK chain, e.g. AWS_REGION or the profile)', commands: ALL },
   { flag: 'profile', value: '<name>', help: 'AWS profile (default: the SDK chain, e.g. AWS_PROFILE)', commands: ALL },
@@ -101,7 +103,7 @@ export const optionsOf = (command: Command) => OPTIONS.filter((o) => o.commands.
 
 const SUMMARIES: Record<Command, string> = {
   plan: 'Resolve each RDS endpoint and show what sync would register and deregister. Changes nothing.',
-  sync: 'Run one real sync pass from here: register the new addresses, then deregister the stale ones.\nSends the run\'s metrics like the Lambda does. Exit 1 when a mapping failed.',
+  sync: 'Run one sync pass: invoke the deployed sync function (--stage, --function or SYNC_FUNCTION_NAME),\nor with --local run it from here (register the new addresses, then deregister the stale ones,\nand send the run\'s metrics like the Lambda does). Exit 1 when a mapping failed.',
   accept: 'Run one real accept pass from here: accept pending connections from the allowed accounts.\nExit 1 when a connection could not be listed or accepted.',
   doctor: 'Check the whole Fivetran PrivateLink chain (DNS, target group, targets, NLB zones, endpoint\nservice, principals, connections, functions, heartbeat) and print pass / warn / fail with the\nfix for each. Read-only. Exit 1 when a check fails.',
 };
