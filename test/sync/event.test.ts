@@ -143,6 +143,14 @@ describe('matching an RDS event to mappings', () => {
 
   it('records what the event matched for the summary line', async () => {
     const request = await withEventMatch(parseSyncEvent(instanceEvent, aurora), aurora, fakeRds({ instances: { 'orders-writer-az2': 'orders' } }).lookup);
-    expect(request.event).toMatchObject({ source: { kind: 'instance', id: 'orders-writer-az2' }, matched: [ORDERS, READER], clusters: ['orders'] });
+    // Exactly the event fields the documented Logs Insights query reads.
+    expect(request.event).toEqual({
+      sourceIdentifier: 'rds:orders-writer-az2',
+      eventId: 'RDS-EVENT-0049',
+      message: 'Multi-AZ instance failover completed.',
+      source: { kind: 'instance', id: 'orders-writer-az2' },
+      matched: [ORDERS, READER],
+      clusters: ['orders'],
+    });
   });
 });

@@ -266,7 +266,22 @@ describe('runSync with another actor and a deadline', () => {
     expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
     expect(summary).toMatchObject({ outcome: 'success', mappings: [{ added: ['10.0.2.9'], removed: [], deferred: ['10.0.1.5'], deferReason: 'changed-under-run' }] });
     const line = log.lines.find((l) => l.message === 'sync run')?.extra as { mappings: Record<string, unknown>[] };
-    expect(line.mappings[0]).toMatchObject({ deferred: ['10.0.1.5'], deferReason: 'changed-under-run' });
+    // Exactly the fields the documented "deferred" Logs Insights query reads.
+    expect(line.mappings[0]).toEqual({
+      endpoint: ORDERS,
+      targetGroupArn: TG_A,
+      port: 5432,
+      resolved: ['10.0.2.9'],
+      registered: ['10.0.1.5'],
+      healthy: 0,
+      added: ['10.0.2.9'],
+      removed: [],
+      reason: 'address-changed',
+      deferred: ['10.0.1.5'],
+      deferReason: 'changed-under-run',
+      durationMs: expect.any(Number),
+    });
+    expect(log.lines.find((l) => l.message === 'sync run')?.extra).not.toHaveProperty('metricsSent');
     expect(metric('RemovalsDeferred')).toBe(1);
   });
 
@@ -355,7 +370,7 @@ describe('runSync after an RDS event', () => {
 
     await runSync(orders, { trigger: 'rds-event', force: false, dryRun: false, watch: [ORDERS], deadline: 5000 + FINISH_MARGIN_MS }, d);
 
-    expect(dns.asked).toHaveLength(3); // t=0, 2 s, 4 s; 6 s would pass notAfter
+    expect(dns.asked).toHaveLength(3); // t=0, 2 s, 4 s; 6 s would pass the watch's end (deadline less FINISH_MARGIN_MS)
   });
 
   it('syncs the unwatched mappings once', async () => {
