@@ -168,6 +168,8 @@ interface MappingOptions {
   watch: boolean;
   /** The group as first read, reused by the watch's polls (only DNS is asked again). */
   registered?: RegisteredTarget[];
+  /** Closed when the deadline gave up on this pass: no register or deregister after that. */
+  gate?: { open: boolean };
 }
 
 /** One pass over one mapping, run in a concurrency slot. */
@@ -267,15 +269,18 @@ async function syncWithin(mapping: Mapping, options: MappingOptions, workUntil: 
   }
   if (!Number.isFinite(left)) return syncMapping(mapping, options, result, config, deps, clock);
   let timer: NodeJS.Timeout | undefined;
+  // Once given up on, the pass must not change the group later (Lambda thaws it in the next invocation).
+  const gate = { open: true };
   const timeout = new Promise<Step>((resolve) => {
     timer = setTimeout(() => {
+      gate.open = false;
       const unfinished = { ...result, reason: 'error' as const };
       unfinished.error = describeError(new DeadlineError(`did not finish before the Lambda deadline (${unfinishedPart(result)}); the next run completes it`));
       resolve({ result: unfinished, waiting: false });
     }, left);
   });
   try {
-    return await Promise.race([syncMapping(mapping, options, result, config, deps, clock), timeout]);
+    return await Promise.race([syncMapping(mapping, { ...options, gate }, result, config, deps, clock), timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -321,6 +326,10 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, result: Ma
     if (plan.reason === 'address-refused') throw refusedError(mapping, plan);
     if (waiting) return { result, waiting, registered };
 
+    const stillOpen = () => {
+      if (options.gate && !options.gate.open) throw new DeadlineError('given up at the Lambda deadline');
+    };
+    stillOpen();
     // Rule 3, make-before-break: a failed register throws before anything is deregistered.
     if (!options.dryRun) await registerTargets(deps.elb, mapping.targetGroupArn, plan.add, mapping.port, mapping.availabilityZone);
     result.added = plan.add;
@@ -330,6 +339,7 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, result: Ma
       // Rule 8: re-read, and deregister only what is still safe to take out (lib/sync/overlap.ts).
       const now = await describeTargets(deps.elb, mapping.targetGroupArn);
       const decision = decideRemoval({ port: mapping.port, before: registered, added: plan.add, planned: plan.remove, now });
+      stillOpen();
       await deregisterTargets(deps.elb, mapping.targetGroupArn, decision.remove);
       result.removed = decision.remove.map((t) => t.ip);
       if (decision.reason) Object.assign(result, { deferred: decision.deferred.map((t) => t.ip), deferReason: decision.reason });

@@ -324,6 +324,19 @@ describe('runSync with another actor and a deadline', () => {
     expect(log.lines.map((l) => l.message)).toEqual(['sync run', 'metrics not sent']);
   });
 
+  it('never registers or deregisters later for a pass it gave up on at the deadline', async () => {
+    const slowRead = new Promise((resolve) => setTimeout(() => resolve({ TargetHealthDescriptions: [health('10.0.1.5')] }), 800));
+    elbMock.on(DescribeTargetHealthCommand).callsFake(() => slowRead);
+    const { deps: d } = deps({ [ORDERS]: ['10.0.2.9'] });
+
+    const summary = await runSync(orders, { ...scheduled, deadline: Date.now() + 3000 }, d);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // the abandoned pass's read has answered by now
+
+    expect(summary.mappings[0]).toMatchObject({ error: { name: 'DeadlineError' } });
+    expect(elbMock).toHaveReceivedCommandTimes(RegisterTargetsCommand, 0);
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
+  });
+
   it('does not start a mapping once the deadline has passed, and says so', async () => {
     const { deps: d, dns } = deps({ [ORDERS]: ['10.0.1.5'] });
 
