@@ -103,7 +103,7 @@ export const optionsOf = (command: Command) => OPTIONS.filter((o) => o.commands.
 
 const SUMMARIES: Record<Command, string> = {
   plan: 'Resolve each RDS endpoint and show what sync would register and deregister. Changes nothing.',
-  sync: 'Run one sync pass: invoke the deployed sync function (--stage, --function or SYNC_FUNCTION_NAME),\nor with --local run it from here (register the new addresses, then deregister the stale ones,\nand send the run\'s metrics like the Lambda does). Exit 1 when a mapping failed.',
+  sync: 'Run one sync pass in the deployed function, or here with --local.\nBy default it invokes the sync function (--stage, --function or SYNC_FUNCTION_NAME) and prints its\nsummary. --local registers the new addresses, then deregisters the stale ones, from here, and\nsends the run\'s metrics like the Lambda does. Exit 1 when a mapping failed.',
   accept: 'Run one real accept pass from here: accept pending connections from the allowed accounts.\nExit 1 when a connection could not be listed or accepted.',
   doctor: 'Check the whole Fivetran PrivateLink chain (DNS, target group, targets, NLB zones, endpoint\nservice, principals, connections, functions, heartbeat) and print pass / warn / fail with the\nfix for each. Read-only. Exit 1 when a check fails.',
 };

@@ -387,6 +387,12 @@ describe('sync through the deployed function', () => {
     expect(stderr).toContain('rds-nlb-sync-prod-sync failed: RunFailedError: sync failed for 1 of 1 mappings: orders: DNS servfail');
   });
 
+  it('says in the top-level help, in one whole sentence, where sync runs', async () => {
+    const { stdout } = await cli(['--help']);
+
+    expect(stdout).toContain('  sync    Run one sync pass in the deployed function, or here with --local.\n');
+  });
+
   it('exits 2 when it knows no function and --local was not given', async () => {
     const { code, stderr } = await cli(['sync', ...mappingFlags()], { AWS_REGION: 'eu-west-1' });
 
