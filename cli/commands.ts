@@ -11,7 +11,8 @@ import type { Log } from '../lib/log.js';
 import { runSync } from '../lib/sync/run.js';
 import { awsOptionsOf, checkCredentials, createCliClients, regionOf, type CliClients } from './clients.js';
 import { loadAccept, loadDoctorInput, loadSync, type ResolvedSettings } from './config.js';
-import type { Flags } from './options.js';
+import { UsageError, type Flags } from './options.js';
+import { invokeSync, syncFunctionName } from './invoke.js';
 import { renderAccept, renderDoctor, renderPlan, renderSync, type Style } from './output.js';
 import { planMappings } from './plan.js';
 
@@ -41,7 +42,34 @@ export const plan: CommandRunner = async (ctx) => {
   });
 };
 
+/** Mapping and DNS flags describe a local run; the deployed function has its own settings. */
+const LOCAL_ONLY_FLAGS = ['mappings', 'mappings-parameter', 'no-metrics', 'target-group-arn', 'port', 'availability-zone', 'ip-address-type', 'dns-servers', 'dns-timeout-ms', 'dns-tries', 'namespace', 'verbose'];
+
 export const sync: CommandRunner = async (ctx) => {
+  if (flag(ctx.flags, 'local')) return syncHere(ctx);
+  const str = (name: string) => (typeof ctx.flags[name] === 'string' ? (ctx.flags[name] as string) : undefined);
+  const functionName = syncFunctionName(str('function'), ctx.settings.values.SYNC_FUNCTION_NAME, str('stage'));
+  if (!functionName) {
+    throw new UsageError('sync invokes the deployed function: pass --stage <stage> (or --function <name>, or set SYNC_FUNCTION_NAME); pass --local to run it from here instead', 'sync');
+  }
+  const local = LOCAL_ONLY_FLAGS.filter((f) => ctx.flags[f] !== undefined);
+  if (local.length > 0) {
+    throw new UsageError(`${local.map((f) => `--${f}`).join(', ')} only apply with --local: the deployed function ${functionName} uses its own settings`, 'sync');
+  }
+  const endpoint = str('endpoint');
+  const payload = {
+    ...(flag(ctx.flags, 'force') ? { force: true } : {}),
+    ...(flag(ctx.flags, 'dry-run') ? { dryRun: true } : {}),
+    ...(endpoint ? { endpoints: [endpoint] } : {}),
+  };
+  return withClients(ctx, async (clients) => {
+    const summary = await invokeSync(clients.lambda, functionName, payload);
+    return { data: { functionName, ...summary }, text: `invoked ${functionName}\n\n${renderSync(summary, ctx.style)}`, exitCode: summary.outcome === 'success' ? 0 : 1 };
+  });
+};
+
+/** --local: the run the Lambda does, from here, with these settings. */
+const syncHere: CommandRunner = async (ctx) => {
   const config = loadSync(ctx.settings);
   return withClients(ctx, async (clients) => {
     const request = { trigger: 'manual' as const, force: flag(ctx.flags, 'force'), dryRun: flag(ctx.flags, 'dry-run') };

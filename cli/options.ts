@@ -33,6 +33,8 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'dns-timeout-ms', env: 'DNS_TIMEOUT_MS', value: '<ms>', help: 'DNS timeout per try (default 2000)', commands: SYNC_SIDE },
   { flag: 'dns-tries', env: 'DNS_TRIES', value: '<n>', help: 'DNS tries (default 2)', commands: SYNC_SIDE },
   { flag: 'force', boolean: true, help: 'register every resolved address again', commands: ['plan', 'sync'] },
+  { flag: 'local', boolean: true, help: 'run the sync here, in-process, with these settings, instead of invoking the deployed function', commands: ['sync'] },
+  { flag: 'function', value: '<name>', help: 'deployed sync function to invoke (default SYNC_FUNCTION_NAME, or rds-nlb-sync-<stage>-sync)', commands: ['sync'] },
   { flag: 'service-id', env: 'ENDPOINT_SERVICE_IDS', multiple: true, value: '<vpce-svc-...>', help: 'endpoint service (repeatable; doctor: default the services in front of the NLB)', commands: ['accept', 'doctor'] },
   { flag: 'load-balancer-arn', env: 'LOAD_BALANCER_ARNS', multiple: true, value: '<arn>', help: 'find the endpoint services in front of this NLB (repeatable)', commands: ['accept'] },
   { flag: 'allowed-principal', env: 'ALLOWED_PRINCIPALS', multiple: true, value: '<account|arn>', help: 'account whose connections are accepted (repeatable; default Fivetran, 834469178297)', commands: ['accept', 'doctor'] },
@@ -43,7 +45,7 @@ export const OPTIONS: OptionSpec[] = [
   { flag: 'namespace', env: 'METRICS_NAMESPACE', value: '<name>', help: 'CloudWatch metrics namespace (default RdsNlbSync)', commands: ['sync', 'accept', 'doctor'] },
   { flag: 'sync-function', env: 'SYNC_FUNCTION_NAME', value: '<name>', help: 'deployed sync function to check', commands: ['doctor'] },
   { flag: 'accept-function', env: 'ACCEPT_FUNCTION_NAME', value: '<name>', help: 'deployed accept function to check', commands: ['doctor'] },
-  { flag: 'stage', value: '<stage>', help: 'serverless stage: checks rds-nlb-sync-<stage>-sync and -accept', commands: ['doctor'] },
+  { flag: 'stage', value: '<stage>', help: 'serverless stage: doctor checks rds-nlb-sync-<stage>-sync and -accept; sync invokes rds-nlb-sync-<stage>-sync', commands: ['sync', 'doctor'] },
   { flag: 'config', short: 'c', value: '<file>', help: 'settings file: .json object or KEY=value lines, keys as the env variables', commands: ALL },
   { flag: 'region', value: '<region>', help: 'AWS region (default: the SDK chain, e.g. AWS_REGION or the profile)', commands: ALL },
   { flag: 'profile', value: '<name>', help: 'AWS profile (default: the SDK chain, e.g. AWS_PROFILE)', commands: ALL },
@@ -55,6 +57,7 @@ export const OPTIONS: OptionSpec[] = [
 export const ENV_ONLY = [
   'FAILOVER_WATCH_SECONDS',
   'FAILOVER_POLL_MS',
+  'SCHEDULE_INTERVAL_SECONDS',
   'SYNC_CONCURRENCY',
   'DRY_RUN',
   'AWS_CONNECT_TIMEOUT_MS',
@@ -114,14 +117,14 @@ export const optionsOf = (command: Command) => OPTIONS.filter((o) => o.commands.
 /** One line each, for the command list of the top-level help. */
 const BRIEF: Record<Command, string> = {
   plan: 'Show what sync would register and deregister. Changes nothing.',
-  sync: 'Run one real sync pass from here.',
+  sync: 'Run one sync pass in the deployed function, or here with --local.',
   accept: 'Run one real accept pass from here.',
   doctor: 'Check the whole Fivetran PrivateLink chain, with the fix for each failure. Read-only.',
 };
 
 const SUMMARIES: Record<Command, string> = {
   plan: 'Resolve each RDS endpoint and show what sync would register and deregister. Changes nothing.',
-  sync: 'Run one real sync pass from here: register the new addresses, then deregister the stale ones.\nSends the run\'s metrics like the Lambda does (--no-metrics: none). Exit 1 when a mapping failed.',
+  sync: 'Run one sync pass in the deployed function, or here with --local.\nBy default it invokes the sync function (--stage, --function or SYNC_FUNCTION_NAME) and prints its\nsummary. --local registers the new addresses, then deregisters the stale ones, from here, and\nsends the run\'s metrics like the Lambda does (--no-metrics: none). Exit 1 when a mapping failed.',
   accept: 'Run one real accept pass from here: accept pending connections from the allowed accounts.\nExit 1 when a connection could not be listed or accepted.',
   doctor: 'Check the whole Fivetran PrivateLink chain (DNS, target group, targets, NLB zones, endpoint\nservice, principals, connections, functions, heartbeat) and print pass / warn / fail with the\nfix for each. Read-only. Exit 1 when a check fails.',
 };

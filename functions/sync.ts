@@ -5,24 +5,26 @@ import type { Context } from 'aws-lambda';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { createCloudWatchClient, createElbClient, createRdsClient, createSsmClient } from '../lib/aws/clients.js';
 import { readParameter } from '../lib/aws/parameters.js';
+import { rdsLookup } from '../lib/aws/rds-source.js';
 import { loadSyncConfigFrom } from '../lib/config.js';
 import { createResolver } from '../lib/dns.js';
 import { RunFailedError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
-import { parseSyncEvent } from '../lib/sync/event.js';
+import { parseSyncEvent, withEventMatch } from '../lib/sync/event.js';
 import { runSync, type SyncSummary } from '../lib/sync/run.js';
 
 // Cold start: a bad setting fails here, with one message naming every bad key. The mappings come
 // from SSM when SYNC_MAPPINGS_PARAMETER is set (top-level await: one read per cold start).
 const config = await loadSyncConfigFrom(process.env, (name) => readParameter(createSsmClient(), name));
 const logger = createLogger('rds-nlb-sync');
-const deps = { elb: createElbClient(), cloudwatch: createCloudWatchClient(), rds: createRdsClient(), resolve: createResolver(config.dns), log: logger };
-
-/** Time kept back from the Lambda timeout for the register/deregister calls and the metrics. */
-const FINISH_MARGIN_MS = 15_000;
+const rds = createRdsClient();
+const deps = { elb: createElbClient(), cloudwatch: createCloudWatchClient(), rds, resolve: createResolver(config.dns), log: logger };
+const lookup = rdsLookup(rds);
 
 async function sync(event: unknown, context: Context): Promise<SyncSummary> {
-  const request = { ...parseSyncEvent(event, config), notAfter: Date.now() + context.getRemainingTimeInMillis() - FINISH_MARGIN_MS };
+  const deadline = Date.now() + context.getRemainingTimeInMillis();
+  // An RDS event: which mappings it concerns (RDS reads where the source is an instance or a deployment).
+  const request = { ...(await withEventMatch(parseSyncEvent(event, config), config, lookup)), deadline };
   const summary = await runSync(config, request, deps);
   if (summary.outcome === 'failed') {
     const failures = summary.mappings.filter((m) => m.error).map((m) => `${m.endpoint}: ${m.error?.message}`);

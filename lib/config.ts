@@ -38,10 +38,10 @@ const HOSTNAME_MESSAGE = 'must be a DNS name such as mydb.cluster-abc123.eu-west
 const TARGET_GROUP_MESSAGE = 'must be a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)';
 const PORT_MESSAGE = 'must be a TCP port number (1-65535)';
 
-const hostname = z.pipe(
-  z.string().check(z.trim(), z.regex(HOSTNAME, HOSTNAME_MESSAGE)),
-  z.transform((s) => s.toLowerCase().replace(/\.$/, '')),
-);
+/** An endpoint as the config keeps it: lower case, no trailing dot (manual payloads are compared in this form). */
+export const normalizeHostname = (s: string) => s.trim().toLowerCase().replace(/\.$/, '');
+
+const hostname = z.pipe(z.string().check(z.trim(), z.regex(HOSTNAME, HOSTNAME_MESSAGE)), z.transform(normalizeHostname));
 const targetGroupArn = z.string().check(z.trim(), z.regex(TARGET_GROUP_ARN, TARGET_GROUP_MESSAGE));
 
 /**
@@ -179,9 +179,13 @@ const syncEnvSchema = z
     // c-ares doubles the timeout on each try: 2000 ms x 2 tries gives up after about 6 s.
     DNS_TIMEOUT_MS: intInRange(2000, 100, 30_000, 'milliseconds'),
     DNS_TRIES: intInRange(2, 1, 5, 'a number of tries'),
-    FAILOVER_WATCH_SECONDS: intInRange(60, 0, 840, 'seconds'),
+    // A Multi-AZ failover takes 60-120 s and DNS may lag minutes more (RDS-EVENT-0015).
+    FAILOVER_WATCH_SECONDS: intInRange(180, 0, 840, 'seconds'),
     FAILOVER_POLL_MS: intInRange(2000, 100, 60_000, 'milliseconds'),
     SYNC_CONCURRENCY: intInRange(10, 1, 100, 'a number of mappings synced at once'),
+    // How often the schedule invokes sync. Scheduled runs wait while a run watches (reserved
+    // concurrency 1), so the watching run re-syncs every mapping this often itself.
+    SCHEDULE_INTERVAL_SECONDS: intInRange(60, 10, 3600, 'seconds between scheduled runs'),
     METRICS_NAMESPACE: namespace,
     DRY_RUN: bool(false),
     ...awsClientFields,
@@ -222,6 +226,8 @@ export interface SyncConfig {
   dns: DnsConfig;
   failoverWatchMs: number;
   failoverPollMs: number;
+  /** The schedule's period: while a run watches, every mapping is synced at least this often. */
+  scheduleIntervalMs: number;
   concurrency: number;
   metricsNamespace: string;
   dryRun: boolean;
@@ -243,6 +249,7 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
     dns: { servers: e.DNS_SERVERS, timeoutMs: e.DNS_TIMEOUT_MS, tries: e.DNS_TRIES },
     failoverWatchMs: e.FAILOVER_WATCH_SECONDS * 1000,
     failoverPollMs: e.FAILOVER_POLL_MS,
+    scheduleIntervalMs: e.SCHEDULE_INTERVAL_SECONDS * 1000,
     concurrency: e.SYNC_CONCURRENCY,
     metricsNamespace: e.METRICS_NAMESPACE,
     dryRun: e.DRY_RUN,

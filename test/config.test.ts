@@ -20,8 +20,9 @@ describe('loadSyncConfig', () => {
     expect(loadSyncConfig(shorthand)).toEqual({
       mappings: [{ endpoint: 'mydb.cluster-abc.eu-west-1.rds.amazonaws.com', targetGroupArn: TG, port: 5432, ipAddressType: 'ipv4' }],
       dns: { servers: [], timeoutMs: 2000, tries: 2 },
-      failoverWatchMs: 60_000,
+      failoverWatchMs: 180_000,
       failoverPollMs: 2000,
+      scheduleIntervalMs: 60_000,
       concurrency: 10,
       metricsNamespace: 'RdsNlbSync',
       dryRun: false,
@@ -40,12 +41,13 @@ describe('loadSyncConfig', () => {
       FAILOVER_WATCH_SECONDS: '30',
       FAILOVER_POLL_MS: '1000',
       SYNC_CONCURRENCY: '4',
+      SCHEDULE_INTERVAL_SECONDS: '300',
       METRICS_NAMESPACE: 'Custom/Ns',
       DRY_RUN: 'true',
     });
     expect(config.mappings[1]).toEqual({ endpoint: 'b.x.eu-west-1.rds.amazonaws.com', targetGroupArn: TG2, port: 3306, availabilityZone: 'all', ipAddressType: 'ipv6' });
     expect(config.dns).toEqual({ servers: ['10.0.0.2', '127.0.0.1:5353'], timeoutMs: 500, tries: 2 });
-    expect(config).toMatchObject({ failoverWatchMs: 30_000, failoverPollMs: 1000, concurrency: 4, metricsNamespace: 'Custom/Ns', dryRun: true });
+    expect(config).toMatchObject({ failoverWatchMs: 30_000, failoverPollMs: 1000, scheduleIntervalMs: 300_000, concurrency: 4, metricsNamespace: 'Custom/Ns', dryRun: true });
   });
 
   it('names every missing shorthand key when nothing is configured', () => {

@@ -9,6 +9,7 @@ import { servingZones, type DbTopology } from './topology.js';
 import { couldNotTell, fail, isFatalAwsError, list, notChecked, pass, warn, worstOf, type Verdict, type Check } from './verdict.js';
 import { DnsError } from '../dns.js';
 import { isDraining, isTargetable, planTargets, type RegisteredTarget, type Resolution } from '../sync/plan.js';
+import { canonicalIp, ipSet } from '../ip.js';
 
 /** Deregistration delay above this leaves clients on the old writer "for minutes". */
 export const MAX_DEREGISTRATION_DELAY_S = 60;
@@ -159,8 +160,8 @@ export const targetsHealth: Check<Mapping> = {
 
 /** The mapping's non-draining targets; only the resolved ones when DNS answered. */
 function currentTargets(targets: RegisteredTarget[], port: number, resolution: Resolution): RegisteredTarget[] {
-  const resolved = resolution.ok ? new Set(resolution.addresses) : undefined;
-  return targets.filter((t) => t.port === port && !isDraining(t) && (!resolved || resolved.has(t.ip)));
+  const resolved = resolution.ok ? ipSet(resolution.addresses) : undefined;
+  return targets.filter((t) => t.port === port && !isDraining(t) && (!resolved || resolved.has(canonicalIp(t.ip))));
 }
 
 const describeTarget = (t: RegisteredTarget) =>

@@ -3,6 +3,7 @@
 import { BlockList, isIP } from 'node:net';
 import type { Resolution } from '../dns.js';
 import { RdsApiError } from '../aws/rds.js';
+import { canonicalIp, ipSet } from '../ip.js';
 
 export type { Resolution } from '../dns.js';
 
@@ -75,7 +76,7 @@ export function planTargets(resolution: Desired, registered: RegisteredTarget[],
   // Rule 5: targets on other ports belong to someone else.
   const managed = registered.filter((t) => t.port === options.port);
   const present = managed.filter((t) => !isDraining(t));
-  const presentIps = new Set(present.map((t) => t.ip));
+  const presentIps = ipSet(present.map((t) => t.ip));
   const unchanged = (reason: PlanReason, refused: string[] = []): Plan => ({
     add: [],
     remove: [],
@@ -88,7 +89,8 @@ export function planTargets(resolution: Desired, registered: RegisteredTarget[],
   if (!resolution.ok) return unchanged(resolution.error instanceof RdsApiError ? 'members-unknown' : 'dns-failed');
   if (resolution.addresses.length === 0) return unchanged('dns-failed');
 
-  const resolved = resolution.addresses;
+  // Compared in canonical form: ELB and DNS may spell one IPv6 address differently.
+  const resolved = [...ipSet(resolution.addresses)];
   // Rule 2: one untargetable answer means we are resolving from the wrong place; trust none of it.
   const refused = resolved.filter((ip) => !isTargetable(ip));
   if (refused.length > 0) return unchanged('address-refused', refused);
@@ -97,7 +99,7 @@ export function planTargets(resolution: Desired, registered: RegisteredTarget[],
   // Rule 4: draining targets count as absent, so they are registered again; force registers all.
   const add = options.force ? resolved : resolved.filter((ip) => !presentIps.has(ip));
   // A member that did not resolve may be behind any present target: unknown is not empty.
-  const remove = resolution.incomplete ? [] : present.filter((t) => !wanted.has(t.ip));
+  const remove = resolution.incomplete ? [] : present.filter((t) => !wanted.has(canonicalIp(t.ip)));
   const keep = options.force ? [] : resolved.filter((ip) => presentIps.has(ip));
   const changed: PlanReason = add.length + remove.length > 0 ? 'address-changed' : 'in-sync';
   const reason: PlanReason = resolution.incomplete ? 'members-partial' : options.force ? 'forced' : changed;

@@ -1,5 +1,6 @@
 // One sync run: for every mapping resolve, compare, register new targets, then deregister
-// stale ones; then one PutMetricData and one summary log line for the whole run.
+// stale ones (re-checked against a fresh read: rule 8); then one summary log line and one
+// PutMetricData for the whole run, all inside the Lambda deadline (rule 9).
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { RDSClient } from '@aws-sdk/client-rds';
@@ -11,6 +12,8 @@ import { MetricsBatch, targetGroupDimension } from '../aws/metrics.js';
 import { isDraining, planTargets, type Plan, type PlanReason, type RegisteredTarget, type Resolution } from './plan.js';
 import { deregisterTargets, describeTargets, registerTargets } from '../aws/targets.js';
 import { resolveDesired, type DesiredDeps, type MemberResult } from './members.js';
+import { canonicalIp, ipSet } from '../ip.js';
+import { decideRemoval, type DeferReason } from './overlap.js';
 
 export interface SyncDeps {
   elb: ElasticLoadBalancingV2Client;
@@ -33,10 +36,29 @@ export interface SyncRequest {
   endpoints?: string[];
   /** RDS event: keep re-resolving these endpoints until their answer changes or the watch window ends. */
   watch?: string[];
-  /** Epoch ms the watch must end by (the Lambda deadline less a margin for the rest of the run). */
-  notAfter?: number;
-  /** The RDS event that started the run, for the log. */
-  event?: { sourceIdentifier: string; eventId?: string; message?: string };
+  /** The Lambda deadline (epoch ms): every phase of the run ends in time to log and report. */
+  deadline?: number;
+  /** The RDS event that started the run, and what it matched (lib/sync/event.ts), for the log. */
+  event?: RdsEventInfo;
+}
+
+/** What an RDS event is about: its source, without `rds:` or the ARN around it, lower case. */
+export interface RdsSource {
+  kind: 'instance' | 'cluster' | 'blue-green' | 'unknown';
+  id: string;
+}
+
+export interface RdsEventInfo {
+  sourceIdentifier: string;
+  eventId?: string;
+  message?: string;
+  source?: RdsSource;
+  /** The mappings the event concerns (watched); the others were synced once. */
+  matched?: string[];
+  /** Clusters found through RDS (an instance's cluster, a deployment's members). */
+  clusters?: string[];
+  /** RDS lookups that failed; matching went on without them. */
+  lookupErrors?: string[];
 }
 
 export class AddressRefusedError extends Error {
@@ -59,6 +81,11 @@ export interface MappingResult {
   members?: MemberResult[];
   /** RDS-event watch: how many extra resolutions it took to see the change */
   polls?: number;
+  /** Synced again during a watch (the schedule's runs wait meanwhile): how many passes in all. */
+  syncs?: number;
+  /** Rule 8: stale targets left for the next run, and why (lib/sync/overlap.ts). */
+  deferred?: string[];
+  deferReason?: DeferReason;
   durationMs: number;
   error?: { name: string; message: string; kind?: string };
 }
@@ -75,33 +102,27 @@ export interface SyncSummary {
   event?: SyncRequest['event'];
 }
 
-interface Clock {
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
-}
-
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function runSync(config: SyncConfig, request: SyncRequest, deps: SyncDeps): Promise<SyncSummary> {
   const clock: Clock = { now: deps.now ?? Date.now, sleep: deps.sleep ?? defaultSleep };
   const started = clock.now();
   const dryRun = request.dryRun || config.dryRun;
-  const watchUntil = Math.min(started + config.failoverWatchMs, request.notAfter ?? Infinity);
+  const bounds = runBounds(started, config, request.deadline);
   const selected = request.endpoints ? config.mappings.filter((m) => request.endpoints?.includes(m.endpoint)) : config.mappings;
+  const watched = new Set(bounds.watchUntil > started ? (request.watch ?? []) : []);
+  const watchers = new Watchers(selected.filter((m) => watched.has(m.endpoint)).length);
   const limit = pLimit(config.concurrency);
+  const slot: Slot = (mapping, options) => limit(() => syncWithin(mapping, options, bounds.workUntil, config, deps, clock));
 
   const mappings = await Promise.all(
     selected.map((mapping) =>
-      limit(() =>
-        syncMapping(mapping, { force: request.force, dryRun, watchUntil: request.watch?.includes(mapping.endpoint) ? watchUntil : undefined }, config, deps, clock),
-      ),
+      driveMapping(mapping, { force: request.force, dryRun, watch: watched.has(mapping.endpoint) }, { slot, watchers, bounds, config, clock }),
     ),
   );
 
   const failed = mappings.filter((m) => m.error).length;
   const durationMs = clock.now() - started;
-  const metrics = syncMetrics(mappings, durationMs, dryRun);
-  const metricsSent = await metrics.flush(deps.cloudwatch, config.metricsNamespace, deps.log);
   const summary: SyncSummary = {
     trigger: request.trigger,
     outcome: failed > 0 ? 'failed' : 'success',
@@ -110,23 +131,171 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
     durationMs,
     mappings,
     failed,
-    metricsSent,
+    metricsSent: false,
     ...(request.event ? { event: request.event } : {}),
   };
-  deps.log.info('sync run', { ...summary });
+  // Logged before the metrics are sent: a hanging CloudWatch call must not cost the run's record.
+  const { metricsSent: _, ...logged } = summary;
+  deps.log.info('sync run', logged);
+  summary.metricsSent = await sendMetrics(syncMetrics(mappings, durationMs, dryRun), bounds.metricsUntil, config, deps, clock);
   return summary;
+}
+
+/**
+ * The run's time budget. With a Lambda deadline: the watch ends early enough for the register and
+ * deregister calls after it, mapping work stops short of the deadline so the summary is logged,
+ * and the metrics get what is left.
+ */
+function runBounds(started: number, config: SyncConfig, deadline = Infinity) {
+  return {
+    watchUntil: Math.min(started + config.failoverWatchMs, deadline - FINISH_MARGIN_MS),
+    workUntil: deadline - LOG_MARGIN_MS,
+    metricsUntil: deadline - METRICS_MARGIN_MS,
+  };
+}
+
+/** Kept back from the Lambda deadline: after the watch, for the register/deregister calls. */
+export const FINISH_MARGIN_MS = 10_000;
+/** After mapping work: for the summary line and the metrics. */
+const LOG_MARGIN_MS = 2500;
+const METRICS_MARGIN_MS = 500;
+
+type Bounds = ReturnType<typeof runBounds>;
+
+interface Clock {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
 }
 
 interface MappingOptions {
   force: boolean;
   dryRun: boolean;
-  /** Set on an RDS event: re-resolve until the answer changes or this time (ms) passes. */
-  watchUntil?: number;
+  /** RDS event: hold off while the answer is unchanged (the driver re-asks every poll). */
+  watch: boolean;
+  /** The group as first read, reused by the watch's polls (only DNS is asked again). */
+  registered?: RegisteredTarget[];
+  /** Closed when the deadline gave up on this pass: no register or deregister after that. */
+  gate?: { open: boolean };
 }
 
-async function syncMapping(mapping: Mapping, options: MappingOptions, config: SyncConfig, deps: SyncDeps, clock: Clock): Promise<MappingResult> {
-  const started = clock.now();
-  const result: MappingResult = {
+/** One pass over one mapping, run in a concurrency slot. */
+type Slot = (mapping: Mapping, options: MappingOptions) => Promise<Step>;
+
+interface Step {
+  result: MappingResult;
+  /** Watching and nothing changed yet: nothing was applied. */
+  waiting: boolean;
+  registered?: RegisteredTarget[];
+}
+
+interface DriveContext {
+  slot: Slot;
+  watchers: Watchers;
+  bounds: Bounds;
+  config: SyncConfig;
+  clock: Clock;
+}
+
+/**
+ * One mapping through the run. A watched mapping re-resolves every poll until its answer changes
+ * or the watch ends; it sleeps outside the concurrency slots, so a watch never delays another
+ * mapping. While anything watches (scheduled runs wait meanwhile: reserved concurrency 1), every
+ * mapping is synced again each schedule interval, so none is synced later than the schedule would.
+ */
+async function driveMapping(mapping: Mapping, options: MappingOptions, ctx: DriveContext): Promise<MappingResult> {
+  const { slot, watchers, bounds, config, clock } = ctx;
+  let lastStart = clock.now();
+  let step = await slot(mapping, options);
+  if (options.watch) {
+    let polls = 0;
+    while (step.waiting && clock.now() + config.failoverPollMs <= bounds.watchUntil) {
+      await clock.sleep(config.failoverPollMs);
+      polls++;
+      step = await slot(mapping, { ...options, ...(step.registered ? { registered: step.registered } : {}) });
+    }
+    step.result.polls = polls;
+    watchers.done();
+  }
+  let result = step.result;
+  for (;;) {
+    const next = lastStart + config.scheduleIntervalMs;
+    if (watchers.active === 0 || next > bounds.watchUntil) break;
+    await watchers.sleepUnlessDone(next - clock.now(), clock);
+    if (watchers.active === 0) break;
+    lastStart = clock.now();
+    result = mergeResults(result, (await slot(mapping, { force: options.force, dryRun: options.dryRun, watch: false })).result);
+  }
+  return result;
+}
+
+/** Counts the mappings still watching; sleepers wake when the last one is done. */
+class Watchers {
+  private readonly ended = new AbortController();
+  constructor(public active: number) {}
+
+  done(): void {
+    this.active--;
+    if (this.active === 0) this.ended.abort();
+  }
+
+  async sleepUnlessDone(ms: number, clock: Clock): Promise<void> {
+    if (this.active === 0 || ms <= 0) return;
+    const signal = this.ended.signal;
+    let onEnd: (() => void) | undefined;
+    const ended = new Promise<void>((resolve) => signal.addEventListener('abort', (onEnd = () => resolve()), { once: true }));
+    await Promise.race([clock.sleep(ms), ended]);
+    if (onEnd) signal.removeEventListener('abort', onEnd);
+  }
+}
+
+/** A mapping synced again during a watch: what changed adds up, the latest state stands. */
+function mergeResults(first: MappingResult, again: MappingResult): MappingResult {
+  const union = (a: string[], b: string[]) => [...new Set([...a, ...b])];
+  return {
+    ...again,
+    added: union(first.added, again.added),
+    removed: union(first.removed, again.removed),
+    ...(first.polls !== undefined ? { polls: first.polls } : {}),
+    syncs: (first.syncs ?? 1) + 1,
+    durationMs: first.durationMs + again.durationMs,
+  };
+}
+
+export class DeadlineError extends Error {
+  override name = 'DeadlineError';
+}
+
+/** A pass that cannot end before the deadline reports what it did, and the run goes on to its summary. */
+async function syncWithin(mapping: Mapping, options: MappingOptions, workUntil: number, config: SyncConfig, deps: SyncDeps, clock: Clock): Promise<Step> {
+  const result = emptyResult(mapping);
+  const left = workUntil - clock.now();
+  if (left <= 0) {
+    result.error = describeError(new DeadlineError('not synced: the run reached the Lambda deadline first; the next run syncs it'));
+    return { result, waiting: false };
+  }
+  if (!Number.isFinite(left)) return syncMapping(mapping, options, result, config, deps, clock);
+  let timer: NodeJS.Timeout | undefined;
+  // Once given up on, the pass must not change the group later (Lambda thaws it in the next invocation).
+  const gate = { open: true };
+  const timeout = new Promise<Step>((resolve) => {
+    timer = setTimeout(() => {
+      gate.open = false;
+      const unfinished = { ...result, reason: 'error' as const };
+      unfinished.error = describeError(new DeadlineError(`did not finish before the Lambda deadline (${unfinishedPart(result)}); the next run completes it`));
+      resolve({ result: unfinished, waiting: false });
+    }, left);
+  });
+  try {
+    return await Promise.race([syncMapping(mapping, { ...options, gate }, result, config, deps, clock), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const unfinishedPart = (r: MappingResult) => (r.resolved === null ? 'resolving or reading the target group' : r.added.length > 0 || r.reason === 'in-sync' ? 'deregistering' : 'registering');
+
+function emptyResult(mapping: Mapping): MappingResult {
+  return {
     endpoint: mapping.endpoint,
     targetGroupArn: mapping.targetGroupArn,
     port: mapping.port,
@@ -138,21 +307,18 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, config: Sy
     reason: 'error',
     durationMs: 0,
   };
+}
+
+/** One pass: resolve, read, plan; unless watching and unchanged, register, re-read, deregister. Fills `result` as it goes. */
+async function syncMapping(mapping: Mapping, options: MappingOptions, result: MappingResult, _config: SyncConfig, deps: SyncDeps, clock: Clock): Promise<Step> {
+  const started = clock.now();
+  let registered: RegisteredTarget[] | undefined;
+  let waiting = false;
   try {
     // Rule 1: resolve first; the answer decides, the target group follows.
-    let resolution = await resolve(mapping, deps);
-    const registered = await describeTargets(deps.elb, mapping.targetGroupArn);
-    let plan = planTargets(resolution, registered, { port: mapping.port, force: options.force });
-
-    // After a failover event DNS keeps the old answer for a few seconds: ask again until it changes.
-    let polls = 0;
-    while (options.watchUntil !== undefined && isWaiting(plan) && clock.now() + config.failoverPollMs <= options.watchUntil) {
-      await clock.sleep(config.failoverPollMs);
-      resolution = await resolve(mapping, deps);
-      plan = planTargets(resolution, registered, { port: mapping.port, force: options.force });
-      polls++;
-    }
-    if (options.watchUntil !== undefined) result.polls = polls;
+    const resolution = await resolve(mapping, deps);
+    registered = options.registered ?? (await describeTargets(deps.elb, mapping.targetGroupArn));
+    const plan = planTargets(resolution, registered, { port: mapping.port, force: options.force });
 
     Object.assign(result, {
       resolved: resolution.ok ? resolution.addresses : null,
@@ -161,14 +327,30 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, config: Sy
       reason: plan.reason,
       ...(resolution.members ? { members: resolution.members } : {}),
     });
+    // After a failover event DNS keeps the old answer for a while: the driver asks again.
+    waiting = options.watch && isWaiting(plan);
     if (!resolution.ok) throw resolution.error;
     if (plan.reason === 'address-refused') throw refusedError(mapping, plan);
+    if (waiting) return { result, waiting, registered };
 
+    const stillOpen = () => {
+      if (options.gate && !options.gate.open) throw new DeadlineError('given up at the Lambda deadline');
+    };
+    stillOpen();
     // Rule 3, make-before-break: a failed register throws before anything is deregistered.
     if (!options.dryRun) await registerTargets(deps.elb, mapping.targetGroupArn, plan.add, mapping.port, mapping.availabilityZone);
     result.added = plan.add;
-    if (!options.dryRun) await deregisterTargets(deps.elb, mapping.targetGroupArn, plan.remove);
-    result.removed = plan.remove.map((t) => t.ip);
+    if (options.dryRun || plan.remove.length === 0) {
+      result.removed = plan.remove.map((t) => t.ip);
+    } else {
+      // Rule 8: re-read, and deregister only what is still safe to take out (lib/sync/overlap.ts).
+      const now = await describeTargets(deps.elb, mapping.targetGroupArn);
+      const decision = decideRemoval({ port: mapping.port, before: registered, added: plan.add, planned: plan.remove, now });
+      stillOpen();
+      await deregisterTargets(deps.elb, mapping.targetGroupArn, decision.remove);
+      result.removed = decision.remove.map((t) => t.ip);
+      if (decision.reason) Object.assign(result, { deferred: decision.deferred.map((t) => t.ip), deferReason: decision.reason });
+    }
     // A member that did not resolve: what resolved is registered, nothing removed, the mapping fails.
     if (resolution.ok && resolution.incomplete) throw resolution.incomplete;
   } catch (err) {
@@ -176,7 +358,30 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, config: Sy
     if (!(err instanceof DnsError) && result.reason !== 'address-refused') result.reason = 'error';
   }
   result.durationMs = clock.now() - started;
-  return result;
+  return { result, waiting, ...(registered ? { registered } : {}) };
+}
+
+/** Sends the run's metrics within the time left; never fails the run (rule 9). */
+async function sendMetrics(batch: MetricsBatch, until: number, config: SyncConfig, deps: SyncDeps, clock: Clock): Promise<boolean> {
+  const left = until - clock.now();
+  const flush = batch.flush(deps.cloudwatch, config.metricsNamespace, deps.log);
+  if (!Number.isFinite(left)) return flush;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => {
+      deps.log.error('metrics not sent', {
+        namespace: config.metricsNamespace,
+        metrics: batch.data.length,
+        error: { name: 'DeadlineError', message: 'PutMetricData did not answer before the Lambda deadline: check the route to CloudWatch (NAT or the monitoring VPC endpoint)' },
+      });
+      resolve(false);
+    }, Math.max(0, left));
+  });
+  try {
+    return await Promise.race([flush, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** In sync, or DNS still failing: nothing has changed yet, keep watching. */
@@ -187,8 +392,8 @@ const resolve = (mapping: Mapping, deps: DesiredDeps) => resolveDesired(mapping,
 
 /** Healthy targets that are current: resolved addresses (or, if DNS failed, any managed target) in state healthy. */
 function countHealthy(resolution: Resolution, registered: RegisteredTarget[], port: number): number {
-  const current = resolution.ok ? new Set(resolution.addresses) : undefined;
-  return registered.filter((t) => t.port === port && t.state === 'healthy' && (!current || current.has(t.ip))).length;
+  const current = resolution.ok ? ipSet(resolution.addresses) : undefined;
+  return registered.filter((t) => t.port === port && t.state === 'healthy' && (!current || current.has(canonicalIp(t.ip)))).length;
 }
 
 function refusedError(mapping: Mapping, plan: Plan): AddressRefusedError {
@@ -202,7 +407,8 @@ function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: bool
   const batch = new MetricsBatch();
   const applied = (ips: string[]) => (dryRun ? 0 : ips.length);
   for (const m of mappings) {
-    const dims = { TargetGroup: targetGroupDimension(m.targetGroupArn), Endpoint: m.endpoint };
+    // Port too: one endpoint and target group on two ports are two series, not one with two values.
+    const dims = { TargetGroup: targetGroupDimension(m.targetGroupArn), Endpoint: m.endpoint, Port: String(m.port) };
     if (m.resolved) batch.add('ResolvedAddresses', m.resolved.length, 'Count', dims);
     batch
       .add('RegisteredTargets', registeredAfter(m, dryRun), 'Count', dims)
@@ -211,7 +417,8 @@ function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: bool
       .add('TargetsRemoved', applied(m.removed), 'Count', dims)
       .add('DnsFailures', m.error?.name === 'DnsError' ? 1 : 0, 'Count', dims)
       .add('RdsApiFailures', m.error?.name === 'RdsApiError' ? 1 : 0, 'Count', dims)
-      .add('SyncErrors', m.error ? 1 : 0, 'Count', dims);
+      .add('SyncErrors', m.error ? 1 : 0, 'Count', dims)
+      .add('RemovalsDeferred', m.deferred?.length ?? 0, 'Count', dims);
   }
   // Dimensionless run-level series: what the alarms watch.
   const sum = (f: (m: MappingResult) => number) => mappings.reduce((n, m) => n + f(m), 0);
@@ -223,6 +430,7 @@ function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: bool
     .add('RdsApiFailures', sum((m) => (m.error?.name === 'RdsApiError' ? 1 : 0)))
     .add('TargetsAdded', sum((m) => applied(m.added)))
     .add('TargetsRemoved', sum((m) => applied(m.removed)))
+    .add('RemovalsDeferred', sum((m) => m.deferred?.length ?? 0))
     .add('SyncDuration', durationMs, 'Milliseconds');
   if (mappings.length > 0) batch.add('HealthyTargets', Math.min(...mappings.map((m) => m.healthy)));
   return batch;
@@ -230,8 +438,8 @@ function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: bool
 
 function registeredAfter(m: MappingResult, dryRun: boolean): number {
   if (dryRun) return m.registered.length;
-  const after = new Set(m.registered);
-  m.added.forEach((ip) => after.add(ip));
-  m.removed.forEach((ip) => after.delete(ip));
+  const after = ipSet(m.registered);
+  m.added.forEach((ip) => after.add(canonicalIp(ip)));
+  m.removed.forEach((ip) => after.delete(canonicalIp(ip)));
   return after.size;
 }

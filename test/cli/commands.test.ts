@@ -20,6 +20,7 @@ import {
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main, type CliIo } from '../../cli/main.js';
@@ -327,7 +328,7 @@ describe('plan', () => {
 
 describe('sync', () => {
   it('registers the new address before deregistering the old one, and exits 0', async () => {
-    const { code, stdout } = await cli(['sync', ...mappingFlags()]);
+    const { code, stdout } = await cli(['sync', '--local', ...mappingFlags()]);
 
     expect(code).toBe(0);
     expect(elbMock).toHaveReceivedCommandWith(RegisterTargetsCommand, { TargetGroupArn: TG_A, Targets: [{ Id: '10.0.2.9', Port: 5432 }] });
@@ -338,13 +339,13 @@ describe('sync', () => {
   });
 
   it('sends the run\'s metrics, as the Lambda does', async () => {
-    await cli(['sync', ...mappingFlags(), '--namespace', 'RdsNlbSyncTest']);
+    await cli(['sync', '--local', ...mappingFlags(), '--namespace', 'RdsNlbSyncTest']);
 
     expect(cloudwatchMock).toHaveReceivedCommandWith(PutMetricDataCommand, { Namespace: 'RdsNlbSyncTest' });
   });
 
   it('changes nothing with --dry-run', async () => {
-    const { code, stdout } = await cli(['sync', '--dry-run', ...mappingFlags()]);
+    const { code, stdout } = await cli(['sync', '--local', '--dry-run', ...mappingFlags()]);
 
     expect(code).toBe(0);
     expect(elbMock).toHaveReceivedCommandTimes(RegisterTargetsCommand, 0);
@@ -355,7 +356,7 @@ describe('sync', () => {
   it('exits 1 and leaves the targets alone when DNS fails', async () => {
     dns.fail(ORDERS, 'SERVFAIL');
 
-    const { code, stdout } = await cli(['sync', ...mappingFlags()]);
+    const { code, stdout } = await cli(['sync', '--local', ...mappingFlags()]);
 
     expect(code).toBe(1);
     expect(stdout).toContain('sync FAILED');
@@ -363,13 +364,13 @@ describe('sync', () => {
   });
 
   it('prints the run summary as JSON with --json', async () => {
-    const { stdout } = await cli(['sync', '--json', ...mappingFlags()]);
+    const { stdout } = await cli(['sync', '--local', '--json', ...mappingFlags()]);
 
     expect(JSON.parse(stdout)).toMatchObject({ trigger: 'manual', outcome: 'success', mappings: [{ added: ['10.0.2.9'], removed: ['10.0.1.5'] }] });
   });
 
   it('says "would add" and "would remove" in a dry run, not "added"', async () => {
-    const { stdout } = await cli(['sync', '--dry-run', ...mappingFlags()]);
+    const { stdout } = await cli(['sync', '--local', '--dry-run', ...mappingFlags()]);
 
     expect(stdout).toContain('sync succeeded (dry run): 1 mapping, would add 1, would remove 1, 0 failed');
     expect(stdout).not.toMatch(/\d added/);
@@ -378,14 +379,14 @@ describe('sync', () => {
   it('counts a forced re-registration as re-registered, not added', async () => {
     givenRegistered('10.0.2.9');
 
-    const { stdout } = await cli(['sync', '--force', ...mappingFlags()]);
+    const { stdout } = await cli(['sync', '--local', '--force', ...mappingFlags()]);
 
     expect(stdout).toContain('+ 10.0.2.9  re-registered');
     expect(stdout).toContain('sync succeeded (force): 1 mapping, 0 added, 1 re-registered, 0 removed, 0 failed');
   });
 
   it('sends no metrics with --no-metrics, and says so', async () => {
-    const { code, stdout } = await cli(['sync', '--no-metrics', ...mappingFlags()]);
+    const { code, stdout } = await cli(['sync', '--local', '--no-metrics', ...mappingFlags()]);
 
     expect(code).toBe(0);
     expect(cloudwatchMock).toHaveReceivedCommandTimes(PutMetricDataCommand, 0);
@@ -395,7 +396,7 @@ describe('sync', () => {
   it('reads the mappings from the SSM parameter --mappings-parameter names', async () => {
     ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify([{ endpoint: ORDERS, targetGroupArn: TG_A, port: 5432 }]) } });
 
-    const { code, stdout } = await cli(['sync', '--mappings-parameter', '/rds-nlb-sync/mappings', '--dns-servers', dns.address, '--dns-tries', '1']);
+    const { code, stdout } = await cli(['sync', '--local', '--mappings-parameter', '/rds-nlb-sync/mappings', '--dns-servers', dns.address, '--dns-tries', '1']);
 
     expect(code).toBe(0);
     expect(ssmMock).toHaveReceivedCommandWith(GetParameterCommand, { Name: '/rds-nlb-sync/mappings', WithDecryption: true });
@@ -412,9 +413,71 @@ describe('sync', () => {
   });
 
   it('prints the run\'s log lines to stderr with --verbose', async () => {
-    const { stderr } = await cli(['sync', '--verbose', ...mappingFlags()]);
+    const { stderr } = await cli(['sync', '--local', '--verbose', ...mappingFlags()]);
 
     expect(JSON.parse(stderr.trim())).toMatchObject({ level: 'INFO', message: 'sync run', outcome: 'success' });
+  });
+});
+
+describe('sync through the deployed function', () => {
+  const lambdaMock = mockClient(LambdaClient);
+  const summary = { trigger: 'manual', outcome: 'success', dryRun: false, force: true, durationMs: 12, failed: 0, metricsSent: true, mappings: [{ endpoint: ORDERS, targetGroupArn: TG_A, port: 5432, resolved: ['10.0.2.9'], registered: ['10.0.1.5'], healthy: 1, added: ['10.0.2.9'], removed: ['10.0.1.5'], reason: 'forced', durationMs: 10 }] };
+  const payloadOf = (i = 0) => JSON.parse(new TextDecoder().decode(lambdaMock.commandCalls(InvokeCommand)[i]?.args[0].input.Payload as Uint8Array));
+  beforeEach(() => {
+    lambdaMock.reset();
+    lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(summary)) as never });
+  });
+  afterAll(() => lambdaMock.restore());
+
+  it('invokes rds-nlb-sync-<stage>-sync with force, dry run and the endpoint as the payload, and runs nothing here', async () => {
+    const { code, stdout } = await cli(['sync', '--stage', 'prod', '--force', '--dry-run', '--endpoint', ORDERS], { AWS_REGION: 'eu-west-1' });
+
+    expect(code).toBe(0);
+    expect(lambdaMock).toHaveReceivedCommandWith(InvokeCommand, { FunctionName: 'rds-nlb-sync-prod-sync', InvocationType: 'RequestResponse' });
+    expect(payloadOf()).toEqual({ force: true, dryRun: true, endpoints: [ORDERS] });
+    expect(elbMock.calls()).toHaveLength(0);
+    expect(stdout).toContain('invoked rds-nlb-sync-prod-sync');
+    expect(stdout).toContain('sync succeeded (force): 1 mapping, 1 added, 1 removed, 0 failed');
+  });
+
+  it('takes the function from --function, else SYNC_FUNCTION_NAME', async () => {
+    await cli(['sync', '--function', 'my-sync'], { AWS_REGION: 'eu-west-1', SYNC_FUNCTION_NAME: 'from-env' });
+    await cli(['sync'], { AWS_REGION: 'eu-west-1', SYNC_FUNCTION_NAME: 'from-env' });
+
+    expect(lambdaMock.commandCalls(InvokeCommand).map((c) => c.args[0].input.FunctionName)).toEqual(['my-sync', 'from-env']);
+    expect(payloadOf(1)).toEqual({});
+  });
+
+  it('exits 1 with the function\'s error when the run failed there', async () => {
+    const error = { errorType: 'RunFailedError', errorMessage: 'sync failed for 1 of 1 mappings: orders: DNS servfail' };
+    lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: new TextEncoder().encode(JSON.stringify(error)) as never });
+
+    const { code, stderr } = await cli(['sync', '--stage', 'prod'], { AWS_REGION: 'eu-west-1' });
+
+    expect(code).toBe(1);
+    expect(stderr).toContain('rds-nlb-sync-prod-sync failed: RunFailedError: sync failed for 1 of 1 mappings: orders: DNS servfail');
+  });
+
+  it('says in the top-level help, in one whole sentence, where sync runs', async () => {
+    const { stdout } = await cli(['--help']);
+
+    expect(stdout).toContain('  sync    Run one sync pass in the deployed function, or here with --local.\n');
+  });
+
+  it('exits 2 when it knows no function and --local was not given', async () => {
+    const { code, stderr } = await cli(['sync', ...mappingFlags()], { AWS_REGION: 'eu-west-1' });
+
+    expect(code).toBe(2);
+    expect(stderr).toContain('pass --stage <stage> (or --function <name>, or set SYNC_FUNCTION_NAME); pass --local to run it from here instead');
+    expect(elbMock.calls()).toHaveLength(0);
+  });
+
+  it('exits 2 for local-only settings given with a deployed function', async () => {
+    const { code, stderr } = await cli(['sync', '--stage', 'prod', '--mappings', '[]'], { AWS_REGION: 'eu-west-1' });
+
+    expect(code).toBe(2);
+    expect(stderr).toContain('--mappings only apply with --local');
+    expect(lambdaMock.calls()).toHaveLength(0);
   });
 });
 

@@ -27,7 +27,7 @@ const mapping = ['--endpoint', ORDERS, '--target-group-arn', TG_A, '--port', '54
 describe('missing AWS credentials', () => {
   it.each([
     ['plan', mapping],
-    ['sync', mapping],
+    ['sync', ['--local', ...mapping]],
     ['accept', ['--service-id', 'vpce-svc-0123456789abcdef0']],
     ['doctor', mapping],
   ])('%s prints one line saying what to do', async (command, flags) => {

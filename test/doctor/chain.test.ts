@@ -28,6 +28,7 @@ import {
   nlbZones,
   targetGroupSettings,
   targetsHealth,
+  decideRegistered,
   targetsRegistered,
 } from '../../lib/doctor/chain.js';
 import type { Check, DoctorContext } from '../../lib/doctor/verdict.js';
@@ -207,6 +208,11 @@ describe('targets.registered', () => {
     givenTargets(target('10.0.1.5'));
 
     expect(await run(targetsRegistered)).toMatchObject({ status: 'pass', message: 'registered on port 5432: 10.0.1.5, as resolved' });
+  });
+
+  it('passes when ELB and DNS spell the same IPv6 address differently', () => {
+    const registered = [{ ip: '2600:1F18:AAAA:0:0:0:0:5', port: 5432, state: 'healthy' }];
+    expect(decideRegistered(['2600:1f18:aaaa::5'], registered, 5432)).toMatchObject({ status: 'pass' });
   });
 
   it('fails with the missing and the stale address after a failover nobody synced', async () => {

@@ -1,9 +1,11 @@
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 // Classes differ per cold start (vi.resetModules), so errors are matched by name.
 import rdsEvent from '../events/rds-cluster-failover.json' with { type: 'json' };
+import instanceEvent from '../events/rds-instance-failover.json' with { type: 'json' };
 import scheduleEvent from '../events/scheduled.json' with { type: 'json' };
 import type { SyncSummary } from '../../lib/sync/run.js';
 import { coldStart } from '../cold-start.js';
@@ -13,6 +15,7 @@ import { startDnsServer, type DnsServer } from '../harness/dns-server.js';
 const ENDPOINT = 'orders.cluster-c0ffee.eu-west-1.rds.amazonaws.com';
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const cwMock = mockClient(CloudWatchClient);
+const rdsMock = mockClient(RDSClient);
 
 let dns: DnsServer;
 
@@ -26,6 +29,7 @@ beforeEach(() => {
   vi.unstubAllEnvs();
   elbMock.reset();
   cwMock.reset();
+  rdsMock.reset();
   elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.1.5', Port: 5432 }, TargetHealth: { State: 'healthy' } }] });
   cwMock.on(PutMetricDataCommand).resolves({});
   dns.setA(ENDPOINT, ['10.0.1.5']);
@@ -63,6 +67,18 @@ describe('sync handler', () => {
     expect(summary.mappings[0]?.polls).toBeGreaterThanOrEqual(1);
   });
 
+  it("watches the cluster endpoint when the event names one of the cluster's instances, found through RDS", async () => {
+    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-writer-az2' }).resolves({ DBInstances: [{ DBClusterIdentifier: 'orders' }] });
+    const sync = await coldStartSync(env());
+    setTimeout(() => dns.setA(ENDPOINT, ['10.0.2.9']), 250);
+
+    const summary = await sync(instanceEvent);
+
+    expect(summary.event).toMatchObject({ source: { kind: 'instance', id: 'orders-writer-az2' }, matched: [ENDPOINT], clusters: ['orders'] });
+    expect(summary.mappings[0]).toMatchObject({ added: ['10.0.2.9'] });
+    expect(summary.mappings[0]?.polls).toBeGreaterThanOrEqual(1);
+  });
+
   it('fails the invocation when DNS fails, after sending the metrics', async () => {
     dns.fail(ENDPOINT, 'SERVFAIL');
     const sync = await coldStartSync(env());
@@ -76,7 +92,8 @@ describe('sync handler', () => {
     [{ force: 'yes' }, /force: Invalid input: expected boolean/],
     [{ forced: true }, /Unrecognized key: "forced"/],
     [{ endpoints: ['other.example.com'] }, /endpoints other\.example\.com not configured; configured: orders\.cluster/],
-    [{ source: 'aws.s3', 'detail-type': 'Object Created' }, /Unrecognized keys/],
+    [{ source: 'aws.s3', 'detail-type': 'Object Created' }, /source "aws.s3", detail-type "Object Created" is neither the schedule .* nor an RDS event/],
+    [{ source: 'aws.rds', 'detail-type': 'RDS DB Instance Event', detail: {} }, /^Invalid RDS event \(detail\.SourceIdentifier: .*\): expected an aws\.rds event/],
     ['resync', /expected object/],
   ])('rejects the payload %j before any AWS call', async (payload, message) => {
     const sync = await coldStartSync(env());

@@ -180,7 +180,7 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
 
   it('passes a correctly built chain and exits 0; only what moto cannot show, and the seeded NLB without a security group, warn', async () => {
     emulators.dns.setA(ORDERS, ['10.0.1.5']);
-    expect((await cli('sync')).code).toBe(0); // registers the target and sends the SyncSuccess heartbeat
+    expect((await cli('sync', '--local')).code).toBe(0); // registers the target and sends the SyncSuccess heartbeat
 
     const { code, status, check } = await doctor();
 
@@ -221,7 +221,7 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
     // Failover to a writer in eu-west-1c, a zone the NLB (eu-west-1a, eu-west-1b) lacks.
     await ec2.send(new CreateSubnetCommand({ VpcId: aws.vpcId, CidrBlock: '10.0.3.0/24', AvailabilityZone: 'eu-west-1c' }));
     emulators.dns.setA(ORDERS, ['10.0.3.10']);
-    expect((await cli('sync')).code).toBe(0);
+    expect((await cli('sync', '--local')).code).toBe(0);
     await elb.send(
       new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: aws.loadBalancerArn, Attributes: [{ Key: 'load_balancing.cross_zone.enabled', Value: 'false' }] }),
     );
@@ -238,7 +238,7 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
   it('prints the broken links as FAIL lines with their fixes', async () => {
     await ec2.send(new ModifyVpcEndpointServicePermissionsCommand({ ServiceId: aws.serviceId, RemoveAllowedPrincipals: [FIVETRAN_PRINCIPAL] }));
     emulators.dns.setA(ORDERS, ['10.0.1.5']);
-    await cli('sync');
+    await cli('sync', '--local');
 
     const { code, stdout } = await cli('doctor', '--sync-function', SYNC_FUNCTION, '--accept-function', ACCEPT_FUNCTION);
 

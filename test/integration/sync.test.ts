@@ -109,7 +109,7 @@ describe.skipIf(!motoOrSkip())('sync against the AWS emulator', () => {
     const metrics = await readMetrics(emulators.moto.endpoint, NAMESPACE);
     const value = (name: string, dims: Record<string, string> = {}) =>
       metrics.find((m) => m.name === name && JSON.stringify(m.dimensions) === JSON.stringify(dims));
-    const tg = { TargetGroup: aws.targetGroupArns[0]?.split(':').at(-1) ?? '', Endpoint: ORDERS };
+    const tg = { TargetGroup: aws.targetGroupArns[0]?.split(':').at(-1) ?? '', Endpoint: ORDERS, Port: '5432' };
 
     // moto answers a dimensionless statistics query with every dimension set summed up, so the
     // run-level copies of per-mapping metrics are checked in the unit tests instead.

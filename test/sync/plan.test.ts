@@ -78,6 +78,17 @@ describe('planTargets', () => {
     expect(plan).toEqual({ add: ['10.0.2.9'], remove: [], keep: ['10.0.1.5'], refused: [], reason: 'members-partial' });
   });
 
+  it('treats two spellings of one IPv6 address as the same target', () => {
+    const plan = planTargets(resolved('2600:1f18:aaaa::5'), [target('2600:1F18:AAAA:0:0:0:0:5')], options);
+    expect(plan).toMatchObject({ add: [], remove: [], keep: ['2600:1f18:aaaa::5'], reason: 'in-sync' });
+  });
+
+  it('deregisters a stale IPv6 target with the spelling ELB reported', () => {
+    const plan = planTargets(resolved('2600:1f18:aaaa::6'), [target('2600:1F18:AAAA:0:0:0:0:5')], options);
+    expect(plan.remove).toEqual([target('2600:1F18:AAAA:0:0:0:0:5')]);
+    expect(plan.add).toEqual(['2600:1f18:aaaa::6']);
+  });
+
   it('keeps a registered unhealthy target that DNS still names', () => {
     const plan = planTargets(resolved('10.0.1.5'), [target('10.0.1.5', 'unhealthy')], options);
     expect(plan.reason).toBe('in-sync');

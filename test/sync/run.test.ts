@@ -10,7 +10,7 @@ import { DescribeDBClusterEndpointsCommand, DescribeDBClustersCommand, DescribeD
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DnsError } from '../../lib/dns.js';
-import { runSync, type SyncDeps, type SyncRequest } from '../../lib/sync/run.js';
+import { FINISH_MARGIN_MS, runSync, type SyncDeps, type SyncRequest } from '../../lib/sync/run.js';
 import { BILLING, ORDERS, recordLog, syncConfig, TG_A, TG_B } from '../fixtures.js';
 
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
@@ -78,7 +78,8 @@ describe('runSync', () => {
     const summary = await runSync(orders, scheduled, d);
 
     const sent = elbMock.calls().map((c) => c.args[0].constructor.name);
-    expect(sent).toEqual(['DescribeTargetHealthCommand', 'RegisterTargetsCommand', 'DeregisterTargetsCommand']);
+    // The second read is rule 8's: the group is read again just before anything is deregistered.
+    expect(sent).toEqual(['DescribeTargetHealthCommand', 'RegisterTargetsCommand', 'DescribeTargetHealthCommand', 'DeregisterTargetsCommand']);
     expect(elbMock).toHaveReceivedCommandWith(RegisterTargetsCommand, { TargetGroupArn: TG_A, Targets: [{ Id: '10.0.2.9', Port: 5432 }] });
     expect(elbMock).toHaveReceivedCommandWith(DeregisterTargetsCommand, { TargetGroupArn: TG_A, Targets: [{ Id: '10.0.1.5', Port: 5432 }] });
     expect(summary.mappings[0]).toMatchObject({ resolved: ['10.0.2.9'], registered: ['10.0.1.5'], added: ['10.0.2.9'], removed: ['10.0.1.5'], reason: 'address-changed' });
@@ -111,7 +112,7 @@ describe('runSync', () => {
     expect(summary.outcome).toBe('failed');
     expect(summary.mappings[0]).toMatchObject({ resolved: null, registered: ['10.0.1.5'], healthy: 1, reason: 'dns-failed', error: { name: 'DnsError', kind } });
     expect(metric('DnsFailures')).toBe(1);
-    expect(metric('DnsFailures', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS })).toBe(1);
+    expect(metric('DnsFailures', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS, Port: '5432' })).toBe(1);
     expect(log.lines.find((l) => l.message === 'sync run')?.extra).toMatchObject({ outcome: 'failed', failed: 1 });
   });
 
@@ -158,7 +159,7 @@ describe('runSync', () => {
     expect(summary).toMatchObject({ dryRun: true, outcome: 'success' });
     expect(summary.mappings[0]).toMatchObject({ added: ['10.0.2.9'], removed: ['10.0.1.5'] });
     expect(metric('TargetsAdded')).toBe(0);
-    expect(metric('RegisteredTargets', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS })).toBe(1);
+    expect(metric('RegisteredTargets', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS, Port: '5432' })).toBe(1);
   });
 
   it('honours DRY_RUN from the configuration', async () => {
@@ -207,7 +208,7 @@ describe('runSync', () => {
     expect(summary.mappings[0]).toMatchObject({ endpoint: ORDERS, reason: 'error', error: { name: 'AccessDenied', message: 'Access denied' } });
     expect(elbMock).toHaveReceivedCommandWith(RegisterTargetsCommand, { TargetGroupArn: TG_B, Targets: [{ Id: '10.0.2.7', Port: 3306 }] });
     expect(metric('SyncErrors')).toBe(1);
-    expect(metric('SyncErrors', { TargetGroup: 'targetgroup/billing/fedcba9876543210', Endpoint: BILLING })).toBe(0);
+    expect(metric('SyncErrors', { TargetGroup: 'targetgroup/billing/fedcba9876543210', Endpoint: BILLING, Port: '3306' })).toBe(0);
   });
 
   it('syncs only the endpoints named in a manual invoke', async () => {
@@ -248,8 +249,102 @@ describe('runSync', () => {
 
     await runSync(syncConfig(), scheduled, d);
 
-    expect(metric('HealthyTargets', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS })).toBe(2);
+    expect(metric('HealthyTargets', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS, Port: '5432' })).toBe(2);
     expect(metric('HealthyTargets')).toBe(0);
+  });
+});
+
+describe('runSync with another actor and a deadline', () => {
+  it('defers the deregistration, logs and counts it, when someone else registered a target meanwhile', async () => {
+    elbMock
+      .on(DescribeTargetHealthCommand)
+      .resolvesOnce({ TargetHealthDescriptions: [health('10.0.1.5')] })
+      .resolves({ TargetHealthDescriptions: [health('10.0.1.5'), health('10.0.2.9', 'initial'), health('10.0.3.3', 'initial')] });
+    const { deps: d, log } = deps({ [ORDERS]: ['10.0.2.9'] });
+
+    const summary = await runSync(orders, scheduled, d);
+
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
+    expect(summary).toMatchObject({ outcome: 'success', mappings: [{ added: ['10.0.2.9'], removed: [], deferred: ['10.0.1.5'], deferReason: 'changed-under-run' }] });
+    const line = log.lines.find((l) => l.message === 'sync run')?.extra as { mappings: Record<string, unknown>[] };
+    // Exactly the fields the documented "deferred" Logs Insights query reads.
+    expect(line.mappings[0]).toEqual({
+      endpoint: ORDERS,
+      targetGroupArn: TG_A,
+      port: 5432,
+      resolved: ['10.0.2.9'],
+      registered: ['10.0.1.5'],
+      healthy: 0,
+      added: ['10.0.2.9'],
+      removed: [],
+      reason: 'address-changed',
+      deferred: ['10.0.1.5'],
+      deferReason: 'changed-under-run',
+      durationMs: expect.any(Number),
+    });
+    expect(log.lines.find((l) => l.message === 'sync run')?.extra).not.toHaveProperty('metricsSent');
+    expect(metric('RemovalsDeferred')).toBe(1);
+  });
+
+  it('writes one series per port when one endpoint and target group serve two ports', async () => {
+    const twoPorts = syncConfig({ mappings: [{ endpoint: ORDERS, targetGroupArn: TG_A, port: 5432, ipAddressType: 'ipv4' }, { endpoint: ORDERS, targetGroupArn: TG_A, port: 6432, ipAddressType: 'ipv4' }] });
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5'), health('10.0.1.5', 'unhealthy', 6432)] });
+    const { deps: d } = deps({ [ORDERS]: ['10.0.1.5'] });
+
+    await runSync(twoPorts, scheduled, d);
+
+    const dims = { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS };
+    expect(metric('HealthyTargets', { ...dims, Port: '5432' })).toBe(1);
+    expect(metric('HealthyTargets', { ...dims, Port: '6432' })).toBe(0);
+  });
+
+  it('logs the summary line before it sends the metrics', async () => {
+    const { deps: d, log } = deps({ [ORDERS]: ['10.0.1.5'] });
+    let linesWhenSent = -1;
+    cwMock.on(PutMetricDataCommand).callsFake(() => {
+      linesWhenSent = log.lines.filter((l) => l.message === 'sync run').length;
+      return {};
+    });
+
+    await runSync(orders, scheduled, d);
+
+    expect(linesWhenSent).toBe(1);
+  });
+
+  it('ends a run whose AWS calls hang by the deadline, with the summary logged and the unfinished mapping reported', async () => {
+    elbMock.on(DescribeTargetHealthCommand).callsFake(() => new Promise(() => undefined));
+    cwMock.on(PutMetricDataCommand).callsFake(() => new Promise(() => undefined));
+    const { deps: d, log } = deps({ [ORDERS]: ['10.0.1.5'] });
+    const started = Date.now();
+
+    const summary = await runSync(orders, { ...scheduled, deadline: started + 3000 }, d);
+
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(summary).toMatchObject({ outcome: 'failed', metricsSent: false, mappings: [{ reason: 'error', error: { name: 'DeadlineError' } }] });
+    expect(summary.mappings[0]?.error?.message).toContain('did not finish before the Lambda deadline');
+    expect(log.lines.map((l) => l.message)).toEqual(['sync run', 'metrics not sent']);
+  });
+
+  it('never registers or deregisters later for a pass it gave up on at the deadline', async () => {
+    const slowRead = new Promise((resolve) => setTimeout(() => resolve({ TargetHealthDescriptions: [health('10.0.1.5')] }), 800));
+    elbMock.on(DescribeTargetHealthCommand).callsFake(() => slowRead);
+    const { deps: d } = deps({ [ORDERS]: ['10.0.2.9'] });
+
+    const summary = await runSync(orders, { ...scheduled, deadline: Date.now() + 3000 }, d);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // the abandoned pass's read has answered by now
+
+    expect(summary.mappings[0]).toMatchObject({ error: { name: 'DeadlineError' } });
+    expect(elbMock).toHaveReceivedCommandTimes(RegisterTargetsCommand, 0);
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
+  });
+
+  it('does not start a mapping once the deadline has passed, and says so', async () => {
+    const { deps: d, dns } = deps({ [ORDERS]: ['10.0.1.5'] });
+
+    const summary = await runSync(orders, { ...scheduled, deadline: Date.now() }, d);
+
+    expect(dns.asked).toEqual([]);
+    expect(summary.mappings[0]).toMatchObject({ reason: 'error', error: { name: 'DeadlineError', message: expect.stringContaining('the next run syncs it') } });
   });
 });
 
@@ -268,7 +363,7 @@ describe('runSync after an RDS event', () => {
 
     expect(dns.asked).toHaveLength(3);
     expect(summary.mappings[0]).toMatchObject({ polls: 2, added: ['10.0.2.9'], removed: ['10.0.1.5'] });
-    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 1);
+    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 2); // the first read, and rule 8's before deregistering
   });
 
   it('keeps watching through a DNS failure and stops at the deadline with nothing changed', async () => {
@@ -287,9 +382,9 @@ describe('runSync after an RDS event', () => {
     elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
     const { deps: d, dns } = deps({ [ORDERS]: ['10.0.1.5'] }, clock());
 
-    await runSync(orders, { trigger: 'rds-event', force: false, dryRun: false, watch: [ORDERS], notAfter: 5000 }, d);
+    await runSync(orders, { trigger: 'rds-event', force: false, dryRun: false, watch: [ORDERS], deadline: 5000 + FINISH_MARGIN_MS }, d);
 
-    expect(dns.asked).toHaveLength(3); // t=0, 2 s, 4 s; 6 s would pass notAfter
+    expect(dns.asked).toHaveLength(3); // t=0, 2 s, 4 s; 6 s would pass the watch's end (deadline less FINISH_MARGIN_MS)
   });
 
   it('syncs the unwatched mappings once', async () => {
@@ -366,7 +461,13 @@ describe('runSync for a reader endpoint (a member set)', () => {
 
     const summary = await runSync(reader, scheduled, d);
 
-    expect(elbMock.calls().map((c) => c.args[0].constructor.name)).toEqual(['DescribeTargetHealthCommand', 'RegisterTargetsCommand', 'DeregisterTargetsCommand']);
+    // Register, re-read (rule 8), then deregister.
+    expect(elbMock.calls().map((c) => c.args[0].constructor.name)).toEqual([
+      'DescribeTargetHealthCommand',
+      'RegisterTargetsCommand',
+      'DescribeTargetHealthCommand',
+      'DeregisterTargetsCommand',
+    ]);
     expect(summary.mappings[0]).toMatchObject({ added: ['10.0.4.4'], removed: ['10.0.3.3'], reason: 'address-changed' });
   });
 
@@ -383,7 +484,7 @@ describe('runSync for a reader endpoint (a member set)', () => {
     expect(summary.mappings[0]).toMatchObject({ resolved: null, registered: ['10.0.2.9'], error: { name: 'RdsApiError' } });
     expect(summary.mappings[0]?.error?.message).toMatch(/RDS DescribeDBClusters failed for cluster orders: AccessDenied.*rds:DescribeDBClusters/);
     expect(metric('RdsApiFailures')).toBe(1);
-    expect(metric('RdsApiFailures', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: READER })).toBe(1);
+    expect(metric('RdsApiFailures', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: READER, Port: '5432' })).toBe(1);
     expect(metric('SyncErrors')).toBe(1);
     expect(metric('DnsFailures')).toBe(0);
   });

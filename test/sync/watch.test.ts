@@ -1,0 +1,115 @@
+// The failover watch (issue 10 item 4): watchers sleep outside the concurrency slots, and while a
+// run watches every mapping is synced at least once per schedule interval.
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Mapping } from '../../lib/config.js';
+import { runSync, type SyncRequest } from '../../lib/sync/run.js';
+import { BILLING, ORDERS, recordLog, syncConfig } from '../fixtures.js';
+import { virtualClock } from './virtual-clock.js';
+
+const elbMock = mockClient(ElasticLoadBalancingV2Client);
+const cwMock = mockClient(CloudWatchClient);
+
+const mapping = (i: number): Mapping => ({
+  endpoint: `db${i}.c0ffee.eu-west-1.rds.amazonaws.com`,
+  targetGroupArn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg${i}/0123456789abcdef`,
+  port: 5432,
+  ipAddressType: 'ipv4',
+});
+const oldIp = (i: number) => `10.0.1.${i}`;
+const newIp = (i: number) => `10.0.2.${i}`;
+
+/** When (virtual ms) each target group got a RegisterTargets. */
+function recordRegistrations(clock: { now: () => number }) {
+  const at: Record<string, number> = {};
+  elbMock.on(RegisterTargetsCommand).callsFake((input: { TargetGroupArn: string }) => {
+    at[input.TargetGroupArn] ??= clock.now();
+    return {};
+  });
+  return at;
+}
+
+const rdsEvent = (watch: string[]): SyncRequest => ({ trigger: 'rds-event', force: false, dryRun: false, watch });
+
+beforeEach(() => {
+  elbMock.reset();
+  cwMock.reset();
+  cwMock.on(PutMetricDataCommand).resolves({});
+});
+
+describe('the failover watch', () => {
+  it('registers the failed-over mapping within one poll with 12 mappings watching and 10 slots', async () => {
+    const mappings = Array.from({ length: 12 }, (_, i) => mapping(i + 1));
+    for (const [i, m] of mappings.entries()) {
+      elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: m.targetGroupArn }).resolves({ TargetHealthDescriptions: [{ Target: { Id: oldIp(i + 1), Port: 5432 }, TargetHealth: { State: 'healthy' } }] });
+    }
+    const clock = virtualClock();
+    const registeredAt = recordRegistrations(clock);
+    // The 12th mapping failed over: DNS moves one poll after the run starts.
+    const resolve = async (host: string) => {
+      const i = Number(/^db(\d+)\./.exec(host)?.[1]);
+      return i === 12 && clock.now() >= 2000 ? [newIp(i)] : [oldIp(i)];
+    };
+    const config = syncConfig({ mappings, concurrency: 10, failoverPollMs: 2000, failoverWatchMs: 180_000 });
+
+    const summary = await clock.run(runSync(config, rdsEvent(mappings.map((m) => m.endpoint)), { elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), resolve, log: recordLog(), ...clock }));
+
+    // Before: the 10 slots slept through the whole watch, and db12 was first resolved after it.
+    expect(registeredAt[mapping(12).targetGroupArn]).toBe(2000);
+    expect(summary.mappings[11]).toMatchObject({ added: [newIp(12)], removed: [oldIp(12)], polls: 1 });
+  });
+
+  it('lets a second watched mapping start while the first one sleeps, with one slot', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.1.5', Port: 5432 }, TargetHealth: { State: 'healthy' } }] });
+    const clock = virtualClock();
+    const registeredAt = recordRegistrations(clock);
+    const resolve = async (host: string) => (host === BILLING && clock.now() >= 4000 ? ['10.0.2.9'] : ['10.0.1.5']);
+    const base = syncConfig();
+    const config = { ...base, mappings: base.mappings.map((m) => ({ ...m, port: 5432 })), concurrency: 1, failoverPollMs: 2000, failoverWatchMs: 30_000 };
+
+    await clock.run(runSync(config, rdsEvent([ORDERS, BILLING]), { elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), resolve, log: recordLog(), ...clock }));
+
+    expect(registeredAt[config.mappings[1]!.targetGroupArn]).toBe(4000);
+  });
+
+  it('syncs the unwatched mappings again every schedule interval while a watch runs', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.1.5', Port: 5432 }, TargetHealth: { State: 'healthy' } }] });
+    const clock = virtualClock();
+    const registeredAt = recordRegistrations(clock);
+    const asked: Record<string, number[]> = {};
+    // ORDERS never changes (watched all 180 s); BILLING fails over at 70 s, unannounced.
+    const resolve = async (host: string) => {
+      (asked[host] ??= []).push(clock.now());
+      return host === BILLING && clock.now() >= 70_000 ? ['10.0.2.9'] : ['10.0.1.5'];
+    };
+    const base = syncConfig();
+    const config = { ...base, mappings: base.mappings.map((m) => ({ ...m, port: 5432 })), failoverPollMs: 2000, failoverWatchMs: 180_000, scheduleIntervalMs: 60_000 };
+
+    const summary = await clock.run(runSync(config, rdsEvent([ORDERS]), { elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), resolve, log: recordLog(), ...clock }));
+
+    expect(asked[BILLING]?.slice(0, 3)).toEqual([0, 60_000, 120_000]);
+    expect(registeredAt[config.mappings[1]!.targetGroupArn]).toBe(120_000);
+    expect(summary.mappings[1]).toMatchObject({ endpoint: BILLING, added: ['10.0.2.9'], removed: ['10.0.1.5'] });
+    expect(summary.mappings[1]?.syncs).toBeGreaterThanOrEqual(3);
+  });
+
+  it('stops re-syncing when the last watcher is done', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.1.5', Port: 5432 }, TargetHealth: { State: 'healthy' } }] });
+    const clock = virtualClock();
+    recordRegistrations(clock);
+    const asked: string[] = [];
+    const resolve = async (host: string) => {
+      asked.push(host);
+      return host === ORDERS && clock.now() >= 6000 ? ['10.0.2.9'] : ['10.0.1.5'];
+    };
+    const base = syncConfig();
+    const config = { ...base, mappings: base.mappings.map((m) => ({ ...m, port: 5432 })), failoverPollMs: 2000, failoverWatchMs: 180_000 };
+
+    const summary = await clock.run(runSync(config, rdsEvent([ORDERS]), { elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), resolve, log: recordLog(), ...clock }));
+
+    expect(asked.filter((h) => h === BILLING)).toHaveLength(1);
+    expect(summary.durationMs).toBe(6000);
+  });
+});
