@@ -54,6 +54,7 @@ const SYNC_ENV_PARAMS = {
   DNS_TIMEOUT_MS: 'dnsTimeoutMs',
   DNS_TRIES: 'dnsTries',
   FAILOVER_WATCH_SECONDS: 'failoverWatchSeconds',
+  SCHEDULE_INTERVAL_SECONDS: 'syncSchedule',
   METRICS_NAMESPACE: 'metricsNamespace',
   DRY_RUN: 'dryRun',
 };
@@ -219,6 +220,7 @@ function deriveDeployConfig(raw, context = {}) {
   const logLevel = str('logLevel').toUpperCase() || 'INFO';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`logLevel: must be one of ${LOG_LEVELS.join(', ')}`);
   const common = { POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_LOG_LEVEL: logLevel, METRICS_NAMESPACE: str('metricsNamespace'), DRY_RUN: str('dryRun') || 'false' };
+  const syncSchedule = scheduleList('syncSchedule', raw, problems);
   const syncEnv = {
     ...common,
     ...(syncMappingsParameter ? { SYNC_MAPPINGS_PARAMETER: syncMappingsParameter } : { SYNC_MAPPINGS: mappingsJson }),
@@ -226,6 +228,9 @@ function deriveDeployConfig(raw, context = {}) {
     DNS_TIMEOUT_MS: str('dnsTimeoutMs'),
     DNS_TRIES: str('dnsTries'),
     FAILOVER_WATCH_SECONDS: str('failoverWatchSeconds'),
+    // During a failover watch the scheduled runs wait behind it: the watching run re-syncs every
+    // mapping this often instead (cron schedules: every minute, the most a schedule runs).
+    SCHEDULE_INTERVAL_SECONDS: String(Math.min(3600, scheduleSeconds(syncSchedule) ?? 60)),
   };
   const acceptEnv = {
     ...common,
@@ -277,7 +282,6 @@ function deriveDeployConfig(raw, context = {}) {
   // An event that waits behind a running failover watch (reserved concurrency 1) must outlive it.
   const syncMaximumEventAge = Math.min(21600, Math.max(300, 2 * syncTimeout + 60));
 
-  const syncSchedule = scheduleList('syncSchedule', raw, problems);
   const acceptSchedule = scheduleList('acceptSchedule', raw, problems);
   // Alarm periods follow the schedule, so every period holds a run (or the heartbeat is missing).
   const syncPeriod = str('alarmPeriodSeconds') ? roundPeriod(int('alarmPeriodSeconds', 60, 86400)) : roundPeriod(Math.max(60, scheduleSeconds(syncSchedule) ?? 300));
@@ -319,7 +323,11 @@ function deriveDeployConfig(raw, context = {}) {
     // sync's reads beyond DNS: which cluster an evented instance belongs to (always: the RDS
     // event rule is always on), the members of reader/custom endpoints, the mappings in SSM.
     // DescribeDBInstances: the members' names are unknown until run time, so every instance.
-    const readStatements = [{ Sid: 'ReadInstances', Effect: 'Allow', Action: 'rds:DescribeDBInstances', Resource: arn('rds', 'db:*') }];
+    const readStatements = [
+      { Sid: 'ReadInstances', Effect: 'Allow', Action: 'rds:DescribeDBInstances', Resource: arn('rds', 'db:*') },
+      // A blue/green switchover event names the deployment; its source and target say which mappings it concerns.
+      { Sid: 'ReadBlueGreenDeployments', Effect: 'Allow', Action: 'rds:DescribeBlueGreenDeployments', Resource: arn('rds', 'deployment:*') },
+    ];
     const readers = memberSets.filter((e) => e.kind === 'reader').map((e) => e.identifier);
     const customs = memberSets.filter((e) => e.kind === 'custom').map((e) => e.identifier);
     if (memberSets.length > 0) {
@@ -557,9 +565,9 @@ function roundPeriod(seconds) {
 function dashboard(namespace, period, acceptPeriod) {
   const ns = JSON.stringify(namespace);
   const search = (metric, stat, id, label) => [
-    { expression: `SEARCH('{${ns},TargetGroup,Endpoint} MetricName="${metric}"', '${stat}', ${period})`, id, label },
+    { expression: `SEARCH('{${ns},TargetGroup,Endpoint,Port} MetricName="${metric}"', '${stat}', ${period})`, id, label },
   ];
-  const mappingLabel = (what) => `${what} \${!PROP('Dim.TargetGroup')} (\${!PROP('Dim.Endpoint')})`;
+  const mappingLabel = (what) => `${what} \${!PROP('Dim.TargetGroup')} (\${!PROP('Dim.Endpoint')}:\${!PROP('Dim.Port')})`;
   const run = (metric, stat, extra = {}) => [namespace, metric, { stat, ...extra }];
   const lambda = (metric, fn, stat) => ['AWS/Lambda', metric, 'FunctionName', `\${${fn}}`, { stat, label: `${fn === 'SyncLambdaFunction' ? 'sync' : 'accept'} ${metric}` }];
   const graph = (x, y, w, h, title, metrics, extra = {}) => ({

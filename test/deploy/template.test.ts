@@ -287,7 +287,7 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     // The cluster of an evented instance (the RDS rule is account-wide): every instance, read only.
     expect(statementFor(t(), 'SyncRole', 'rds:DescribeDBInstances').Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:db:*' });
     // Both examples map a writer/instance endpoint: DNS only, no cluster member reads.
-    expect(statementsOf(t(), 'SyncRole').flatMap(actionsOf).filter((a) => a.startsWith('rds:'))).toEqual(['rds:DescribeDBInstances']);
+    expect(statementsOf(t(), 'SyncRole').flatMap(actionsOf).filter((a) => a.startsWith('rds:'))).toEqual(['rds:DescribeDBInstances', 'rds:DescribeBlueGreenDeployments']);
   });
 
   it('lets accept decide connections only for the configured endpoint services', () => {
@@ -456,7 +456,8 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     const dashboard = JSON.parse(body.replace(/\$\{!/g, '${').replace(/\$\{(?!PROP)[^}]*\}/g, 'x')) as { widgets: { type: string; properties: Record<string, Json> }[] };
     const text = JSON.stringify(dashboard);
     for (const metric of ['ResolvedAddresses', 'RegisteredTargets', 'HealthyTargets', 'TargetsAdded', 'TargetsRemoved']) {
-      expect(text).toContain(`SEARCH('{\\"RdsNlbSync\\",TargetGroup,Endpoint} MetricName=\\"${metric}\\"'`);
+      // Per-mapping series carry the port: one endpoint and target group on two ports are two series.
+      expect(text).toContain(`SEARCH('{\\"RdsNlbSync\\",TargetGroup,Endpoint,Port} MetricName=\\"${metric}\\"'`);
     }
     for (const metric of ['DnsFailures', 'SyncErrors', 'SyncDuration', 'PendingConnections', 'ConnectionsAccepted', 'ConnectionsRejected']) {
       expect(text).toContain(`"${metric}"`);
@@ -783,7 +784,11 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     expect(every5.heartbeatPeriods).toBe(3);
     expect(every5.acceptPeriod).toBe(600);
     expect(every5.pendingPeriods).toBe(3);
+    // A watching run re-syncs every mapping as often as the schedule would have (cron: every minute).
+    expect(every5.syncEnvironment.SCHEDULE_INTERVAL_SECONDS).toBe('300');
+    expect(deriveDeployConfig({ ...minimal, syncSchedule: 'cron(0/5 * * * ? *)' }).syncEnvironment.SCHEDULE_INTERVAL_SECONDS).toBe('60');
     const everyMinute = deriveDeployConfig(minimal);
+    expect(everyMinute.syncEnvironment.SCHEDULE_INTERVAL_SECONDS).toBe('60');
     // 222 s timeout: a watch can hold the slot for four 1-minute periods, plus two to spare.
     expect(everyMinute.heartbeatPeriods).toBe(6);
   });
@@ -859,8 +864,10 @@ describe('deploy parameters (deploy/params.cjs)', () => {
       { 'Fn::Sub': 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:cluster-endpoint:analytics' },
     ]);
     // A writer endpoint alone: DNS only, no member reads, no rds endpoint.
+    // RDS events: an instance's cluster, a blue/green deployment's source and target.
     const writer = deriveDeployConfig(minimal);
-    expect(writer.syncReadPolicy.PolicyDocument.Statement.flatMap(actionsOf)).toEqual(['rds:DescribeDBInstances']);
+    expect(writer.syncReadPolicy.PolicyDocument.Statement.flatMap(actionsOf)).toEqual(['rds:DescribeDBInstances', 'rds:DescribeBlueGreenDeployments']);
+    expect(statement(writer, 'rds:DescribeBlueGreenDeployments')?.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:deployment:*' });
   });
 
   it('reserves one execution per function by default, none on request, and refuses 0', () => {
