@@ -268,38 +268,7 @@ describe('runDoctor', () => {
   });
 
   it('checks only the endpoint services of ENDPOINT_SERVICE_IDS when given', async () => {
-    // The NLB's security group admitted by the database's, and letting health checks out.
-  ec2Mock.on(DescribeSecurityGroupsCommand).resolves({
-    SecurityGroups: [
-      { GroupId: 'sg-db', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: 'sg-nlb' }] }] },
-      { GroupId: 'sg-nlb', IpPermissionsEgress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] },
-    ],
-  });
-  // An Aurora PostgreSQL cluster, writer in eu-west-1a, reader in eu-west-1b.
-  rdsMock.on(DescribeDBClustersCommand).resolves({
-    DBClusters: [
-      {
-        DBClusterIdentifier: 'orders',
-        Engine: 'aurora-postgresql',
-        DBClusterMembers: [
-          { DBInstanceIdentifier: 'orders-1', IsClusterWriter: true },
-          { DBInstanceIdentifier: 'orders-2', IsClusterWriter: false },
-        ],
-      },
-    ],
-  });
-  rdsMock.on(DescribeDBInstancesCommand).resolves({
-    DBInstances: (['a', 'b'] as const).map((z, n) => ({
-      DBInstanceIdentifier: `orders-${n + 1}`,
-      DBClusterIdentifier: 'orders',
-      Engine: 'aurora-postgresql',
-      AvailabilityZone: `eu-west-1${z}`,
-      VpcSecurityGroups: [{ VpcSecurityGroupId: 'sg-db' }],
-    })),
-  });
-  lambdaMock.on(GetAccountSettingsCommand).resolves({ AccountLimit: { ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 999 } });
-  lambdaMock.on(GetFunctionConcurrencyCommand).resolves({ ReservedConcurrentExecutions: 1 });
-  ec2Mock.on(DescribeVpcEndpointServiceConfigurationsCommand).resolves({
+    ec2Mock.on(DescribeVpcEndpointServiceConfigurationsCommand).resolves({
       ServiceConfigurations: [
         { ServiceId: SERVICE, ServiceName: 'n', ServiceState: 'Available', AcceptanceRequired: true, NetworkLoadBalancerArns: [LB_ARN] },
         { ServiceId: 'vpce-svc-ffffffffffffffff0', ServiceName: 'm', ServiceState: 'Available', AcceptanceRequired: true, NetworkLoadBalancerArns: [LB_ARN] },
