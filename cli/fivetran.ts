@@ -62,9 +62,10 @@ Fivetran API: FIVETRAN_API_KEY and FIVETRAN_API_SECRET (environment only; Fivetr
 API key), FIVETRAN_API_URL (default https://api.fivetran.com/v1). Without them, link prints the
 support request to send Fivetran instead.`;
 
-export async function runFivetranCli(argv: string[], io: CliIo): Promise<CommandResult> {
+/** `fivetran <link|status> [flags]` (argv after "fivetran"): the subcommand and its flags, or help; UsageError when refused. */
+export function parseFivetranCommandLine(argv: string[]): { kind: 'help' } | { kind: 'run'; sub: (typeof SUBCOMMANDS)[number]; flags: Flags } {
   const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') return { data: null, text: FIVETRAN_HELP, exitCode: 0 };
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') return { kind: 'help' };
   if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new UsageError(`unknown fivetran command "${sub}": expected link or status (rds-nlb-sync fivetran --help)`);
   let flags: Flags;
   try {
@@ -72,7 +73,13 @@ export async function runFivetranCli(argv: string[], io: CliIo): Promise<Command
   } catch (err) {
     throw new UsageError(`${(err as Error).message} (rds-nlb-sync fivetran --help)`);
   }
-  if (flags.help) return { data: null, text: FIVETRAN_HELP, exitCode: 0 };
+  return flags.help ? { kind: 'help' } : { kind: 'run', sub: sub as (typeof SUBCOMMANDS)[number], flags };
+}
+
+export async function runFivetranCli(argv: string[], io: CliIo): Promise<CommandResult> {
+  const parsed = parseFivetranCommandLine(argv);
+  if (parsed.kind === 'help') return { data: null, text: FIVETRAN_HELP, exitCode: 0 };
+  const { sub, flags } = parsed;
 
   // The accept settings, read exactly as `accept` reads them (flags over env over --config).
   const settings = await gatherSettings('accept', flags, io.env);

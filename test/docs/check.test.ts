@@ -71,6 +71,19 @@ describe('checkCommand against the real rules', () => {
     expect(problemsOf('npx rds-nlb-sync sync --endpont db.example.com')[0]).toMatch(/^rds-nlb-sync refuses it: .*endpont/);
   });
 
+  it('checks fivetran link|status against the flags of that command', () => {
+    expect(problemsOf('npx rds-nlb-sync fivetran link --service-id vpce-svc-0123456789abcdef0 --json')).toEqual([]);
+    expect(problemsOf('npx rds-nlb-sync fivetran status --service-id vpce-svc-0123456789abcdef0')).toEqual([]);
+    expect(problemsOf('npx rds-nlb-sync fivetran link --dry-run')[0]).toMatch(/^rds-nlb-sync refuses it: .*dry-run/);
+    expect(problemsOf('npx rds-nlb-sync fivetran unlink')[0]).toMatch(/^rds-nlb-sync refuses it: unknown fivetran command "unlink"/);
+  });
+
+  it('takes export NAME=value and read NAME, and refuses an export that is not NAME=value', () => {
+    expect(problemsOf(["export AWS_REGION=eu-west-1", "read -rsp 'Fivetran API secret: ' FIVETRAN_API_SECRET", 'export FIVETRAN_API_SECRET'].join('\n'))).toEqual([]);
+    expect(problemsOf('export aws-region eu-west-1')).toEqual(['export takes NAME=value or NAME words, not "aws-region", "eu-west-1"']);
+    expect(problemsOf('read -rsp Secret:')).toEqual(['read needs the name of the variable to set']);
+  });
+
   it('refuses placeholders that fail when copied', () => {
     expect(problemsOf('npx rds-nlb-sync sync   ... same flags ...')).toEqual(['placeholder ... ... fails when copied: write a value that parses']);
   });

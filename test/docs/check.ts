@@ -128,6 +128,12 @@ export function checkCommand(argv: string[], rules: Rules): string[] {
   if (program === 'npx' && args[0] === 'serverless') return checkServerless(args.slice(1), rules);
   if (program === 'npx' && args[0] === 'rds-nlb-sync') return checkCli(args.slice(1), rules);
   if (program === 'node' && args[0] === 'dist/rds-nlb-sync.mjs') return checkCli(args.slice(1), rules);
+  // Shell built-ins the walkthroughs use to set the CLI's environment.
+  if (program === 'export') {
+    const bad = args.filter((a) => !/^[A-Za-z_][A-Za-z0-9_]*(=.*)?$/.test(a));
+    return args.length > 0 && bad.length === 0 ? [] : [`export takes NAME=value or NAME words, not ${bad.map((a) => `"${a}"`).join(', ')}`];
+  }
+  if (program === 'read') return /^[A-Za-z_][A-Za-z0-9_]*$/.test(args.at(-1) ?? '') && !/^-[a-z]*p$/.test(args.at(-2) ?? '') ? [] : ['read needs the name of the variable to set'];
   if (program === 'aws') return args.length >= 2 && args.slice(0, 2).every((a) => /^[a-z0-9-]+$/.test(a)) ? [] : ['aws needs a service and an operation'];
   return [`no rule for "${program ?? ''}" commands (see docs/README.md): run it in a "sh runnable" block, or give it a rule in test/docs/check.ts`];
 }

@@ -2,6 +2,7 @@
 // command schema, serverless.yml's custom.params and the CLI's parser.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { parseFivetranCommandLine } from '../../cli/fivetran.js';
 import { parseCommandLine } from '../../cli/options.js';
 import { paramNames, type Rules } from './check.js';
 
@@ -27,6 +28,7 @@ export function loadRules(): Rules {
     scripts: pkg.scripts,
     serverlessCommands,
     params: paramNames(readFileSync(new URL('serverless.yml', ROOT), 'utf8')),
-    parseCli: parseCommandLine,
+    // `fivetran` has subcommands and flags of its own (cli/fivetran.ts).
+    parseCli: (argv) => (argv[0] === 'fivetran' ? parseFivetranCommandLine(argv.slice(1)) : parseCommandLine(argv)),
   };
 }
