@@ -145,7 +145,7 @@ export function decideRegistered(resolved: string[], registered: RegisteredTarge
   ];
   return fail(
     `target group does not match DNS: ${parts.join('; ')}`,
-    'Run `rds-nlb-sync sync` to fix it now. The sync function should have done it within a minute: check function.sync and sync.heartbeat, and its "sync run" log line.',
+    'Run `rds-nlb-sync sync --stage <stage>` to fix it now. The sync function should have done it within a minute: check function.sync and sync.heartbeat, and its "sync run" log line.',
   );
 }
 

@@ -206,14 +206,14 @@ export function decideHeartbeat(points: HeartbeatPoint[], namespace: string, now
   if (!latest) {
     return fail(
       `no SyncSuccess in namespace ${namespace} for ${HEARTBEAT_MINUTES} minutes: the sync function has not finished a run`,
-      'Check that the sync function is deployed and scheduled (function.sync) and read its log; `rds-nlb-sync sync` runs the same pass from here and shows any error.',
+      'Check that the sync function is deployed and scheduled (function.sync) and read its log; `rds-nlb-sync sync --local` runs the same pass from here and shows any error.',
     );
   }
   const ago = `${Math.max(0, Math.round((now - latest.time.getTime()) / 60_000))} min ago`;
   if (latest.successes < latest.runs) {
     return fail(
       `the last sync run failed (${latest.time.toISOString()}, ${ago}: ${latest.runs - latest.successes} of ${latest.runs} runs in that minute)`,
-      'Read the "sync run" log line of the sync function (errors per mapping), or run `rds-nlb-sync sync` to see the same error here.',
+      'Read the "sync run" log line of the sync function (errors per mapping), or run `rds-nlb-sync sync --local` to see the same error here.',
     );
   }
   const runs = points.reduce((n, p) => n + p.runs, 0);

@@ -19,7 +19,7 @@ export const memberTargets: Check<Mapping> = {
 export const memberChecks = (m: Mapping): Check<Mapping>[] => (isMemberSet(m.endpoint) ? [memberTargets] : []);
 
 const SYNC_FIX =
-  'Run `rds-nlb-sync sync` to fix it now. The sync function should have done it within a minute: check its "sync run" log line (members, error) and the RdsApiFailures / DnsFailures metrics.';
+  'Run `rds-nlb-sync sync --stage <stage>` to fix it now. The sync function should have done it within a minute: check its "sync run" log line (members, error) and the RdsApiFailures / DnsFailures metrics.';
 
 /** Each member with its target state; fails when a member that resolved is not a live target. */
 export function decideMembers(desired: DesiredSet, registered: RegisteredTarget[], port: number): Verdict {
