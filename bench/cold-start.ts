@@ -124,7 +124,7 @@ export async function runColdStartBench(bundles: BundleResult[], runs: number, b
     };
     const samples = new Map(variants.map((v) => [v, [] as { importMs: number; invokeMs: number; processMs: number }[]]));
     const calls = new Map<ColdStartVariant, Record<string, number>>();
-    const expected = { sync: ['DescribeTargetHealth', 'PutMetricData'], accept: ['AcceptVpcEndpointConnections', 'DescribeVpcEndpointConnections', 'PutMetricData'] };
+    const expected = { sync: ['DescribeTargetHealth', 'PutMetricData'], accept: ['AcceptVpcEndpointConnections', 'DescribeVpcEndpointConnections', 'DescribeVpcEndpointServiceConfigurations', 'PutMetricData'] };
     const once = async (v: ColdStartVariant) => {
       aws.resetCounts();
       const sample = await runChild(v.file, env);

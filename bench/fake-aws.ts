@@ -137,9 +137,13 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       case 'RejectVpcEndpointConnections':
         body = '<unsuccessful/>';
         break;
-      case 'DescribeVpcEndpointServiceConfigurations':
-        body = '<serviceConfigurationSet/>';
+      case 'DescribeVpcEndpointServiceConfigurations': {
+        // This account's services: those the pending connections ask for (accept checks its
+        // ENDPOINT_SERVICE_IDS against this list).
+        const owned = [...new Set((options.pendingConnections ?? []).map((c) => c.serviceId))];
+        body = `<serviceConfigurationSet>${owned.map((id) => `<item><serviceId>${esc(id)}</serviceId><serviceState>Available</serviceState></item>`).join('')}</serviceConfigurationSet>`;
         break;
+      }
       default:
         throw new Error(`fake EC2: ${action} not implemented`);
     }
