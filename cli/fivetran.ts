@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { runAccept } from '../lib/accept/run.js';
 import { findServicesForLoadBalancers } from '../lib/aws/endpoint-connections.js';
-import { describeEndpointService, listConnections, type ConnectionInfo, type EndpointServiceInfo } from '../lib/aws/endpoint-service.js';
+import { listConnections, type ConnectionInfo } from '../lib/aws/endpoint-connections.js';
+import { describeEndpointService, type EndpointServiceInfo } from '../lib/aws/endpoint-service.js';
 import { ConfigError, loadFivetranConfig, type AcceptConfig } from '../lib/config.js';
 import { createFivetranClient, FivetranForbiddenError, type FivetranClient } from '../lib/fivetran/client.js';
 import { findLink, fivetranRegion, supportRequest, type PrivateLink } from '../lib/fivetran/decide.js';
@@ -142,7 +143,7 @@ async function link(ctx: Ctx): Promise<CommandResult> {
   if (!ctx.fivetran) {
     return support(ctx, 'FIVETRAN_API_KEY and FIVETRAN_API_SECRET are not set, so the Private Link cannot be created through the API.');
   }
-  const ours = () => listConnections(ctx.clients.ec2, ctx.service.serviceId, ctx.accept.allowedAccounts);
+  const ours = () => listConnections(ctx.clients.ec2, ctx.service.serviceId, { owners: ctx.accept.allowedAccounts });
   const acceptRound = ctx.flags.accept === true ? () => acceptOnce(ctx) : undefined;
   let result: LinkResult;
   try {

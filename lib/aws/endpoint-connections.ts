@@ -32,27 +32,53 @@ export interface ConnectionsChanged {
   failed: ConnectionFailure[];
 }
 
-/** Connections of one endpoint service waiting in pendingAcceptance, across all pages. */
-export async function listPendingConnections(ec2: EC2Client, serviceId: string): Promise<PendingConnection[]> {
-  const pending: PendingConnection[] = [];
-  const pages = paginateDescribeVpcEndpointConnections(
-    { client: ec2 },
-    {
-      Filters: [
-        { Name: 'service-id', Values: [serviceId] },
-        { Name: 'vpc-endpoint-state', Values: [PENDING_ACCEPTANCE] },
-      ],
-    },
-  );
-  for await (const page of pages) {
+export interface ConnectionInfo {
+  endpointId: string;
+  /** The consumer's account ID; undefined when EC2 did not say. */
+  owner?: string;
+  /** EC2's VpcEndpointState: pendingAcceptance, pending, available, rejected, ... */
+  state: string;
+  created?: Date;
+}
+
+export interface ConnectionFilter {
+  /** Only these states (EC2's vpc-endpoint-state filter). */
+  states?: readonly string[];
+  /** Only these consumer accounts (EC2's vpc-endpoint-owner filter). */
+  owners?: readonly string[];
+}
+
+/** Connections of one endpoint service across all pages: accept, the Fivetran link and doctor read them here. */
+export async function listConnections(ec2: EC2Client, serviceId: string, { states = [], owners = [] }: ConnectionFilter = {}): Promise<ConnectionInfo[]> {
+  const filters = [
+    { Name: 'service-id', Values: [serviceId] },
+    ...(states.length > 0 ? [{ Name: 'vpc-endpoint-state', Values: [...states] }] : []),
+    ...(owners.length > 0 ? [{ Name: 'vpc-endpoint-owner', Values: [...owners] }] : []),
+  ];
+  // Case-insensitive: EC2 returns "pendingAcceptance", the SDK's State type says "PendingAcceptance".
+  const wantedStates = new Set(states.map((state) => state.toLowerCase()));
+  const found: ConnectionInfo[] = [];
+  for await (const page of paginateDescribeVpcEndpointConnections({ client: ec2 }, { Filters: filters })) {
     for (const c of page.VpcEndpointConnections ?? []) {
-      // Checked again here: an emulator ignoring a filter must never widen what we act on.
-      // Case-insensitive: EC2 returns "pendingAcceptance", the SDK's State type says "PendingAcceptance".
-      if (!c.VpcEndpointId || c.ServiceId !== serviceId || c.VpcEndpointState?.toLowerCase() !== 'pendingacceptance') continue;
-      pending.push({ serviceId, endpointId: c.VpcEndpointId, ...(c.VpcEndpointOwner ? { owner: c.VpcEndpointOwner } : {}) });
+      // Checked again here: an emulator ignoring a filter must never widen what we act on or report.
+      if (!c.VpcEndpointId || c.ServiceId !== serviceId) continue;
+      if (wantedStates.size > 0 && !wantedStates.has(c.VpcEndpointState?.toLowerCase() ?? '')) continue;
+      if (owners.length > 0 && !owners.includes(c.VpcEndpointOwner ?? '')) continue;
+      found.push({
+        endpointId: c.VpcEndpointId,
+        state: c.VpcEndpointState ?? 'unknown',
+        ...(c.VpcEndpointOwner ? { owner: c.VpcEndpointOwner } : {}),
+        ...(c.CreationTimestamp ? { created: c.CreationTimestamp } : {}),
+      });
     }
   }
-  return pending;
+  return found;
+}
+
+/** Connections of one endpoint service waiting in pendingAcceptance, across all pages. */
+export async function listPendingConnections(ec2: EC2Client, serviceId: string): Promise<PendingConnection[]> {
+  const pending = await listConnections(ec2, serviceId, { states: [PENDING_ACCEPTANCE] });
+  return pending.map(({ endpointId, owner }) => ({ serviceId, endpointId, ...(owner ? { owner } : {}) }));
 }
 
 /**

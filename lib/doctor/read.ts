@@ -8,7 +8,6 @@ import {
   paginateDescribeRouteTables,
   paginateDescribeSecurityGroups,
   paginateDescribeSubnets,
-  paginateDescribeVpcEndpointConnections,
   paginateDescribeVpcEndpoints,
   paginateDescribeVpcEndpointServiceConfigurations,
   paginateDescribeVpcEndpointServicePermissions,
@@ -49,6 +48,7 @@ import {
 } from '@aws-sdk/client-rds';
 import type { IpVersion, ResolveEndpoint } from '../dns.js';
 import { describeTargets } from '../aws/targets.js';
+import { listConnections, type ConnectionInfo } from '../aws/endpoint-connections.js';
 import type { RegisteredTarget } from '../sync/plan.js';
 import { resolveDesired, type DesiredSet } from '../sync/members.js';
 import { readTopology, type DbTopology } from './topology.js';
@@ -72,14 +72,7 @@ export interface SubnetInfo {
   cidrs: string[];
 }
 
-export interface ConnectionInfo {
-  endpointId: string;
-  /** The consumer's account ID. */
-  owner?: string;
-  /** pendingAcceptance, available, rejected, ... */
-  state: string;
-  created?: Date;
-}
+export type { ConnectionInfo } from '../aws/endpoint-connections.js';
 
 /** One minute of the SyncSuccess heartbeat: runs that reported, and how many succeeded. */
 export interface HeartbeatPoint {
@@ -170,17 +163,7 @@ export function createDoctorReader(clients: DoctorClients & { region?: string },
         p.Principal ? [p.Principal] : [],
       ),
     ),
-    connections: memo(async (serviceId: string) =>
-      (await collect(paginateDescribeVpcEndpointConnections({ client: ec2 }, { Filters: [{ Name: 'service-id', Values: [serviceId] }] }), (p) => p.VpcEndpointConnections))
-        // Checked again here: an emulator ignoring the filter must not mix services.
-        .filter((c) => c.VpcEndpointId && c.ServiceId === serviceId)
-        .map((c) => ({
-          endpointId: c.VpcEndpointId ?? '',
-          state: c.VpcEndpointState ?? 'unknown',
-          ...(c.VpcEndpointOwner ? { owner: c.VpcEndpointOwner } : {}),
-          ...(c.CreationTimestamp ? { created: c.CreationTimestamp } : {}),
-        })),
-    ),
+    connections: memo((serviceId: string) => listConnections(ec2, serviceId)),
     functionConfiguration: memo((name: string) => orUndefined('ResourceNotFoundException', () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name })))),
     routeTables: memo((vpcId: string) => collect(paginateDescribeRouteTables({ client: ec2 }, { Filters: vpcFilter(vpcId) }), (p) => p.RouteTables)),
     natGateways: memo((vpcId: string) => collect(paginateDescribeNatGateways({ client: ec2 }, { Filter: vpcFilter(vpcId) }), (p) => p.NatGateways)),
