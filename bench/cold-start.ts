@@ -3,7 +3,7 @@
 // the module loader, not the network). Bundles (bench/bundle.ts) side by side with the same
 // code unbundled: lib/ and functions/ transpiled file by file, dependencies from node_modules,
 // as a zip of node_modules would run. Runs are interleaved across variants so drift hits all.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -62,10 +62,26 @@ async function transpileUnbundled(): Promise<string> {
   return dir;
 }
 
+/**
+ * The Node the cold starts run on: the Lambda runtime's major (scripts/runtime-node.sh fetches and
+ * caches it), or this process's Node with a loud line where that binary cannot run.
+ */
+function runtimeNode(): string {
+  const node = execFileSync('bash', [join(ROOT, 'scripts', 'runtime-node.sh'), '--print'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  if (node) return node;
+  console.error(`*** cold starts on this machine's Node ${process.version}, not the Lambda runtime's ***`);
+  return process.execPath;
+}
+
+let childNode: string | undefined;
+
+/** The version of the Node the cold starts run on, for the results. */
+export const coldStartNodeVersion = () => execFileSync((childNode ??= runtimeNode()), ['--version'], { encoding: 'utf8' }).trim();
+
 function runChild(file: string, env: NodeJS.ProcessEnv): Promise<{ importMs: number; invokeMs: number; processMs: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [join(ROOT, 'bench', 'cold-start-child.mjs'), file, JSON.stringify(SCHEDULED_EVENT)], {
+    const child = spawn((childNode ??= runtimeNode()), [join(ROOT, 'bench', 'cold-start-child.mjs'), file, JSON.stringify(SCHEDULED_EVENT)], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
@@ -113,7 +129,7 @@ export async function runColdStartBench(bundles: BundleResult[], runs: number, b
       AWS_ACCESS_KEY_ID: 'bench',
       AWS_SECRET_ACCESS_KEY: 'bench',
       AWS_SESSION_TOKEN: 'bench',
-      // Lambda runs node 22; the SDK's notice about node 20 is not part of a real cold start.
+      // The SDK's notice about an old Node is not part of a real cold start.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_SERVICE_NAME: 'rds-nlb-sync',
       RDS_ENDPOINT: ENDPOINT,

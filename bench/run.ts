@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { version as esbuildVersion } from 'esbuild';
 import { FUNCTIONS, SYNC_BUDGET_BYTES, VARIANTS, type FunctionName, type VariantName } from './build-options.js';
 import { OUT, ROOT, runBundleBench, type BundleResult } from './bundle.js';
-import { runColdStartBench, type ColdStartResult } from './cold-start.js';
+import { coldStartNodeVersion, runColdStartBench, type ColdStartResult } from './cold-start.js';
 import { monthlyCost, runCostBench } from './cost.js';
 import { measurePackageZips, PACKAGE_SCRIPT } from './package.js';
 import { runFailoverBench } from './failover.js';
@@ -31,6 +31,8 @@ const machine = {
   memoryGiB: round(totalmem() / 2 ** 30, 0),
   os: `${platform()} ${release()}`,
   node: process.version,
+  /** Cold starts run on the Lambda runtime's Node major (scripts/runtime-node.sh). */
+  coldStartNode: coldStartNodeVersion(),
   esbuild: esbuildVersion,
   /** 1-minute load average at the start and the end: other work on the machine skews timings. */
   loadAverage: { start: round(loadavg()[0] ?? 0, 2), end: 0 },

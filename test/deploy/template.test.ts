@@ -164,11 +164,11 @@ function deployedEnv(t: Template, fn: string, config: Config): Record<string, st
 describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config) => {
   const t = () => templates[config];
 
-  it('runs both functions on Node.js 22 or newer, arm64, small memory, one at a time', () => {
+  it('runs both functions on Node.js 24 or newer (nodejs22.x ends with Node 22, April 2027), arm64, small memory, one at a time', () => {
     for (const fn of ['SyncLambdaFunction', 'AcceptLambdaFunction']) {
       const props = resource(t(), fn).Properties;
       const runtime = /^nodejs(\d+)\.x$/.exec(str(props.Runtime));
-      expect(Number(runtime?.[1]), `${fn} runtime`).toBeGreaterThanOrEqual(22);
+      expect(Number(runtime?.[1]), `${fn} runtime`).toBeGreaterThanOrEqual(24);
       expect(props.Architectures).toEqual(['arm64']);
       expect(props.MemorySize).toBeLessThanOrEqual(512);
       expect(props.ReservedConcurrentExecutions, `${fn} reserved concurrency`).toBe(1);

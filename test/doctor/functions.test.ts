@@ -52,7 +52,7 @@ const [functionCheck, networkCheck] = functionChecks('sync') as [Check<FunctionS
 const syncFn: FunctionSubject = { role: 'sync', name: 'rds-nlb-sync-prod-sync' };
 
 const givenFunction = (config: Partial<FunctionConfiguration> = {}) =>
-  lambdaMock.on(GetFunctionConfigurationCommand).resolves({ FunctionName: syncFn.name, State: 'Active', LastUpdateStatus: 'Successful', Runtime: 'nodejs22.x', ...config });
+  lambdaMock.on(GetFunctionConfigurationCommand).resolves({ FunctionName: syncFn.name, State: 'Active', LastUpdateStatus: 'Successful', Runtime: 'nodejs24.x', ...config });
 
 describe('function.sync', () => {
   it('has the ids function.<role> and function.<role>.network, and account.concurrency with sync', () => {
@@ -63,7 +63,7 @@ describe('function.sync', () => {
   it('passes for an Active function', async () => {
     givenFunction();
 
-    expect(await run(functionCheck, syncFn)).toEqual({ status: 'pass', message: 'rds-nlb-sync-prod-sync is Active (nodejs22.x)' });
+    expect(await run(functionCheck, syncFn)).toEqual({ status: 'pass', message: 'rds-nlb-sync-prod-sync is Active (nodejs24.x)' });
     expect(lambdaMock).toHaveReceivedCommandWith(GetFunctionConfigurationCommand, { FunctionName: 'rds-nlb-sync-prod-sync' });
   });
 

@@ -137,7 +137,7 @@ function mockHealthyChain() {
   });
   ec2Mock.on(DescribeNatGatewaysCommand).resolves({ NatGateways: [{ NatGatewayId: 'nat-1', State: 'available' }] });
   ec2Mock.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] });
-  lambdaMock.on(GetFunctionConfigurationCommand).resolves({ State: 'Active', Runtime: 'nodejs22.x', VpcConfig: { SubnetIds: ['subnet-a'], VpcId: VPC } });
+  lambdaMock.on(GetFunctionConfigurationCommand).resolves({ State: 'Active', Runtime: 'nodejs24.x', VpcConfig: { SubnetIds: ['subnet-a'], VpcId: VPC } });
   const thisMinute = new Date(Math.floor(Date.now() / 60_000) * 60_000);
   cloudwatchMock.on(GetMetricDataCommand).resolves({
     MetricDataResults: [

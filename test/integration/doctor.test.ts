@@ -99,7 +99,7 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
         await lambda.send(
           new CreateFunctionCommand({
             FunctionName: name,
-            Runtime: 'nodejs22.x',
+            Runtime: 'nodejs24.x',
             Role: role,
             Handler: 'index.handler',
             Code: { ZipFile: Buffer.from('moto does not run it') },
