@@ -22,10 +22,12 @@ export const PROFILE_CREDENTIAL_PROVIDERS: string[] = [
 export const BUILD_OPTIONS = {
   bundle: true,
   minify: true,
+  // Class names survive minification, so third-party errors log as themselves.
+  keepNames: true,
   treeShaking: true,
   sourcemap: false,
   platform: 'node',
-  target: 'node22',
+  target: 'node24',
   format: 'esm',
   outExtension: { '.js': '.mjs' },
   // The SDK's package.json has `main` (dist-cjs: one prebuilt file per client, nothing can be
@@ -57,6 +59,8 @@ export const VARIANTS = {
   'all-creds': { external: [] },
   /** chosen, without the schema plugin (deploy/esbuild-plugins.cjs). */
   'unshaken-schemas': { plugins: [] },
+  /** chosen, names minified too: what keepNames costs. */
+  'no-keep-names': { keepNames: false },
   /** Neither: ES modules and tree-shaking only. */
   plain: { external: [], plugins: [] },
 } satisfies Record<string, Partial<BuildOptions>>;
