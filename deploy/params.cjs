@@ -170,6 +170,9 @@ function deriveDeployConfig(raw, context = {}) {
   }
   if (!createPrivateLink && !createApiEndpoints && nlbSubnetIds.length > 0) problems.push('nlbSubnetIds: only used with createPrivateLink or createApiEndpoints');
   if (dbSecurityGroupId && !createPrivateLink) problems.push('dbSecurityGroupId: only used with createPrivateLink (it admits the created NLB)');
+  // The created listener's TCP idle timeout: ELB takes 60-6000 s.
+  const nlbIdleTimeoutSeconds = int('nlbIdleTimeoutSeconds', 60, 6000);
+  const nlbDeletionProtection = bool('nlbDeletionProtection');
 
   // --- sync: which endpoint feeds which target group -------------------------------------
   let mappingsInput = [];
@@ -367,6 +370,8 @@ function deriveDeployConfig(raw, context = {}) {
       dbSecurityGroupId,
       vpcId,
       privateLink: String(createPrivateLink),
+      nlbIdleTimeoutSeconds: String(nlbIdleTimeoutSeconds),
+      nlbDeletionProtection: String(nlbDeletionProtection),
       apiEndpoints: String(createApiEndpoints),
       alarmEmail,
 

@@ -4,6 +4,7 @@
 // is thrown to the check, which reports it as "could not tell".
 import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
+  DescribeVpcAttributeCommand,
   paginateDescribeNatGateways,
   paginateDescribeRouteTables,
   paginateDescribeSecurityGroups,
@@ -20,6 +21,7 @@ import {
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import {
+  DescribeListenerAttributesCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
   DescribeTargetGroupAttributesCommand,
@@ -108,6 +110,9 @@ export interface DoctorReader {
   vpcEndpoints(vpcId: string): Promise<VpcEndpoint[]>;
   heartbeat(namespace: string, minutes: number): Promise<HeartbeatPoint[]>;
   listeners(loadBalancerArn: string): Promise<Listener[]>;
+  listenerAttributes(listenerArn: string): Promise<Attributes>;
+  /** enableDnsSupport and enableDnsHostnames of a VPC (DescribeVpcAttribute, one call each). */
+  vpcDnsAttributes(vpcId: string): Promise<{ dnsSupport: boolean; dnsHostnames: boolean }>;
   securityGroups(groupIds: string[]): Promise<SecurityGroup[]>;
   /** The database behind an endpoint name (RDS API), or why it cannot be known. */
   dbTopology(endpoint: string): Promise<DbTopology>;
@@ -170,6 +175,14 @@ export function createDoctorReader(clients: DoctorClients & { region?: string },
     vpcEndpoints: memo((vpcId: string) => collect(paginateDescribeVpcEndpoints({ client: ec2 }, { Filters: vpcFilter(vpcId) }), (p) => p.VpcEndpoints)),
     heartbeat: memo((namespace: string, minutes: number) => readHeartbeat(cloudwatch, namespace, minutes, now())),
     listeners: memo((arn: string) => collect(paginateDescribeListeners({ client: elb }, { LoadBalancerArn: arn }), (p) => p.Listeners)),
+    listenerAttributes: memo(async (arn: string) => attributes((await elb.send(new DescribeListenerAttributesCommand({ ListenerArn: arn }))).Attributes)),
+    vpcDnsAttributes: memo(async (vpcId: string) => {
+      const [support, hostnames] = await Promise.all([
+        ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsSupport' })),
+        ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsHostnames' })),
+      ]);
+      return { dnsSupport: support.EnableDnsSupport?.Value === true, dnsHostnames: hostnames.EnableDnsHostnames?.Value === true };
+    }),
     securityGroups: memo((groupIds: string[]) =>
       groupIds.length === 0 ? Promise.resolve([]) : collect(paginateDescribeSecurityGroups({ client: ec2 }, { GroupIds: groupIds }), (p) => p.SecurityGroups),
     ),

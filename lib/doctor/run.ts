@@ -9,6 +9,7 @@ import { memberChecks } from './members.js';
 import { functionChecks, heartbeat, type FunctionRole, type FunctionSubject } from './functions.js';
 import { SERVICE_CHECKS, serviceExists } from './service.js';
 import { DATABASE_CHECKS, nlbSecurityGroup } from './database.js';
+import { nlbIdleTimeout, vpcDns } from './network.js';
 import type { FivetranClient } from '../fivetran/client.js';
 import { fivetranLinkCheck } from './fivetran.js';
 import { couldNotTell, isFatalAwsError, type Check, type CheckResult, type CheckStatus, type DoctorContext, type Verdict } from './verdict.js';
@@ -60,7 +61,7 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
   };
 
   // In the order of the chain, so the first failure in the output is the one to fix first.
-  for (const mapping of input.mappings) await runAll([...MAPPING_CHECKS, ...DATABASE_CHECKS, ...memberChecks(mapping)], mapping, mappingLabel(mapping));
+  for (const mapping of input.mappings) await runAll([...MAPPING_CHECKS, nlbIdleTimeout, vpcDns, ...DATABASE_CHECKS, ...memberChecks(mapping)], mapping, mappingLabel(mapping));
   for (const loadBalancerArn of await loadBalancersOf(input.mappings, ctx.reader)) {
     await runAll([serviceExists, nlbSecurityGroup], loadBalancerArn, `load balancer ${loadBalancerArn.split('/').slice(-2, -1)[0] ?? loadBalancerArn}`);
   }

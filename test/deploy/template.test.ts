@@ -392,7 +392,8 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     expect(nlb.Properties).toMatchObject({
       Namespace: 'AWS/NetworkELB',
       MetricName: 'HealthyHostCount',
-      Statistic: 'Minimum',
+      // Each NLB node reports its own view: AWS recommends the Maximum for NLBs.
+      Statistic: 'Maximum',
       ComparisonOperator: 'LessThanThreshold',
       Threshold: 1,
       Dimensions: [
@@ -499,13 +500,18 @@ describe('PrivateLink plumbing (example-privatelink)', () => {
       Type: 'network',
       Scheme: 'internal',
       Subnets: { 'Fn::Split': [',', { Ref: 'NlbSubnetIds' }] },
-      LoadBalancerAttributes: [{ Key: 'load_balancing.cross_zone.enabled', Value: 'true' }],
+      LoadBalancerAttributes: [
+        { Key: 'load_balancing.cross_zone.enabled', Value: 'true' },
+        { Key: 'deletion_protection.enabled', Value: 'true' },
+      ],
     });
     expect(resource(t(), 'Listener').Properties).toMatchObject({
       LoadBalancerArn: { Ref: 'LoadBalancer' },
       Port: 5432,
       Protocol: 'TCP',
       DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: 'TargetGroup' } }],
+      // A long quiet query outlives ELB's default 350 s idle timeout.
+      ListenerAttributes: [{ Key: 'tcp.idle_timeout.seconds', Value: '3600' }],
     });
   });
 
@@ -536,6 +542,9 @@ describe('PrivateLink plumbing (example-privatelink)', () => {
     const attributes = Object.fromEntries((tg.TargetGroupAttributes as { Key: string; Value: string }[]).map((a) => [a.Key, a.Value]));
     expect(Number(attributes['deregistration_delay.timeout_seconds'])).toBeLessThanOrEqual(30);
     expect(attributes['deregistration_delay.connection_termination.enabled']).toBe('true');
+    // ELB's defaults, pinned so that a console change shows as drift.
+    expect(attributes['preserve_client_ip.enabled']).toBe('false');
+    expect(attributes['target_health_state.unhealthy.connection_termination.enabled']).toBe('true');
   });
 
   it('requires acceptance, allows Fivetran, and tells the operator the service name', () => {
@@ -696,6 +705,8 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     logLevel: 'INFO',
     metricsNamespace: 'RdsNlbSync',
     dryRun: false,
+    nlbIdleTimeoutSeconds: 3600,
+    nlbDeletionProtection: true,
   };
   const tg = (name: string) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/0123456789abcdef`;
   const minimal = { ...defaults, rdsEndpoint: 'mydb.abc.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('a'), targetPort: '5432', endpointServiceIds: 'vpce-svc-0123456789abcdef0' };
@@ -762,6 +773,13 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     expect(failureOf({ ...privateLink, nlbSubnetIds: 'subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60001' })).toContain('nlbSubnetIds: subnet-0a1b2c3d4e5f60001 given twice');
     expect(failureOf({ ...privateLink, dbSecurityGroupId: 'db-sg' })).toContain('dbSecurityGroupId: "db-sg" is not a security group ID');
     expect(failureOf({ ...minimal, dbSecurityGroupId: 'sg-0123456789abcdef0' })).toContain('dbSecurityGroupId: only used with createPrivateLink');
+  });
+
+  it("sets the created NLB's idle timeout within ELB's range and its deletion protection", () => {
+    expect(deriveDeployConfig(privateLink)).toMatchObject({ nlbIdleTimeoutSeconds: '3600', nlbDeletionProtection: 'true' });
+    expect(deriveDeployConfig({ ...privateLink, nlbIdleTimeoutSeconds: 6000, nlbDeletionProtection: 'false' })).toMatchObject({ nlbIdleTimeoutSeconds: '6000', nlbDeletionProtection: 'false' });
+    expect(failureOf({ ...privateLink, nlbIdleTimeoutSeconds: 59 })).toContain('nlbIdleTimeoutSeconds: must be a whole number from 60 to 6000, got "59"');
+    expect(failureOf({ ...privateLink, nlbIdleTimeoutSeconds: 6001 })).toContain('nlbIdleTimeoutSeconds: must be a whole number from 60 to 6000');
   });
 
   it('grants Reject only with rejectUnlisted, and every service of the account when services come from NLBs', () => {

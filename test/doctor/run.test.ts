@@ -6,6 +6,7 @@ import {
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVpcAttributeCommand,
   DescribeVpcEndpointConnectionsCommand,
   DescribeVpcEndpointsCommand,
   DescribeVpcEndpointServiceConfigurationsCommand,
@@ -14,6 +15,8 @@ import {
   type State,
 } from '@aws-sdk/client-ec2';
 import {
+  DescribeListenerAttributesCommand,
+  DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
   DescribeTargetGroupAttributesCommand,
@@ -34,6 +37,7 @@ import { startDnsServer, type DnsServer } from '../harness/index.js';
 
 const LB_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/fivetran/0123456789abcdef';
 const VPC = 'vpc-0123456789abcdef0';
+const LISTENER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/net/fivetran/0123456789abcdef/0123456789abcdef';
 const SERVICE = 'vpce-svc-0123456789abcdef0';
 const FIVETRAN = '834469178297';
 
@@ -86,6 +90,10 @@ function mockHealthyChain() {
     ],
   });
   elbMock.on(DescribeLoadBalancerAttributesCommand).resolves({ Attributes: [{ Key: 'load_balancing.cross_zone.enabled', Value: 'true' }] });
+  elbMock.on(DescribeListenersCommand).resolves({ Listeners: [{ ListenerArn: LISTENER, Port: 5432, Protocol: 'TCP', DefaultActions: [{ Type: 'forward', TargetGroupArn: TG_A }] }] });
+  elbMock.on(DescribeListenerAttributesCommand).resolves({ Attributes: [{ Key: 'tcp.idle_timeout.seconds', Value: '3600' }] });
+  ec2Mock.on(DescribeVpcAttributeCommand, { Attribute: 'enableDnsSupport' }).resolves({ EnableDnsSupport: { Value: true } });
+  ec2Mock.on(DescribeVpcAttributeCommand, { Attribute: 'enableDnsHostnames' }).resolves({ EnableDnsHostnames: { Value: true } });
   ec2Mock.on(DescribeSubnetsCommand).resolves({
     Subnets: [
       { SubnetId: 'subnet-a', VpcId: VPC, AvailabilityZone: 'eu-west-1a', CidrBlock: '10.0.1.0/24' },
@@ -156,6 +164,8 @@ const CHAIN_IDS = [
   'nlb.attached',
   'nlb.zones',
   'target-group.deregistration',
+  'nlb.idle-timeout',
+  'vpc.dns',
   'db.security-groups',
   'db.max-connect-errors',
   'service.exists',
@@ -302,7 +312,7 @@ describe('rds-nlb-sync doctor', () => {
 
     expect(code).toBe(0);
     expect(stdout()).toContain('  PASS  nlb.zones');
-    expect(stdout()).toContain('OK: 21 passed, 0 warnings, 0 failed');
+    expect(stdout()).toContain('OK: 23 passed, 0 warnings, 0 failed');
     expect(lambdaMock).toHaveReceivedCommandWith(GetFunctionConfigurationCommand, { FunctionName: 'rds-nlb-sync-prod-sync' });
   });
 
@@ -316,7 +326,7 @@ describe('rds-nlb-sync doctor', () => {
 
     expect(code).toBe(1);
     expect(stdout()).toMatch(/ {2}FAIL {2}nlb\.zones +NLB fivetran is only in eu-west-1a, eu-west-1b, but target 10\.0\.3\.10 is in eu-west-1c.*\n +fix: Give the NLB a subnet in eu-west-1c/);
-    expect(stdout()).toContain('FAILED: 20 passed, 0 warnings, 1 failed');
+    expect(stdout()).toContain('FAILED: 22 passed, 0 warnings, 1 failed');
   });
 
   it('exits 0 with warnings only', async () => {

@@ -12,12 +12,14 @@ import { CloudWatchClient, GetMetricStatisticsCommand, ListMetricsCommand } from
 import {
   CreateSubnetCommand,
   CreateVpcCommand,
+  ModifyVpcAttributeCommand,
   CreateVpcEndpointServiceConfigurationCommand,
   EC2Client,
   ModifyVpcEndpointServicePermissionsCommand,
 } from '@aws-sdk/client-ec2';
 import {
   CreateListenerCommand,
+  ModifyListenerAttributesCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
   DescribeTargetHealthCommand,
@@ -79,6 +81,8 @@ export async function seedAws(endpoint: string, options: SeedOptions = {}): Prom
   try {
     const { Vpc } = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
     const vpcId = required(Vpc?.VpcId, 'CreateVpc: VpcId');
+    // As the VPCs RDS and interface endpoints with private DNS need (doctor: vpc.dns).
+    await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsHostnames: { Value: true } }));
     const subnetIds: string[] = [];
     for (const [cidr, zone] of [
       ['10.0.1.0/24', 'eu-west-1a'],
@@ -105,7 +109,7 @@ export async function seedAws(endpoint: string, options: SeedOptions = {}): Prom
         }),
       );
       const targetGroupArn = required(TargetGroups?.[0]?.TargetGroupArn, 'CreateTargetGroup: TargetGroupArn');
-      await elb.send(
+      const { Listeners } = await elb.send(
         new CreateListenerCommand({
           LoadBalancerArn: loadBalancerArn,
           Protocol: 'TCP',
@@ -113,6 +117,9 @@ export async function seedAws(endpoint: string, options: SeedOptions = {}): Prom
           DefaultActions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
         }),
       );
+      // As the stack creates it (nlbIdleTimeoutSeconds; doctor: nlb.idle-timeout).
+      const listenerArn = required(Listeners?.[0]?.ListenerArn, 'CreateListener: ListenerArn');
+      await elb.send(new ModifyListenerAttributesCommand({ ListenerArn: listenerArn, Attributes: [{ Key: 'tcp.idle_timeout.seconds', Value: '3600' }] }));
       targetGroupArns.push(targetGroupArn);
     }
 

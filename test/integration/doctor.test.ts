@@ -193,6 +193,8 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
       'nlb.attached': 'pass',
       'nlb.zones': 'pass',
       'target-group.deregistration': 'pass',
+      'nlb.idle-timeout': 'pass',
+      'vpc.dns': 'pass',
       'db.security-groups': 'pass',
       'db.max-connect-errors': 'pass',
       'service.exists': 'pass',
@@ -244,7 +246,7 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
 
     expect(code).toBe(1);
     expect(stdout).toMatch(/ {2}FAIL {2}service\.principals +Fivetran \(arn:aws:iam::834469178297:root\) may not connect.*\n +fix: aws ec2 modify-vpc-endpoint-service-permissions/);
-    expect(stdout).toContain('FAILED: 17 passed, 3 warnings, 1 failed');
+    expect(stdout).toContain('FAILED: 19 passed, 3 warnings, 1 failed');
   });
 
   it('fails nlb.zones for a reader in a zone the NLB lacks, whatever the cross-zone setting', async () => {
