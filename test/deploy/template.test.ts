@@ -352,6 +352,9 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
       expect.arrayContaining(['RDS-EVENT-0049', 'RDS-EVENT-0071', 'RDS-EVENT-0073', 'RDS-EVENT-0006', 'RDS-EVENT-0026', 'RDS-EVENT-0020', 'RDS-EVENT-0151', 'RDS-EVENT-0153', 'RDS-EVENT-0173']),
     );
     expect(ids).toEqual(expect.arrayContaining(['RDS-EVENT-0247', 'RDS-EVENT-0248', 'RDS-EVENT-0250', 'RDS-EVENT-0251', 'RDS-EVENT-0259', 'RDS-EVENT-0260']));
+    // A cancelled (rolled back) switchover, Aurora global failover/switchover, members created or deleted.
+    expect(ids).toEqual(expect.arrayContaining(['RDS-EVENT-0249', 'RDS-EVENT-0252', 'RDS-EVENT-0261', 'RDS-EVENT-0185', 'RDS-EVENT-0238', 'RDS-EVENT-0397', 'RDS-EVENT-0005', 'RDS-EVENT-0003']));
+    expect(new Set(ids).size).toBe(ids.length);
     // Account-wide: an Aurora instance need not be named after its cluster; the function picks.
     expect(rds?.resources).toBeUndefined();
     const acceptRules = ofType(t(), 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties.Targets).includes('AcceptLambdaFunction'));
@@ -485,10 +488,16 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     expect(t().Parameters.NlbSubnetIds?.Default).toBe(config === 'privatelink' ? 'subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002,subnet-0a1b2c3d4e5f60003' : '');
     for (const condition of ['CreatePrivateLink', 'CreateApiEndpoints']) expect(JSON.stringify(t().Conditions[condition]), condition).toContain('HasNlbSubnets');
     expect(t().Parameters.PrivateLink?.Default).toBe(config === 'privatelink' ? 'true' : 'false');
-    for (const id of ['ApiEndpointSecurityGroup', 'ElasticLoadBalancingApiEndpoint', 'MonitoringApiEndpoint', 'Ec2ApiEndpoint', 'RdsApiEndpoint']) {
+    for (const id of ['ApiEndpointSecurityGroup', 'ElasticLoadBalancingApiEndpoint', 'MonitoringApiEndpoint', 'RdsApiEndpoint']) {
       expect(resource(t(), id).Condition, id).toBe('CreateApiEndpoints');
     }
     expect(t().Parameters.ApiEndpoints?.Default).toBe(config === 'privatelink' ? 'true' : 'false');
+    // The switches take only the packaged value: flipping one in the console cannot leave IAM
+    // or the environment derived for the other.
+    for (const name of ['PrivateLink', 'ApiEndpoints', 'AcceptInVpc']) {
+      const parameter = t().Parameters[name] as { Default?: string; AllowedValues?: string[] };
+      expect(parameter.AllowedValues, name).toEqual([parameter.Default]);
+    }
   });
 });
 
@@ -576,6 +585,9 @@ describe('PrivateLink plumbing (example-privatelink)', () => {
       // An interface endpoint takes one subnet per zone, like the NLB.
       expect(endpoint.Properties).toMatchObject({ VpcEndpointType: 'Interface', PrivateDnsEnabled: true, SubnetIds: { 'Fn::Split': [',', { Ref: 'NlbSubnetIds' }] } });
     }
+    // EC2 is called by accept only: its endpoint exists only when accept runs in the VPC.
+    expect(resource(t(), 'Ec2ApiEndpoint').Condition).toBe('CreateEc2ApiEndpoint');
+    expect(t().Conditions.CreateEc2ApiEndpoint).toEqual({ 'Fn::And': [{ Condition: 'CreateApiEndpoints' }, { Condition: 'AcceptInVpc' }] });
     const ingress = resource(t(), 'ApiEndpointSecurityGroup').Properties.SecurityGroupIngress as Record<string, Json>[];
     expect(ingress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 })]);
   });
