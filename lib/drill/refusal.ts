@@ -4,6 +4,7 @@
 import type { DatabaseInfo } from '../aws/failover.js';
 import type { Mapping } from '../config.js';
 import { ipSet } from '../ip.js';
+import { parseRdsEndpoint } from '../rds-endpoint.js';
 
 /** Why this database cannot be failed over by the drill; undefined when it can. */
 export function failoverRefusal(db: DatabaseInfo, targetInstance?: string): string | undefined {
@@ -33,6 +34,11 @@ export function failoverRefusal(db: DatabaseInfo, targetInstance?: string): stri
  */
 export function pickMapping(mappings: readonly Mapping[], db: DatabaseInfo, targetGroupArn?: string): Mapping | string {
   const found = targetGroupArn ? mappings.filter((m) => m.targetGroupArn === targetGroupArn) : mappings.filter((m) => m.endpoint === db.endpoint);
+  const kind = found[0] ? parseRdsEndpoint(found[0].endpoint).kind : undefined;
+  if (found.length === 1 && (kind === 'reader' || kind === 'custom')) {
+    // One member per DNS answer, at random: its answer changes without any failover.
+    return `${found[0]?.endpoint} is a ${kind} endpoint: the drill watches a writer or instance endpoint's group (--target-group-arn)`;
+  }
   if (found.length === 1 && found[0]) return found[0];
   if (targetGroupArn) {
     return found.length === 0 ? `no configured mapping has target group ${targetGroupArn}` : `${found.length} mappings have target group ${targetGroupArn} (one per port): keep one (--mappings)`;

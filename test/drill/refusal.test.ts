@@ -43,9 +43,15 @@ describe('pickMapping', () => {
   });
 
   it('takes the mapping of --target-group-arn, whatever its endpoint', () => {
-    const mappings = [m('orders.cluster-ro-c0ffee.eu-west-1.rds.amazonaws.com', `${TG}0`), m(WRITER)];
+    const mappings = [m('orders-1.c0ffee.eu-west-1.rds.amazonaws.com', `${TG}0`), m(WRITER)];
 
     expect(pickMapping(mappings, cluster(TWO), `${TG}0`)).toBe(mappings[0]);
+  });
+
+  it('refuses to watch a reader or custom endpoint (its DNS answer changes without a failover)', () => {
+    const reader = 'orders.cluster-ro-c0ffee.eu-west-1.rds.amazonaws.com';
+
+    expect(pickMapping([m(reader)], cluster(TWO), TG)).toBe(`${reader} is a reader endpoint: the drill watches a writer or instance endpoint's group (--target-group-arn)`);
   });
 
   it('says what to pass when no mapping, or several, fit', () => {
