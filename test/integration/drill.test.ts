@@ -133,8 +133,8 @@ describe.skipIf(!motoOrSkip())('drill against the AWS emulator', () => {
       if (!text.includes('failover requested') || restart) return;
       restart = (async () => {
         await new Promise((r) => setTimeout(r, 1000));
-        await close(server);
         stoppedAt = Date.now();
+        await close(server);
         await new Promise((r) => setTimeout(r, 2500));
         server = await listen(port);
         restartedAt = Date.now();
@@ -149,13 +149,14 @@ describe.skipIf(!motoOrSkip())('drill against the AWS emulator', () => {
     const probe = record.probe!;
     expect(probe.target).toBe(`127.0.0.1:${port}`);
     expect(probe.firstFailure?.error).toBe('ECONNREFUSED');
-    // Every attempt starts on a 1 s tick: the first failure within a tick after the stop, the
-    // first success after the restart (times rounded to 0.1 s).
+    // The window covers the stop: no failure before it, none after the restart, the first success
+    // after the restart (times rounded to 0.1 s). Attempts start on 1 s ticks: the first failure
+    // comes within a tick of the stop (bound generous for a loaded machine).
     expect(probe.firstFailure!.at).toBeGreaterThanOrEqual(since(stoppedAt) - 0.1);
-    expect(probe.firstFailure!.at).toBeLessThanOrEqual(since(stoppedAt) + 1.2);
+    expect(probe.firstFailure!.at).toBeLessThanOrEqual(since(stoppedAt) + 2.5);
     expect(probe.lastFailure!.at).toBeLessThanOrEqual(since(restartedAt) + 0.1);
     expect(probe.firstSuccessAfter!.at).toBeGreaterThanOrEqual(since(restartedAt) - 0.1);
-    expect(probe.noConnectionSeconds!).toBeGreaterThanOrEqual(since(restartedAt) - since(stoppedAt) - 1.2);
+    expect(probe.noConnectionSeconds!).toBeGreaterThanOrEqual(since(restartedAt) - since(stoppedAt) - 2.5);
     expect(code).toBe(1); // the RDS event is never seen in moto
   }, 30_000);
 
