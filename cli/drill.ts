@@ -133,7 +133,8 @@ export const drill: CommandRunner = async (ctx) => {
         },
       );
       const exitCode = record.verdict.outcome === 'interrupted' ? EXIT_INTERRUPTED : record.verdict.ok ? 0 : 1;
-      return { data: record, text: renderSummary(record), exitCode };
+      // A blank line between the live timeline and the summary.
+      return { data: record, text: `\n${renderSummary(record)}`, exitCode };
     } finally {
       process.removeListener('SIGINT', onInterrupt);
     }
