@@ -1,4 +1,4 @@
-// The four commands, each a thin layer over lib/: settings -> config -> the same run the
+// The commands (drill: cli/drill.ts), each a thin layer over lib/: settings -> config -> the same run the
 // Lambdas do (or doctor) -> data for --json, text for people, and an exit code.
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { runAccept } from '../lib/accept/run.js';
@@ -15,6 +15,7 @@ import { UsageError, type Flags } from './options.js';
 import { invokeSync, syncFunctionName } from './invoke.js';
 import { renderAccept, renderDoctor, renderPlan, renderSync, type Style } from './output.js';
 import { planMappings } from './plan.js';
+import { drill } from './drill.js';
 
 export interface CommandContext {
   settings: ResolvedSettings;
@@ -22,6 +23,8 @@ export interface CommandContext {
   style: Style;
   /** --verbose: lib's log lines go here (stderr), so stdout stays the result. */
   stderr: (text: string) => void;
+  /** Progress as it happens (drill's live timeline); the result is printed after the run. */
+  stdout: (text: string) => void;
 }
 
 export interface CommandResult {
@@ -99,7 +102,7 @@ export const doctor: CommandRunner = async (ctx) => {
   });
 };
 
-export const COMMAND_RUNNERS = { plan, sync, accept, doctor };
+export const COMMAND_RUNNERS = { plan, sync, accept, doctor, drill };
 
 /** Clients for one command, after the region is known (a missing region is a settings error). */
 async function withClients(ctx: CommandContext, run: (clients: CliClients, region: string) => Promise<CommandResult>): Promise<CommandResult> {

@@ -1,10 +1,11 @@
-// rds-nlb-sync, the operator CLI: plan, sync, accept and doctor from a terminal, with the same
+// rds-nlb-sync, the operator CLI: plan, sync, accept, doctor and drill from a terminal, with the same
 // lib/ code the Lambdas run. Entry: bin/rds-nlb-sync.mjs calls main(). No side effects on import.
 import { ConfigError } from '../lib/config.js';
 import { isFatalAwsError } from '../lib/doctor/verdict.js';
 import { describeError } from '../lib/log.js';
 import { COMMAND_RUNNERS } from './commands.js';
 import { awsOptionsOf, readCliParameter } from './clients.js';
+import { checkDrillCommandLine } from './drill.js';
 import { runFivetranCli } from './fivetran.js';
 import { gatherSettings, withMappingsParameter } from './config.js';
 import { helpText, parseCommandLine, UsageError } from './options.js';
@@ -46,9 +47,11 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       return EXIT.ok;
     }
     json = parsed.flags.json === true;
+    // Refused before settings are read or any AWS client exists (SYNC_MAPPINGS_PARAMETER reads SSM).
+    if (parsed.command === 'drill') checkDrillCommandLine(parsed.flags);
     const gathered = await gatherSettings(parsed.command, parsed.flags, io.env);
     const settings = await withMappingsParameter(gathered, (name) => readCliParameter(awsOptionsOf(parsed.flags, gathered.values), name));
-    const result = await COMMAND_RUNNERS[parsed.command]({ settings, flags: parsed.flags, style: { color: io.color && !json }, stderr: io.stderr });
+    const result = await COMMAND_RUNNERS[parsed.command]({ settings, flags: parsed.flags, style: { color: io.color && !json }, stderr: io.stderr, stdout: io.stdout });
     io.stdout(json ? `${JSON.stringify(result.data, null, 2)}\n` : `${result.text}\n`);
     return result.exitCode;
   } catch (err) {

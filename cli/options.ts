@@ -2,7 +2,7 @@
 // the Lambdas read, so flags, env and config files speak one vocabulary), parsing, and --help.
 import { parseArgs } from 'node:util';
 
-export const COMMANDS = ['plan', 'sync', 'accept', 'doctor'] as const;
+export const COMMANDS = ['plan', 'sync', 'accept', 'doctor', 'drill'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface OptionSpec {
@@ -19,9 +19,16 @@ export interface OptionSpec {
 }
 
 const ALL = COMMANDS;
-const SYNC_SIDE: Command[] = ['plan', 'sync', 'doctor'];
+const SYNC_SIDE: Command[] = ['plan', 'sync', 'doctor', 'drill'];
 
 export const OPTIONS: OptionSpec[] = [
+  { flag: 'db-cluster-identifier', value: '<id>', help: 'drill: fail over this Aurora or Multi-AZ DB cluster (FailoverDBCluster)', commands: ['drill'] },
+  { flag: 'db-instance-identifier', value: '<id>', help: 'drill: fail over this Multi-AZ DB instance (RebootDBInstance with ForceFailover)', commands: ['drill'] },
+  { flag: 'target-instance', value: '<id>', help: 'cluster: the reader to promote (default: RDS picks)', commands: ['drill'] },
+  { flag: 'yes-fail-over', value: '<id>', help: 'required: the identifier again, to confirm a real failover', commands: ['drill'] },
+  { flag: 'budget-seconds', value: '<n>', help: 'verdict: every step within this many seconds of the request (default 600)', commands: ['drill'] },
+  { flag: 'probe', value: '<host:port>', help: 'open a TCP connection here every second (e.g. the NLB\'s DNS name) and report the window with none', commands: ['drill'] },
+  { flag: 'local', boolean: true, help: 'run the sync here, in-process, each poll, instead of observing the deployed function', commands: ['drill'] },
   { flag: 'endpoint', env: 'RDS_ENDPOINT', value: '<host>', help: 'RDS endpoint to follow (one mapping; or --mappings)', commands: SYNC_SIDE },
   { flag: 'target-group-arn', env: 'TARGET_GROUP_ARN', value: '<arn>', help: 'IP target group kept on the endpoint', commands: SYNC_SIDE },
   { flag: 'port', env: 'TARGET_PORT', value: '<port>', help: 'database port: the targets are registered on it', commands: SYNC_SIDE },
@@ -120,6 +127,7 @@ const BRIEF: Record<Command, string> = {
   sync: 'Run one sync pass in the deployed function, or here with --local.',
   accept: 'Run one real accept pass from here.',
   doctor: 'Check the whole Fivetran PrivateLink chain, with the fix for each failure. Read-only.',
+  drill: 'Fail over a non-production database for real and time each step to the target group.',
 };
 
 const SUMMARIES: Record<Command, string> = {
@@ -127,6 +135,15 @@ const SUMMARIES: Record<Command, string> = {
   sync: 'Run one sync pass in the deployed function, or here with --local.\nBy default it invokes the sync function (--stage, --function or SYNC_FUNCTION_NAME) and prints its\nsummary. --local registers the new addresses, then deregisters the stale ones, from here, and\nsends the run\'s metrics like the Lambda does (--no-metrics: none). Exit 1 when a mapping failed.',
   accept: 'Run one real accept pass from here: accept pending connections from the allowed accounts.\nExit 1 when a connection could not be listed or accepted.',
   doctor: 'Check the whole Fivetran PrivateLink chain (DNS, target group, targets, NLB zones, endpoint\nservice, principals, connections, functions, heartbeat) and print pass / warn / fail with the\nfix for each. Read-only. Exit 1 when a check fails.',
+  drill:
+    'FAILS OVER THE DATABASE FOR REAL: use a non-production database. Requests the failover, then prints\n' +
+    'each step as it happens, in seconds since the request: RDS event seen, DNS answer changed, new\n' +
+    'target registered, new target healthy, old target gone (and with --probe the window with no\n' +
+    'connection); then a verdict against --budget-seconds. The target group is the mapping that follows\n' +
+    'the database\'s endpoint, or --target-group-arn. It polls every FAILOVER_POLL_MS. Nothing is done\n' +
+    'without --yes-fail-over <the same id>, or for a database with no reader or standby (exit 2).\n' +
+    'Exit 1 when a step was not seen within the budget or came after it; 130 on Ctrl-C (what was\n' +
+    'seen is printed).',
 };
 
 const SETTINGS_NOTE = `Settings come from flags, then the environment (the Lambdas' variable names, shown in
