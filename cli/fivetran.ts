@@ -18,7 +18,7 @@ import { linkEndpointService, type LinkResult } from '../lib/fivetran/link.js';
 import { createCliClients, regionOf, type CliClients } from './clients.js';
 import { gatherSettings, loadAccept } from './config.js';
 import type { CommandResult } from './commands.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
 import { UsageError, type Flags } from './options.js';
 
 const SUBCOMMANDS = ['link', 'status'] as const;
