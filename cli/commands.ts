@@ -9,7 +9,7 @@ import { loadFivetranConfig } from '../lib/config.js';
 import { createFivetranClient } from '../lib/fivetran/client.js';
 import type { Log } from '../lib/log.js';
 import { runSync } from '../lib/sync/run.js';
-import { awsOptionsOf, checkCredentials, createCliClients, regionOf, type CliClients } from './clients.js';
+import { awsOptionsOf, checkCredentials, createCliClients, createInvokeClient, regionOf, type CliClients } from './clients.js';
 import { loadAccept, loadDoctorInput, loadSync, type ResolvedSettings } from './config.js';
 import { UsageError, type Flags } from './options.js';
 import { invokeSync, syncFunctionName } from './invoke.js';
@@ -63,8 +63,12 @@ export const sync: CommandRunner = async (ctx) => {
     ...(endpoint ? { endpoints: [endpoint] } : {}),
   };
   return withClients(ctx, async (clients) => {
-    const summary = await invokeSync(clients.lambda, functionName, payload);
-    return { data: { functionName, ...summary }, text: `invoked ${functionName}\n\n${renderSync(summary, ctx.style)}`, exitCode: summary.outcome === 'success' ? 0 : 1 };
+    const options = awsOptionsOf(ctx.flags, ctx.settings.values);
+    const { summary, error } = await invokeSync(functionName, payload, { lambda: clients.lambda, invokeClient: (ms) => createInvokeClient(options, ms) });
+    // A run that failed there still has its summary (from the log tail): printed, with the error.
+    const failed = error ? [`${functionName} failed: ${error.name}: ${error.message}`] : [];
+    const text = [`invoked ${functionName}`, '', renderSync(summary, ctx.style, { metricsUnknown: Boolean(error) }), ...failed].join('\n');
+    return { data: { functionName, ...summary, ...(error ? { error } : {}) }, text, exitCode: summary.outcome === 'success' && !error ? 0 : 1 };
   });
 };
 
