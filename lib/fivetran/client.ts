@@ -63,7 +63,7 @@ export class FivetranNotFoundError extends FivetranError {
 }
 export class FivetranRateLimitError extends FivetranError {
   override name = 'FivetranRateLimitError';
-  /** From Retry-After, while the client may still wait and try again. */
+  /** What the answer's Retry-After asked for. */
   retryAfterMs?: number;
 }
 export class FivetranTimeoutError extends FivetranError {
@@ -163,22 +163,24 @@ export function createFivetranClient(options: FivetranClientOptions): FivetranCl
   /** One request and its envelope; `data` not yet checked. 429 waited out; GETs retried when transient. */
   async function call(method: Method, path: string, body?: unknown): Promise<Answer> {
     const what = `${method} ${path.split('?')[0]}`;
-    for (let attempt = 0, rateLimited = 0; ; attempt++) {
+    let rateLimited = 0;
+    let retried = 0;
+    for (;;) {
       try {
         return await once(method, path, what, body);
       } catch (err) {
-        if (err instanceof FivetranRateLimitError && err.retryAfterMs !== undefined && rateLimited < maxRetries && err.retryAfterMs <= maxWait) {
+        // A 429 processed nothing: any method waits it out.
+        if (err instanceof FivetranRateLimitError) {
+          const wait = err.retryAfterMs ?? 1000;
+          if (rateLimited >= maxRetries || wait > maxWait) throw new FivetranRateLimitError(`${err.message} (gave up after ${rateLimited + 1} tries; Retry-After ${wait} ms)`, 429, err.code);
           rateLimited++;
-          await sleep(err.retryAfterMs);
-          attempt--;
+          await sleep(wait);
           continue;
         }
-        if (err instanceof FivetranRateLimitError && err.retryAfterMs !== undefined) {
-          throw new FivetranRateLimitError(`${err.message} (gave up after ${rateLimited + 1} tries; Retry-After ${err.retryAfterMs} ms)`, 429, err.code);
-        }
         // Only a GET is sent again: a POST or DELETE that may have reached Fivetran is not repeated.
-        if (method === 'GET' && isTransientFivetranError(err) && attempt < maxGetRetries) {
-          await sleep(1000 * (attempt + 1));
+        if (method === 'GET' && isTransientFivetranError(err) && retried < maxGetRetries) {
+          retried++;
+          await sleep(1000 * retried);
           continue;
         }
         throw err;
