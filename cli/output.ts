@@ -86,6 +86,8 @@ function renderMappingPlan(m: MappingPlan, style: Style): string {
 export interface RenderOptions {
   /** --no-metrics: say so instead of hinting at a metrics failure. */
   metricsOff?: boolean;
+  /** A failed run's summary read from its log: whether its metrics went out is not known here. */
+  metricsUnknown?: boolean;
 }
 
 export function renderSync(summary: SyncSummary, style: Style, options: RenderOptions = {}): string {
@@ -100,7 +102,7 @@ export function renderSync(summary: SyncSummary, style: Style, options: RenderOp
   const changes = summary.dryRun
     ? [`would add ${added}`, ...(again > 0 ? [`would re-register ${again}`] : []), `would remove ${removed}`]
     : [`${added} added`, ...(again > 0 ? [`${again} re-registered`] : []), `${removed} removed`];
-  const metricsNote = options.metricsOff ? ['metrics not sent (--no-metrics)'] : summary.metricsSent ? [] : [paint(style, 'yellow', 'metrics were not sent (--verbose shows why)')];
+  const metricsNote = options.metricsOff ? ['metrics not sent (--no-metrics)'] : options.metricsUnknown ? [] : summary.metricsSent ? [] : [paint(style, 'yellow', 'metrics were not sent (--verbose shows why)')];
   const tail = [
     `sync ${outcome}${mode ? ` (${mode})` : ''}: ${plural(summary.mappings.length, 'mapping')}, ${changes.join(', ')}, ${summary.failed} failed, ${summary.durationMs} ms`,
     ...metricsNote,
