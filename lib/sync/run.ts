@@ -317,8 +317,16 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, result: Ma
   try {
     // Rule 1: resolve first; the answer decides, the target group follows.
     const resolution = await resolve(mapping, deps);
+    // Rule 8's bound runs from the read the plan is made from to the deregister (lib/sync/overlap.ts).
+    let readAt = clock.now();
     registered = options.registered ?? (await describeTargets(deps.elb, mapping.targetGroupArn));
-    const plan = planTargets(resolution, registered, { port: mapping.port, force: options.force });
+    let plan = planTargets(resolution, registered, { port: mapping.port, force: options.force });
+    if (options.registered && !isWaiting(plan)) {
+      // The watch saw the change against the group as read when it began: act on a fresh read.
+      readAt = clock.now();
+      registered = await describeTargets(deps.elb, mapping.targetGroupArn);
+      plan = planTargets(resolution, registered, { port: mapping.port, force: options.force });
+    }
 
     Object.assign(result, {
       resolved: resolution.ok ? resolution.addresses : null,
@@ -345,7 +353,7 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, result: Ma
     } else {
       // Rule 8: re-read, and deregister only what is still safe to take out (lib/sync/overlap.ts).
       const now = await describeTargets(deps.elb, mapping.targetGroupArn);
-      const decision = decideRemoval({ port: mapping.port, before: registered, added: plan.add, planned: plan.remove, now });
+      const decision = decideRemoval({ port: mapping.port, before: registered, added: plan.add, planned: plan.remove, now, ageMs: clock.now() - readAt });
       stillOpen();
       await deregisterTargets(deps.elb, mapping.targetGroupArn, decision.remove);
       result.removed = decision.remove.map((t) => t.ip);
