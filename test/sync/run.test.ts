@@ -254,6 +254,68 @@ describe('runSync', () => {
   });
 });
 
+// Rule 10: a target group that could not be read is unknown, not empty. No RegisteredTargets or
+// HealthyTargets datum for it, none at run level: 0 would page "Fivetran cannot reach the
+// database" (no-healthy-targets) for an IAM or network fault. SyncErrors and the heartbeat page.
+describe('runSync with a target group it cannot read', () => {
+  const ordersDims = [
+    { Name: 'TargetGroup', Value: 'targetgroup/orders/0123456789abcdef' },
+    { Name: 'Endpoint', Value: ORDERS },
+    { Name: 'Port', Value: '5432' },
+  ];
+  const billingDims = [
+    { Name: 'TargetGroup', Value: 'targetgroup/billing/fedcba9876543210' },
+    { Name: 'Endpoint', Value: BILLING },
+    { Name: 'Port', Value: '3306' },
+  ];
+  const datum = (MetricName: string, Value: number, Dimensions: { Name?: string; Value?: string }[] = []) => ({ MetricName, Value, Dimensions });
+  const accessDenied = Object.assign(new Error('User is not authorized to perform: elasticloadbalancing:DescribeTargetHealth'), { name: 'AccessDenied' });
+  const throttled = Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+
+  it.each([
+    ['AccessDenied', () => Promise.reject(accessDenied), 'AccessDenied'],
+    ['throttling past the retries', () => Promise.reject(throttled), 'Throttling'],
+    ['a read still pending at the deadline', () => new Promise(() => undefined), 'DeadlineError'],
+  ])('sends no RegisteredTargets or HealthyTargets for it, nor the run-level HealthyTargets (%s)', async (_, fail, errorName) => {
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_A }).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_B }).callsFake(fail);
+    const { deps: d, log } = deps({ [ORDERS]: ['10.0.1.5'], [BILLING]: ['10.0.2.7'] });
+
+    const summary = await runSync(syncConfig(), { ...scheduled, deadline: Date.now() + 3000 }, d);
+
+    expect(summary).toMatchObject({ outcome: 'failed', mappings: [{ registered: ['10.0.1.5'], healthy: 1 }, { registered: null, healthy: null, error: { name: errorName } }] });
+    const data = sentMetrics().map(({ MetricName, Value, Dimensions }) => datum(MetricName ?? '', Value ?? NaN, Dimensions));
+    expect(data).toEqual([
+      datum('ResolvedAddresses', 1, ordersDims),
+      datum('RegisteredTargets', 1, ordersDims),
+      datum('HealthyTargets', 1, ordersDims),
+      datum('TargetsAdded', 0, ordersDims),
+      datum('TargetsRemoved', 0, ordersDims),
+      datum('DnsFailures', 0, ordersDims),
+      datum('RdsApiFailures', 0, ordersDims),
+      datum('SyncErrors', 0, ordersDims),
+      datum('RemovalsDeferred', 0, ordersDims),
+      datum('TargetsAdded', 0, billingDims),
+      datum('TargetsRemoved', 0, billingDims),
+      datum('DnsFailures', 0, billingDims),
+      datum('RdsApiFailures', 0, billingDims),
+      datum('SyncErrors', 1, billingDims),
+      datum('RemovalsDeferred', 0, billingDims),
+      datum('SyncSuccess', 0),
+      datum('SyncErrors', 1),
+      datum('DnsFailures', 0),
+      datum('RdsApiFailures', 0),
+      datum('TargetsAdded', 0),
+      datum('TargetsRemoved', 0),
+      datum('RemovalsDeferred', 0),
+      datum('SyncDuration', summary.durationMs),
+    ]);
+    // The summary line says unknown, not 0 healthy.
+    const line = log.lines.find((l) => l.message === 'sync run')?.extra as { mappings: Record<string, unknown>[] };
+    expect(line.mappings[1]).toMatchObject({ endpoint: BILLING, registered: null, healthy: null });
+  });
+});
+
 describe('runSync with another actor and a deadline', () => {
   it('defers the deregistration, logs and counts it, when someone else registered a target meanwhile', async () => {
     elbMock
