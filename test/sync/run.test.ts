@@ -373,6 +373,20 @@ describe('runSync with another actor and a deadline', () => {
     expect(linesWhenSent).toBe(1);
   });
 
+  it('defers the deregistration when registering took longer than the bound: the first read is too old to act on', async () => {
+    let t = 0;
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+    // A throttled RegisterTargets that the SDK retried for 5 s.
+    elbMock.on(RegisterTargetsCommand).callsFake(() => ((t += 5000), {}));
+    const { deps: d } = deps({ [ORDERS]: ['10.0.2.9'] }, { now: () => t });
+
+    const summary = await runSync(orders, scheduled, d);
+
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
+    expect(summary).toMatchObject({ outcome: 'success', mappings: [{ added: ['10.0.2.9'], removed: [], deferred: ['10.0.1.5'], deferReason: 'read-too-old' }] });
+    expect(metric('RemovalsDeferred')).toBe(1);
+  });
+
   it('ends a run whose AWS calls hang by the deadline, with the summary logged and the unfinished mapping reported', async () => {
     elbMock.on(DescribeTargetHealthCommand).callsFake(() => new Promise(() => undefined));
     cwMock.on(PutMetricDataCommand).callsFake(() => new Promise(() => undefined));
