@@ -165,7 +165,8 @@ export async function matchRdsEvent(source: RdsSource, config: SyncConfig, looku
     }
     if (matches) watch.push(k.endpoint);
   }
-  return { watch, clusters: [...clusters], lookupErrors };
+  // Sorted: the lookups run at once, so the order they ended in says nothing.
+  return { watch, clusters: [...clusters], lookupErrors: lookupErrors.sort() };
 }
 
 /** An RDS event's request with its watch list: the mappings the event concerns. Lookups end by `until` (epoch ms). */
