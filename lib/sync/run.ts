@@ -15,6 +15,7 @@ import { resolveDesired, type DesiredDeps, type MemberResult } from './members.j
 import { canonicalIp, ipSet } from '../ip.js';
 import { decideRemoval, type DeferReason } from './overlap.js';
 import { driveMapping, Watchers, type Clock, type MappingOptions, type Slot, type Step } from './watch.js';
+import { addTimelineMetrics, buildTimeline, type Failover, type FailoverTimeline } from './timeline.js';
 
 export interface SyncDeps {
   elb: ElasticLoadBalancingV2Client;
@@ -52,6 +53,8 @@ export interface RdsSource {
 export interface RdsEventInfo {
   sourceIdentifier: string;
   eventId?: string;
+  /** The event's own `time` (EventBridge envelope, ISO 8601): where a failover timeline starts. */
+  time?: string;
   message?: string;
   source?: RdsSource;
   /** The mappings the event concerns (watched); the others were synced once. */
@@ -101,6 +104,8 @@ export interface SyncSummary {
   failed: number;
   metricsSent: boolean;
   event?: SyncRequest['event'];
+  /** Each followed failover's timeline (also logged on its own `failover timeline` line, not in the summary line). */
+  failovers?: FailoverTimeline[];
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -112,13 +117,23 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
   const bounds = runBounds(started, config, request.deadline);
   const selected = request.endpoints ? config.mappings.filter((m) => request.endpoints?.includes(m.endpoint)) : config.mappings;
   const watched = new Set(bounds.watchUntil > started ? (request.watch ?? []) : []);
-  const watchers = new Watchers(selected.filter((m) => watched.has(m.endpoint)).length);
+  // Every mapping is active until its first pass is done (lib/sync/watch.ts).
+  const watchers = new Watchers(selected.length);
   const limit = pLimit(config.concurrency);
   const slot: Slot = (mapping, options) => limit(() => syncWithin(mapping, options, bounds.workUntil, config, deps, clock));
+  const read = (mapping: Mapping) => limit(() => withinDeadline(describeTargets(deps.elb, mapping.targetGroupArn), bounds.workUntil - clock.now(), 'DescribeTargetHealth'));
+  const failovers: FailoverTimeline[] = [];
+  const followed = (mapping: Mapping, facts: Parameters<typeof buildTimeline>[1]) => {
+    // The event's time is the origin only for the mappings the event concerns.
+    const event = request.event && watched.has(mapping.endpoint) ? { ...(request.event.time ? { time: request.event.time } : {}), ...(request.event.eventId ? { eventId: request.event.eventId } : {}) } : undefined;
+    const timeline = buildTimeline(mapping, facts, { trigger: request.trigger, ...(event ? { event } : {}) });
+    failovers.push(timeline);
+    deps.log.info('failover timeline', { ...timeline });
+  };
 
   const mappings = await Promise.all(
     selected.map((mapping) =>
-      driveMapping(mapping, { force: request.force, dryRun, watch: watched.has(mapping.endpoint) }, { slot, watchers, bounds, config, clock }),
+      driveMapping(mapping, { force: request.force, dryRun, watch: watched.has(mapping.endpoint) }, { slot, watchers, bounds, config, clock, read, followed }),
     ),
   );
 
@@ -134,22 +149,28 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
     failed,
     metricsSent: false,
     ...(request.event ? { event: request.event } : {}),
+    ...(failovers.length > 0 ? { failovers } : {}),
   };
   // Logged before the metrics are sent: a hanging CloudWatch call must not cost the run's record.
-  const { metricsSent: _, ...logged } = summary;
+  const { metricsSent: _, failovers: _timelines, ...logged } = summary;
   deps.log.info('sync run', logged);
-  summary.metricsSent = await sendMetrics(syncMetrics(mappings, durationMs, dryRun), bounds.metricsUntil, config, deps, clock);
+  const metrics = addTimelineMetrics(syncMetrics(mappings, durationMs, dryRun), failovers);
+  summary.metricsSent = await sendMetrics(metrics, bounds.metricsUntil, config, deps, clock);
   return summary;
 }
 
 /**
- * The run's time budget. With a Lambda deadline: the watch ends early enough for the register and
- * deregister calls after it, mapping work stops short of the deadline so the summary is logged,
+ * The run's time budget. With a Lambda deadline: the watch and the follows end early enough for
+ * the register and deregister calls after them, mapping work stops short of the deadline so the summary is logged,
  * and the metrics get what is left.
  */
 function runBounds(started: number, config: SyncConfig, deadline = Infinity) {
   return {
     watchUntil: Math.min(started + config.failoverWatchMs, deadline - FINISH_MARGIN_MS),
+    // While something watches or follows, mappings are synced again as long as a pass fits.
+    resyncUntil: deadline - FINISH_MARGIN_MS,
+    // A follow only reads; it ends with the watch's margin so the re-syncs it holds open still fit.
+    followUntil: deadline - FINISH_MARGIN_MS,
     workUntil: deadline - LOG_MARGIN_MS,
     metricsUntil: deadline - METRICS_MARGIN_MS,
   };
@@ -214,9 +235,11 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, result: Ma
   const started = clock.now();
   let registered: RegisteredTarget[] | undefined;
   let waiting = false;
+  let failover: Failover | undefined;
   try {
     // Rule 1: resolve first; the answer decides, the target group follows.
     const resolution = await resolve(mapping, deps);
+    const seenAt = clock.now();
     registered = options.registered ?? (await describeTargets(deps.elb, mapping.targetGroupArn));
     const plan = planTargets(resolution, registered, { port: mapping.port, force: options.force });
 
@@ -240,6 +263,7 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, result: Ma
     // Rule 3, make-before-break: a failed register throws before anything is deregistered.
     if (!options.dryRun) await registerTargets(deps.elb, mapping.targetGroupArn, plan.add, mapping.port, mapping.availabilityZone);
     result.added = plan.add;
+    if (!options.dryRun) failover = failoverOf(plan, result.registered, seenAt, clock.now());
     if (options.dryRun || plan.remove.length === 0) {
       result.removed = plan.remove.map((t) => t.ip);
     } else {
@@ -258,7 +282,34 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, result: Ma
     if (!(err instanceof DnsError) && result.reason !== 'address-refused') result.reason = 'error';
   }
   result.durationMs = clock.now() - started;
-  return { result, waiting, ...(registered ? { registered } : {}) };
+  return { result, waiting, ...(registered ? { registered } : {}), ...(failover ? { failover } : {}) };
+}
+
+/**
+ * A failover: the pass registered an address that was not in service while the group still held
+ * one the new answer no longer lists. A first registration into an empty group (a new mapping, a
+ * group emptied by hand) and a forced re-registration of the same addresses are not failovers.
+ */
+function failoverOf(plan: Plan, inService: string[], seenAt: number, registeredAt: number): Failover | undefined {
+  const before = ipSet(inService);
+  const newAddresses = plan.add.filter((ip) => !before.has(canonicalIp(ip)));
+  const oldAddresses = plan.remove.map((t) => t.ip);
+  if (newAddresses.length === 0 || oldAddresses.length === 0) return undefined;
+  return { newAddresses, oldAddresses, seenAt, registeredAt };
+}
+
+/** A read raced against the time left: a follow must not hold the run past its deadline. */
+async function withinDeadline<T>(call: Promise<T>, left: number, what: string): Promise<T> {
+  if (!Number.isFinite(left)) return call;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(`${what} did not answer before the Lambda deadline`)), Math.max(0, left));
+  });
+  try {
+    return await Promise.race([call, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Sends the run's metrics within the time left; never fails the run (rule 9). */

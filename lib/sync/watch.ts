@@ -1,9 +1,13 @@
-// The watch of a failover: a watched mapping re-resolves every poll until its answer changes,
-// sleeping outside the concurrency slots; meanwhile every mapping is synced again each schedule
-// interval (scheduled runs wait behind this one: reserved concurrency 1).
+// The watch and the follow of a failover: a watched mapping re-resolves every poll until its
+// answer changes; a failover's new target is followed until ELB reports it healthy. Both sleep
+// outside the concurrency slots; meanwhile every mapping is synced again each schedule interval
+// (scheduled runs wait behind this one: reserved concurrency 1).
 import type { Mapping, SyncConfig } from '../config.js';
-import type { RegisteredTarget } from './plan.js';
+import { canonicalIp } from '../ip.js';
+import { describeError } from '../log.js';
+import { isDraining, type RegisteredTarget } from './plan.js';
 import type { MappingResult } from './run.js';
+import type { Failover, FollowFacts } from './timeline.js';
 
 export interface Clock {
   now: () => number;
@@ -29,26 +33,50 @@ export interface Step {
   /** Watching and nothing changed yet: nothing was applied. */
   waiting: boolean;
   registered?: RegisteredTarget[];
+  /** The pass registered a new address in place of an old one: followed until healthy. */
+  failover?: Failover;
 }
 
 export interface DriveContext {
   slot: Slot;
   watchers: Watchers;
-  /** When the watch ends (run.ts runBounds). */
-  bounds: { watchUntil: number };
+  /**
+   * When the watch ends; until when mappings are synced again while something watches or follows;
+   * until when a follow may read (run.ts runBounds, all short of the Lambda deadline).
+   */
+  bounds: { watchUntil: number; resyncUntil: number; followUntil: number };
   config: SyncConfig;
   clock: Clock;
+  /** DescribeTargetHealth for a follow, in a concurrency slot, bounded by the deadline. */
+  read: (mapping: Mapping) => Promise<RegisteredTarget[]>;
+  /** Each follow's facts as it ends (run.ts builds, logs and counts the timeline). */
+  followed: (mapping: Mapping, facts: FollowFacts) => void;
 }
 
 /**
  * One mapping through the run. A watched mapping re-resolves every poll until its answer changes
- * or the watch ends; it sleeps outside the concurrency slots, so a watch never delays another
- * mapping. While anything watches (scheduled runs wait meanwhile: reserved concurrency 1), every
- * mapping is synced again each schedule interval, so none is synced later than the schedule would.
+ * or the watch ends; a pass that registers a failover's new address is then followed until ELB
+ * reports it healthy (followFailover). Watches and follows sleep outside the concurrency slots, so
+ * neither delays another mapping. While anything watches or follows (scheduled runs wait
+ * meanwhile: reserved concurrency 1), every mapping is synced again each schedule interval, so
+ * none is synced later than the schedule would.
  */
 export async function driveMapping(mapping: Mapping, options: MappingOptions, ctx: DriveContext): Promise<MappingResult> {
   const { slot, watchers, bounds, config, clock } = ctx;
+  const follows: Promise<void>[] = [];
+  // A follow holds the run's re-syncs open until it ends.
+  const follow = ({ failover }: Step) => {
+    if (!failover || config.failoverFollowMs === 0) return;
+    watchers.add();
+    follows.push(
+      followFailover(mapping, failover, ctx)
+        .then((facts) => ctx.followed(mapping, facts))
+        .finally(() => watchers.done()),
+    );
+  };
   let lastStart = clock.now();
+  // This mapping counts as active until its first pass (and watch) is done, so a follow it starts
+  // keeps the other mappings' re-syncs going even if they finished first.
   let step = await slot(mapping, options);
   if (options.watch) {
     let polls = 0;
@@ -58,24 +86,81 @@ export async function driveMapping(mapping: Mapping, options: MappingOptions, ct
       step = await slot(mapping, { ...options, ...(step.registered ? { registered: step.registered } : {}) });
     }
     step.result.polls = polls;
-    watchers.done();
   }
+  follow(step);
+  watchers.done();
   let result = step.result;
   for (;;) {
     const next = lastStart + config.scheduleIntervalMs;
-    if (watchers.active === 0 || next > bounds.watchUntil) break;
+    if (watchers.active === 0 || next > bounds.resyncUntil) break;
     await watchers.sleepUnlessDone(next - clock.now(), clock);
     if (watchers.active === 0) break;
     lastStart = clock.now();
-    result = mergeResults(result, (await slot(mapping, { force: options.force, dryRun: options.dryRun, watch: false })).result);
+    // Active while it runs: a failover this pass finds is followed with the re-syncs still going.
+    watchers.add();
+    const again = await slot(mapping, { force: options.force, dryRun: options.dryRun, watch: false });
+    follow(again);
+    watchers.done();
+    result = mergeResults(result, again.result);
   }
+  await Promise.all(follows);
   return result;
 }
 
-/** Counts the mappings still watching; sleepers wake when the last one is done. */
+/**
+ * Reads the group every FAILOVER_FOLLOW_POLL_MS until ELB reports every new target healthy and no
+ * old target is left (deregistered targets drain, then disappear), or FAILOVER_FOLLOW_SECONDS
+ * after RegisterTargets answered, or the deadline. A failed read is counted and the next poll
+ * reads again: the follow only observes, it changes nothing.
+ */
+export async function followFailover(mapping: Mapping, failover: Failover, ctx: Pick<DriveContext, 'bounds' | 'config' | 'clock' | 'read'>): Promise<FollowFacts> {
+  const { bounds, config, clock } = ctx;
+  const facts: FollowFacts = { ...failover, end: 'bound', reads: 0, failedReads: 0, boundSeconds: config.failoverFollowMs / 1000 };
+  const boundAt = failover.registeredAt + config.failoverFollowMs;
+  const until = Math.min(boundAt, bounds.followUntil);
+  const same = (a: string, b: string) => canonicalIp(a) === canonicalIp(b);
+  for (;;) {
+    try {
+      const group = (await ctx.read(mapping)).filter((t) => t.port === mapping.port);
+      const at = clock.now();
+      facts.reads++;
+      delete facts.lastError;
+      const news = failover.newAddresses.map((ip) => group.find((t) => same(t.ip, ip)));
+      if (news.some((t) => t === undefined || isDraining(t))) {
+        facts.end = 'left-group';
+        break;
+      }
+      const waiting = news.find((t) => t?.state !== 'healthy');
+      if (facts.healthyAt === undefined) {
+        if (!waiting) facts.healthyAt = at;
+        else facts.last = { state: waiting.state, ...(waiting.reason ? { reason: waiting.reason } : {}), ...(waiting.description ? { description: waiting.description } : {}) };
+      }
+      if (facts.oldGoneAt === undefined && !failover.oldAddresses.some((ip) => group.some((t) => same(t.ip, ip)))) facts.oldGoneAt = at;
+      if (facts.healthyAt !== undefined && facts.oldGoneAt !== undefined) {
+        facts.end = 'settled';
+        break;
+      }
+    } catch (err) {
+      facts.failedReads++;
+      facts.lastError = describeError(err);
+    }
+    if (clock.now() + config.failoverFollowPollMs > until) {
+      facts.end = until < boundAt ? 'deadline' : 'bound';
+      break;
+    }
+    await clock.sleep(config.failoverFollowPollMs);
+  }
+  return facts;
+}
+
+/** Counts what keeps the run's re-syncs going (first passes, watches, follows); sleepers wake when the last one is done. */
 export class Watchers {
   private readonly ended = new AbortController();
   constructor(public active: number) {}
+
+  add(): void {
+    this.active++;
+  }
 
   done(): void {
     this.active--;
