@@ -2,7 +2,7 @@
 // answer, when RegisterTargets answered, when ELB first reported the new target healthy and when
 // the old target left the group. Pure: the follow (lib/sync/watch.ts) collects the facts, this
 // builds the `failover timeline` log line and its metrics. Unknown stays absent, never zero.
-import { MetricsBatch, targetGroupDimension } from '../aws/metrics.js';
+import { targetGroupDimension, type MetricsBatch } from '../aws/metrics.js';
 import type { Mapping } from '../config.js';
 
 /** A pass that registered a new address while the group held the old one (lib/sync/run.ts). */
