@@ -13,8 +13,10 @@ import {
   type TargetDescription,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { readFileSync } from 'node:fs';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Mapping, SyncConfig } from '../../lib/config.js';
 import { runSync, type SyncRequest } from '../../lib/sync/run.js';
 import { recordLog, syncConfig } from '../fixtures.js';
@@ -113,6 +115,7 @@ beforeEach(() => {
   cwMock.reset();
   cwMock.on(PutMetricDataCommand).resolves({});
 });
+afterEach(() => vi.restoreAllMocks());
 
 describe('following a failover', () => {
   it('follows the new target through registration and health checks to healthy, then writes one timeline line', async () => {
@@ -286,5 +289,54 @@ describe('following a failover', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ newAddresses: [newIp(1)], outcome: 'left-group', lastState: 'initial', lastReason: 'Elb.RegistrationInProgress', reads: 7 });
     expect(metric('FailoversNotHealthy', false)).toEqual([]);
+  });
+});
+
+describe('the failover timeline line, as Powertools writes it', () => {
+  /** The field list of docs/operate.md's "Failover history" Logs Insights query. */
+  function failoverHistoryQuery() {
+    const doc = readFileSync(new URL('../../docs/operate.md', import.meta.url), 'utf8');
+    const query = /```\n# Failover history[^\n]*\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    const fields = (/fields ([\s\S]*?)\n\|/.exec(query)?.[1] ?? '').split(',').map((f) => f.trim().split(/\s+as\s+/)[0] ?? '');
+    return { query, fields: fields.filter((f) => f !== '@timestamp') };
+  }
+  const read = (line: Record<string, unknown>, path: string) => path.split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], line);
+
+  it('carries every field the documented "Failover history" query reads', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const write = (chunk: unknown) => {
+      for (const text of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(text) as Record<string, unknown>);
+      return true;
+    };
+    vi.spyOn(process.stdout, 'write').mockImplementation(write);
+    vi.spyOn(process.stderr, 'write').mockImplementation(write);
+    const log = new Logger({ serviceName: 'rds-nlb-sync', logLevel: 'INFO' });
+    const [a, b] = [mapping(1), mapping(2)];
+    const clock = wallClock();
+    const elb = timedElb(clock.now, { ...AWS_TIMING, serves: (ip) => ip !== newIp(2) });
+    elb.seed(a.targetGroupArn, oldIp(1));
+    elb.seed(b.targetGroupArn, oldIp(2));
+    const resolve = async (host: string) => [host === a.endpoint ? newIp(1) : newIp(2)];
+
+    await clock.run(runSync(config([a, b], { failoverFollowMs: 300_000 }), rdsEvent([a.endpoint, b.endpoint]), { elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), resolve, log, ...clock }));
+
+    const { query, fields } = failoverHistoryQuery();
+    expect(query).toContain('filter message = "failover timeline"');
+    expect(fields).toEqual([
+      'endpoint', 'outcome', 'trigger', 'eventId', 'eventTime', 'seenSeconds', 'registeredSeconds',
+      'healthySeconds', 'oldGoneSeconds', 'registeredToHealthySeconds', 'newAddresses.0', 'oldAddresses.0', 'lastState', 'lastReason',
+    ]);
+    const timelines = lines.filter((l) => l.message === 'failover timeline');
+    const healthy = timelines.find((l) => l.outcome === 'healthy') ?? {};
+    const notHealthy = timelines.find((l) => l.outcome === 'not-healthy-within-bound') ?? {};
+    const onlyWhenNot = ['lastState', 'lastReason'];
+    const onlyWhenHealthy = ['healthySeconds', 'registeredToHealthySeconds'];
+    for (const field of fields) {
+      if (!onlyWhenNot.includes(field)) expect(read(healthy, field), `healthy: ${field}`).toBeDefined();
+      if (!onlyWhenHealthy.includes(field)) expect(read(notHealthy, field), `not healthy: ${field}`).toBeDefined();
+    }
+    expect(notHealthy).toMatchObject({ lastState: 'unhealthy', lastReason: 'Target.FailedHealthChecks' });
+    // No reserved key was passed (Powertools would have warned that it dropped it).
+    expect(lines.filter((l) => String(l.message).includes('reserved key'))).toEqual([]);
   });
 });
