@@ -415,7 +415,10 @@ describe('sync', () => {
   it('prints the run\'s log lines to stderr with --verbose', async () => {
     const { stderr } = await cli(['sync', '--local', '--verbose', ...mappingFlags()]);
 
-    expect(JSON.parse(stderr.trim())).toMatchObject({ level: 'INFO', message: 'sync run', outcome: 'success' });
+    const lines = stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    // The failover's timeline (lib/sync/timeline.ts), then the summary.
+    expect(lines.map((l) => l.message)).toEqual(['failover timeline', 'sync run']);
+    expect(lines[1]).toMatchObject({ level: 'INFO', message: 'sync run', outcome: 'success' });
   });
 });
 
