@@ -125,6 +125,8 @@ export async function followFailover(mapping: Mapping, failover: Failover, ctx: 
       const at = clock.now();
       facts.reads++;
       delete facts.lastError;
+      // ELB lists a target from the moment RegisterTargets answers (initial, Elb.RegistrationInProgress):
+      // one no longer listed, or draining, was deregistered again.
       const news = failover.newAddresses.map((ip) => group.find((t) => same(t.ip, ip)));
       if (news.some((t) => t === undefined || isDraining(t))) {
         facts.end = 'left-group';
