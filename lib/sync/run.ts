@@ -15,7 +15,7 @@ import { resolveDesired, type DesiredDeps, type MemberResult } from './members.j
 import { canonicalIp, ipSet } from '../ip.js';
 import { decideRemoval, type DeferReason } from './overlap.js';
 import { driveMapping, Watchers, type Clock, type MappingOptions, type Slot, type Step } from './watch.js';
-import { addTimelineMetrics, buildTimeline, type Failover, type FailoverTimeline } from './timeline.js';
+import { addTimelineMetrics, buildTimeline, type Failover, type FailoverTimeline, type FollowFacts } from './timeline.js';
 
 export interface SyncDeps {
   elb: ElasticLoadBalancingV2Client;
@@ -123,9 +123,11 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
   const slot: Slot = (mapping, options) => limit(() => syncWithin(mapping, options, bounds.workUntil, config, deps, clock));
   const read = (mapping: Mapping) => limit(() => withinDeadline(describeTargets(deps.elb, mapping.targetGroupArn), bounds.workUntil - clock.now(), 'DescribeTargetHealth'));
   const failovers: FailoverTimeline[] = [];
-  const followed = (mapping: Mapping, facts: Parameters<typeof buildTimeline>[1]) => {
-    // The event's time is the origin only for the mappings the event concerns.
-    const event = request.event && watched.has(mapping.endpoint) ? { ...(request.event.time ? { time: request.event.time } : {}), ...(request.event.eventId ? { eventId: request.event.eventId } : {}) } : undefined;
+  // The event's time is a failover's origin only for the mappings the event concerns (watch or not).
+  const concerned = new Set(request.watch ?? []);
+  const followed = (mapping: Mapping, facts: FollowFacts) => {
+    const { time, eventId } = request.event ?? {};
+    const event = concerned.has(mapping.endpoint) && request.event ? { ...(time ? { time } : {}), ...(eventId ? { eventId } : {}) } : undefined;
     const timeline = buildTimeline(mapping, facts, { trigger: request.trigger, ...(event ? { event } : {}) });
     failovers.push(timeline);
     deps.log.info('failover timeline', { ...timeline });

@@ -257,6 +257,25 @@ describe('following a failover', () => {
     expect(metric('FailoverRegisteredToHealthy', false)).toEqual([210, 210]);
   });
 
+  it("counts from the event only for the mappings the event concerns", async () => {
+    const [a, b] = [mapping(1), mapping(2)];
+    const clock = wallClock();
+    const elb = timedElb(clock.now, AWS_TIMING);
+    elb.seed(a.targetGroupArn, oldIp(1));
+    elb.seed(b.targetGroupArn, oldIp(2));
+    const log = recordLog();
+    const resolve = async (host: string) => [host === a.endpoint ? newIp(1) : newIp(2)];
+
+    await clock.run(runSync(config([a, b]), rdsEvent([a.endpoint]), { elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), resolve, log, ...clock }));
+
+    const timelines = log.lines.filter((l) => l.message === 'failover timeline').map((l) => l.extra);
+    expect(timelines.map((t) => [t.endpoint, t.trigger, t.secondsFrom, t.registeredSeconds])).toEqual([
+      [a.endpoint, 'rds-event', 'event', 10],
+      [b.endpoint, 'rds-event', 'first-seen', 0],
+    ]);
+    expect(metric('FailoverEventToRegistered', true)).toEqual([10]);
+  });
+
   it('does not follow a first registration into an empty group', async () => {
     const m = mapping(1);
     const clock = wallClock();
