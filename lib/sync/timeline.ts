@@ -62,7 +62,7 @@ export interface FailoverTimeline {
   oldAddresses: string[];
   trigger: string;
   outcome: TimelineOutcome;
-  /** What the seconds count from: the RDS event's own time, or the first sighting of the new answer. */
+  /** What the seconds count from: the RDS event's own time, or the first sighting of the new answer (no event, or an implausible time). */
   secondsFrom: 'event' | 'first-seen';
   eventId?: string;
   eventTime?: string;
@@ -86,6 +86,14 @@ export interface FailoverTimeline {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * An event older than Lambda's longest event age (6 h) cannot have been delivered by EventBridge:
+ * a replayed or hand-written payload. Its time is reported but not counted from.
+ */
+export const MAX_EVENT_AGE_MS = 6 * 3600_000;
+/** Clocks differ a little; an event stamped later than this after the sighting is not believed. */
+const EVENT_CLOCK_SKEW_MS = 60_000;
 const seconds = (ms: number) => Math.round(ms) / 1000;
 
 export function timelineOutcome(facts: FollowFacts): TimelineOutcome {
@@ -102,7 +110,7 @@ export function timelineOutcome(facts: FollowFacts): TimelineOutcome {
 
 export function buildTimeline(mapping: Pick<Mapping, 'endpoint' | 'targetGroupArn' | 'port'>, facts: FollowFacts, context: TimelineContext): FailoverTimeline {
   const eventMs = context.event?.time ? Date.parse(context.event.time) : NaN;
-  const hasEvent = Number.isFinite(eventMs);
+  const hasEvent = Number.isFinite(eventMs) && facts.seenAt - eventMs <= MAX_EVENT_AGE_MS && eventMs - facts.seenAt <= EVENT_CLOCK_SKEW_MS;
   const origin = hasEvent ? eventMs : facts.seenAt;
   const at = (ms: number | undefined, name: string) => (ms === undefined ? {} : { [`${name}At`]: iso(ms), [`${name}Seconds`]: seconds(ms - origin) });
   const outcome = timelineOutcome(facts);
@@ -116,7 +124,7 @@ export function buildTimeline(mapping: Pick<Mapping, 'endpoint' | 'targetGroupAr
     outcome,
     secondsFrom: hasEvent ? 'event' : 'first-seen',
     ...(context.event?.eventId ? { eventId: context.event.eventId } : {}),
-    ...(hasEvent ? { eventTime: iso(eventMs) } : {}),
+    ...(Number.isFinite(eventMs) ? { eventTime: iso(eventMs) } : {}),
     seenAt: iso(facts.seenAt),
     seenSeconds: seconds(facts.seenAt - origin),
     registeredAt: iso(facts.registeredAt),

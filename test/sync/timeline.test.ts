@@ -63,6 +63,14 @@ describe('buildTimeline', () => {
     expect(line).not.toHaveProperty('oldGoneSeconds');
   });
 
+  it('does not count from an event time no EventBridge delivery can have (a replayed payload, a skewed clock)', () => {
+    for (const time of ['2026-11-25T10:15:32Z', '2026-12-07T02:05:00Z']) {
+      const line = buildTimeline(mapping, facts({ healthyAt: s(124.5) }), { trigger: 'rds-event', event: { ...event, time } });
+      expect(line).toMatchObject({ secondsFrom: 'first-seen', eventTime: new Date(time).toISOString(), seenSeconds: 0 });
+      expect(addTimelineMetrics(new MetricsBatch(), [line]).data.map((d) => d.MetricName)).not.toContain('FailoverEventToHealthy');
+    }
+  });
+
   it("says when the target was not healthy within the bound, with ELB's last state, reason and description", () => {
     const last = { state: 'unhealthy', reason: 'Target.FailedHealthChecks', description: 'Health checks failed' };
     const line = buildTimeline(mapping, facts({ end: 'bound', last, oldGoneAt: s(79.5) }), { trigger: 'rds-event', event });
