@@ -120,7 +120,7 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
   // Every mapping is active until its first pass is done (lib/sync/watch.ts).
   const watchers = new Watchers(selected.length);
   const limit = pLimit(config.concurrency);
-  const slot: Slot = (mapping, options) => limit(() => syncWithin(mapping, options, bounds.workUntil, config, deps, clock));
+  const slot: Slot<MappingResult> = (mapping, options) => limit(() => syncWithin(mapping, options, bounds.workUntil, config, deps, clock));
   const read = (mapping: Mapping) => limit(() => withinDeadline(describeTargets(deps.elb, mapping.targetGroupArn), bounds.workUntil - clock.now(), 'DescribeTargetHealth'));
   const failovers: FailoverTimeline[] = [];
   // The event's time is a failover's origin only for the mappings the event concerns (watch or not).
@@ -189,7 +189,7 @@ export class DeadlineError extends Error {
 }
 
 /** A pass that cannot end before the deadline reports what it did, and the run goes on to its summary. */
-async function syncWithin(mapping: Mapping, options: MappingOptions, workUntil: number, config: SyncConfig, deps: SyncDeps, clock: Clock): Promise<Step> {
+async function syncWithin(mapping: Mapping, options: MappingOptions, workUntil: number, config: SyncConfig, deps: SyncDeps, clock: Clock): Promise<Step<MappingResult>> {
   const result = emptyResult(mapping);
   const left = workUntil - clock.now();
   if (left <= 0) {
@@ -200,7 +200,7 @@ async function syncWithin(mapping: Mapping, options: MappingOptions, workUntil: 
   let timer: NodeJS.Timeout | undefined;
   // Once given up on, the pass must not change the group later (Lambda thaws it in the next invocation).
   const gate = { open: true };
-  const timeout = new Promise<Step>((resolve) => {
+  const timeout = new Promise<Step<MappingResult>>((resolve) => {
     timer = setTimeout(() => {
       gate.open = false;
       const unfinished = { ...result, reason: 'error' as const };
@@ -233,7 +233,7 @@ function emptyResult(mapping: Mapping): MappingResult {
 }
 
 /** One pass: resolve, read, plan; unless watching and unchanged, register, re-read, deregister. Fills `result` as it goes. */
-async function syncMapping(mapping: Mapping, options: MappingOptions, result: MappingResult, _config: SyncConfig, deps: SyncDeps, clock: Clock): Promise<Step> {
+async function syncMapping(mapping: Mapping, options: MappingOptions, result: MappingResult, _config: SyncConfig, deps: SyncDeps, clock: Clock): Promise<Step<MappingResult>> {
   const started = clock.now();
   let registered: RegisteredTarget[] | undefined;
   let waiting = false;

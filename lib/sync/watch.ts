@@ -6,7 +6,6 @@ import type { Mapping, SyncConfig } from '../config.js';
 import { canonicalIp } from '../ip.js';
 import { describeError } from '../log.js';
 import { isDraining, type RegisteredTarget } from './plan.js';
-import type { MappingResult } from './run.js';
 import type { Failover, FollowFacts } from './timeline.js';
 
 export interface Clock {
@@ -26,10 +25,19 @@ export interface MappingOptions {
 }
 
 /** One pass over one mapping, run in a concurrency slot. */
-export type Slot = (mapping: Mapping, options: MappingOptions) => Promise<Step>;
+export type Slot<R extends PassResult> = (mapping: Mapping, options: MappingOptions) => Promise<Step<R>>;
 
-export interface Step {
-  result: MappingResult;
+/** What the driver reads of a pass's result (lib/sync/run.ts MappingResult). */
+export interface PassResult {
+  added: string[];
+  removed: string[];
+  polls?: number;
+  syncs?: number;
+  durationMs: number;
+}
+
+export interface Step<R extends PassResult> {
+  result: R;
   /** Watching and nothing changed yet: nothing was applied. */
   waiting: boolean;
   registered?: RegisteredTarget[];
@@ -37,8 +45,8 @@ export interface Step {
   failover?: Failover;
 }
 
-export interface DriveContext {
-  slot: Slot;
+export interface DriveContext<R extends PassResult> {
+  slot: Slot<R>;
   watchers: Watchers;
   /**
    * When the watch ends; until when mappings are synced again while something watches or follows;
@@ -61,11 +69,11 @@ export interface DriveContext {
  * meanwhile: reserved concurrency 1), every mapping is synced again each schedule interval, so
  * none is synced later than the schedule would.
  */
-export async function driveMapping(mapping: Mapping, options: MappingOptions, ctx: DriveContext): Promise<MappingResult> {
+export async function driveMapping<R extends PassResult>(mapping: Mapping, options: MappingOptions, ctx: DriveContext<R>): Promise<R> {
   const { slot, watchers, bounds, config, clock } = ctx;
   const follows: Promise<void>[] = [];
   // A follow holds the run's re-syncs open until it ends.
-  const follow = ({ failover }: Step) => {
+  const follow = ({ failover }: Step<R>) => {
     if (!failover || config.failoverFollowMs === 0) return;
     watchers.add();
     follows.push(
@@ -113,7 +121,7 @@ export async function driveMapping(mapping: Mapping, options: MappingOptions, ct
  * after RegisterTargets answered, or the deadline. A failed read is counted and the next poll
  * reads again: the follow only observes, it changes nothing.
  */
-export async function followFailover(mapping: Mapping, failover: Failover, ctx: Pick<DriveContext, 'bounds' | 'config' | 'clock' | 'read'>): Promise<FollowFacts> {
+export async function followFailover(mapping: Mapping, failover: Failover, ctx: Pick<DriveContext<PassResult>, 'bounds' | 'config' | 'clock' | 'read'>): Promise<FollowFacts> {
   const { bounds, config, clock } = ctx;
   const facts: FollowFacts = { ...failover, end: 'bound', reads: 0, failedReads: 0, boundSeconds: config.failoverFollowMs / 1000 };
   const boundAt = failover.registeredAt + config.failoverFollowMs;
@@ -180,7 +188,7 @@ export class Watchers {
 }
 
 /** A mapping synced again during a watch: what changed adds up, the latest state stands. */
-function mergeResults(first: MappingResult, again: MappingResult): MappingResult {
+function mergeResults<R extends PassResult>(first: R, again: R): R {
   const union = (a: string[], b: string[]) => [...new Set([...a, ...b])];
   return {
     ...again,
