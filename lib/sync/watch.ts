@@ -127,22 +127,26 @@ export async function followFailover(mapping: Mapping, failover: Failover, ctx: 
   const boundAt = failover.registeredAt + config.failoverFollowMs;
   const until = Math.min(boundAt, bounds.followUntil);
   const same = (a: string, b: string) => canonicalIp(a) === canonicalIp(b);
+  let listed = false;
   for (;;) {
     try {
       const group = (await ctx.read(mapping)).filter((t) => t.port === mapping.port);
       const at = clock.now();
       facts.reads++;
       delete facts.lastError;
-      // ELB lists a target from the moment RegisterTargets answers (initial, Elb.RegistrationInProgress):
-      // one no longer listed, or draining, was deregistered again.
       const news = failover.newAddresses.map((ip) => group.find((t) => same(t.ip, ip)));
-      if (news.some((t) => t === undefined || isDraining(t))) {
+      const unlisted = news.some((t) => t === undefined);
+      // A new target draining, or unlisted once listed, was deregistered again. ELB reads are
+      // eventually consistent (lib/sync/overlap.ts): one not listed yet is given a poll interval.
+      if (news.some((t) => t !== undefined && isDraining(t)) || (unlisted && (listed || at - failover.registeredAt >= config.failoverFollowPollMs))) {
         facts.end = 'left-group';
         break;
       }
+      listed ||= !unlisted;
       const waiting = news.find((t) => t?.state !== 'healthy');
       if (facts.healthyAt === undefined) {
-        if (!waiting) facts.healthyAt = at;
+        if (unlisted) facts.last = { state: 'unlisted', description: 'DescribeTargetHealth does not list the new target yet' };
+        else if (!waiting) facts.healthyAt = at;
         else facts.last = { state: waiting.state, ...(waiting.reason ? { reason: waiting.reason } : {}), ...(waiting.description ? { description: waiting.description } : {}) };
       }
       if (facts.oldGoneAt === undefined && !failover.oldAddresses.some((ip) => group.some((t) => same(t.ip, ip)))) facts.oldGoneAt = at;

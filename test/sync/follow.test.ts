@@ -290,6 +290,26 @@ describe('following a failover', () => {
     expect(sentMetrics().filter((d) => d.MetricName?.startsWith('Failover'))).toEqual([]);
   });
 
+  it('keeps following a new target the first read does not list yet (ELB reads are eventually consistent)', async () => {
+    const m = mapping(1);
+    const clock = wallClock();
+    timedElb(clock.now, AWS_TIMING).seed(m.targetGroupArn, oldIp(1));
+    // The first DescribeTargetHealth after the pass (the follow's first read) misses the new target.
+    let reads = 0;
+    const elb = new ElasticLoadBalancingV2Client({});
+    const send = elb.send.bind(elb);
+    elb.send = (async (command: { constructor: { name: string } }) => {
+      const out = (await send(command as never)) as { TargetHealthDescriptions?: TargetHealthDescription[] };
+      if (command.constructor.name === 'DescribeTargetHealthCommand' && ++reads === 3) return { TargetHealthDescriptions: out.TargetHealthDescriptions?.filter((t) => t.Target?.Id !== newIp(1)) };
+      return out;
+    }) as typeof elb.send;
+    const log = recordLog();
+
+    await clock.run(runSync(config([m]), scheduled, { elb, cloudwatch: new CloudWatchClient({}), resolve: async () => [newIp(1)], log, ...clock }));
+
+    expect(log.lines.find((l) => l.message === 'failover timeline')?.extra).toMatchObject({ outcome: 'healthy', registeredToHealthySeconds: 100 });
+  });
+
   it('stops following when the new target leaves the group before it is healthy', async () => {
     const m = mapping(1);
     const clock = wallClock();
