@@ -14,6 +14,7 @@ import { deregisterTargets, describeTargets, registerTargets } from '../aws/targ
 import { resolveDesired, type DesiredDeps, type MemberResult } from './members.js';
 import { canonicalIp, ipSet } from '../ip.js';
 import { decideRemoval, type DeferReason } from './overlap.js';
+import { addProbeMetrics, type Probe, type ProbeResult } from './probe.js';
 
 export interface SyncDeps {
   elb: ElasticLoadBalancingV2Client;
@@ -24,6 +25,8 @@ export interface SyncDeps {
   log: Log;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** The probe of the real path through the NLB (lib/sync/probe.ts), once per run after the mappings. */
+  probe?: Probe;
 }
 
 export type Trigger = 'schedule' | 'rds-event' | 'manual';
@@ -100,6 +103,7 @@ export interface SyncSummary {
   failed: number;
   metricsSent: boolean;
   event?: SyncRequest['event'];
+  probe?: ProbeResult;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -121,6 +125,8 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
     ),
   );
 
+  // After the mappings, so it sees the target group this run left (a failover followed included).
+  const probe = deps.probe ? await deps.probe(bounds.workUntil) : undefined;
   const failed = mappings.filter((m) => m.error).length;
   const durationMs = clock.now() - started;
   const summary: SyncSummary = {
@@ -133,11 +139,12 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
     failed,
     metricsSent: false,
     ...(request.event ? { event: request.event } : {}),
+    ...(probe ? { probe } : {}),
   };
   // Logged before the metrics are sent: a hanging CloudWatch call must not cost the run's record.
   const { metricsSent: _, ...logged } = summary;
   deps.log.info('sync run', logged);
-  summary.metricsSent = await sendMetrics(syncMetrics(mappings, durationMs, dryRun), bounds.metricsUntil, config, deps, clock);
+  summary.metricsSent = await sendMetrics(addProbeMetrics(syncMetrics(mappings, durationMs, dryRun), probe), bounds.metricsUntil, config, deps, clock);
   return summary;
 }
 
