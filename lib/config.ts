@@ -412,7 +412,7 @@ const probeEnvSchema = z
     // Opt out: the probe opens one connection per run through the NLB to the database.
     PROBE_ENABLED: bool(true),
     // host:port of the NLB listener; serverless.yml sets it when the stack creates the NLB.
-    PROBE_TARGET: z.optional(z.string().check(z.trim(), z.regex(/^[^\s:]+:\d{1,5}$/, PROBE_TARGET_MESSAGE))),
+    PROBE_TARGET: z.optional(z.string().check(z.trim(), z.regex(/^$|^[^\s:]+:\d{1,5}$/, PROBE_TARGET_MESSAGE))),
     PROBE_PROTOCOL: z._default(z.enum(['auto', 'mysql', 'postgres']), 'auto'),
     PROBE_TIMEOUT_MS: intInRange(3000, 100, 30_000, 'milliseconds'),
     // Set by serverless.yml: a function outside the VPC cannot reach an internal NLB.

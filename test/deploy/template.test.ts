@@ -371,7 +371,7 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     const alarms = ofType(t(), 'AWS::CloudWatch::Alarm').map(([id, r]): Record<string, Json> => ({ ...r.Properties, id }));
     const find = (namespace: string, metric: string, fn?: string) =>
       alarms.filter((a) => a.Namespace === namespace && a.MetricName === metric && (fn === undefined || JSON.stringify(a.Dimensions).includes(fn)));
-    for (const metric of ['SyncErrors', 'DnsFailures', 'SyncSuccess', 'HealthyTargets', 'PendingConnections']) {
+    for (const metric of ['SyncErrors', 'DnsFailures', 'SyncSuccess', 'HealthyTargets', 'PendingConnections', 'PendingAllowlisted', 'AcceptSuccess', 'ProbeSuccess']) {
       expect(find('RdsNlbSync', metric), metric).toHaveLength(1);
     }
     for (const fn of ['SyncLambdaFunction', 'AcceptLambdaFunction']) {
@@ -384,8 +384,15 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     expect(pending).toMatchObject({ Statistic: 'Minimum', ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1 });
     expect(Number(pending?.Period) * Number(pending?.EvaluationPeriods)).toBe(30 * 60);
     expect(pending?.DatapointsToAlarm).toBe(pending?.EvaluationPeriods);
-    // accept stops being invoked: no data at all is an alarm.
-    expect(find('AWS/Lambda', 'Invocations', 'AcceptLambdaFunction')[0]).toMatchObject({ TreatMissingData: 'breaching', ComparisonOperator: 'LessThanThreshold', Threshold: 1 });
+    // Fivetran's (allowlisted) connection pending: the same window as any connection's.
+    const allowlisted = find('RdsNlbSync', 'PendingAllowlisted')[0];
+    expect(allowlisted).toMatchObject({ Statistic: 'Minimum', ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, Period: pending?.Period, EvaluationPeriods: pending?.EvaluationPeriods });
+    // accept's heartbeat counts clean runs, not invocations (a failing run is invoked too);
+    // no data at all is an alarm; 3 one-minute periods with the default schedule.
+    expect(find('AWS/Lambda', 'Invocations', 'AcceptLambdaFunction')).toHaveLength(0);
+    expect(find('RdsNlbSync', 'AcceptSuccess')[0]).toMatchObject({ Statistic: 'Sum', TreatMissingData: 'breaching', ComparisonOperator: 'LessThanThreshold', Threshold: 1, Period: 60, EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+    // The probe: every probe failed for 5 sync periods; no probe (outside the VPC, opted out) is no alarm.
+    expect(find('RdsNlbSync', 'ProbeSuccess')[0]).toMatchObject({ Statistic: 'Maximum', TreatMissingData: 'notBreaching', ComparisonOperator: 'LessThanThreshold', Threshold: 1, Period: 60, EvaluationPeriods: 5, DatapointsToAlarm: 5 });
     // The NLB's own count, with createPrivateLink only.
     const nlb = resource(t(), 'NlbHealthyHostsAlarm');
     expect(nlb.Condition).toBe('CreatePrivateLink');
@@ -418,7 +425,9 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     const [condition, withNlb, without] = (link.AlarmRule as { 'Fn::If': [string, { 'Fn::Sub': string }, { 'Fn::Sub': string }] })['Fn::If'];
     expect(condition).toBe('CreatePrivateLink');
     const members = (rule: string) => [...rule.matchAll(/ALARM\("\$\{(\w+)\.Arn\}"\)/g)].map((m) => m[1]);
-    const signals = ['SyncHeartbeatAlarm', 'NoHealthyTargetsAlarm', 'PendingConnectionsAlarm', 'AcceptHeartbeatAlarm'];
+    // Not PendingConnectionsAlarm: an unlisted account's request would hold the page for days, and a
+    // real failure meanwhile would send no new notification.
+    const signals = ['SyncHeartbeatAlarm', 'NoHealthyTargetsAlarm', 'AllowlistedPendingAlarm', 'AcceptHeartbeatAlarm', 'ProbeFailuresAlarm'];
     expect(members(without['Fn::Sub'])).toEqual(signals);
     expect(members(withNlb['Fn::Sub'])).toEqual([...signals, 'NlbHealthyHostsAlarm']);
     expect(without['Fn::Sub'].split(' OR ')).toHaveLength(signals.length);
@@ -509,15 +518,23 @@ describe('PrivateLink plumbing (example-privatelink)', () => {
     });
   });
 
-  it('gives the NLB its own security group from the start: no inbound rule, the DB port out, admitted by the DB', () => {
+  it("gives the NLB its own security group from the start: in only the sync function's probe, the DB port out, admitted by the DB", () => {
     const nlb = resource(t(), 'LoadBalancer').Properties;
     expect(nlb.SecurityGroups).toEqual([{ Ref: 'NlbSecurityGroup' }]);
     // Deliberately off: the endpoint service decides who connects (see docs/pending/issue-12.md).
     expect(nlb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic).toBe('off');
     const group = resource(t(), 'NlbSecurityGroup').Properties;
     expect(group.VpcId).toEqual({ Ref: 'VpcId' });
-    expect(group.SecurityGroupIngress).toBeUndefined();
     const rule = { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432 };
+    // The probe: the function's (one) security group on the listener port, and nothing else.
+    expect(group.SecurityGroupIngress).toEqual([
+      { ...rule, SourceSecurityGroupId: { 'Fn::Select': [0, { 'Fn::Split': [',', { Ref: 'SecurityGroupIds' }] }] }, Description: expect.stringContaining('probe') },
+    ]);
+    expect(env(t(), 'SyncLambdaFunction')).toMatchObject({
+      PROBE_ENABLED: 'true',
+      FUNCTION_IN_VPC: 'true',
+      PROBE_TARGET: { 'Fn::If': ['CreatePrivateLink', { 'Fn::Sub': '${LoadBalancer.DNSName}:5432' }, ''] },
+    });
     const [egress] = group.SecurityGroupEgress as [{ 'Fn::If': [string, Record<string, Json>, Record<string, Json>] }];
     expect(egress['Fn::If'][0]).toBe('HasDbSecurityGroup');
     expect(egress['Fn::If'][1]).toMatchObject({ ...rule, DestinationSecurityGroupId: { Ref: 'DbSecurityGroupId' } });
@@ -696,6 +713,9 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     logLevel: 'INFO',
     metricsNamespace: 'RdsNlbSync',
     dryRun: false,
+    probe: true,
+    probeTarget: '',
+    probeProtocol: 'auto',
   };
   const tg = (name: string) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/0123456789abcdef`;
   const minimal = { ...defaults, rdsEndpoint: 'mydb.abc.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('a'), targetPort: '5432', endpointServiceIds: 'vpce-svc-0123456789abcdef0' };
@@ -778,11 +798,29 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     expect(() => deriveDeployConfig({ ...minimal, failoverWatchSeconds: 840, dnsTimeoutMs: 10_000 })).toThrow(/Lambda allows 900/);
   });
 
+  it('probes through the created NLB from the VPC, admitting only the function there; opt out, or name another listener', () => {
+    const created = deriveDeployConfig(privateLink);
+    expect(created.probeIngress).toHaveLength(1);
+    expect(created.syncEnvironment).toMatchObject({ PROBE_ENABLED: 'true', FUNCTION_IN_VPC: 'true', PROBE_PROTOCOL: 'auto' });
+    const off = deriveDeployConfig({ ...privateLink, probe: 'false' });
+    expect(off.probeIngress).toEqual([]);
+    expect(off.syncEnvironment.PROBE_ENABLED).toBe('false');
+    // Outside the VPC the function cannot reach an internal NLB: the run logs the probe as skipped.
+    expect(deriveDeployConfig(minimal).syncEnvironment).toMatchObject({ FUNCTION_IN_VPC: 'false', PROBE_TARGET: '' });
+    const other = deriveDeployConfig({ ...minimal, probeTarget: 'internal-db-0123.elb.eu-west-1.amazonaws.com:5432' });
+    expect(other.syncEnvironment.PROBE_TARGET).toBe('internal-db-0123.elb.eu-west-1.amazonaws.com:5432');
+    expect(() => deriveDeployConfig({ ...privateLink, probeTarget: 'internal-db.elb.eu-west-1.amazonaws.com:5432' })).toThrow(/probeTarget: not with createPrivateLink/);
+    expect(() => deriveDeployConfig({ ...minimal, probeTarget: 'internal-db.elb.eu-west-1.amazonaws.com:1521' })).toThrow(/probeProtocol: is auto, which knows ports 3306 \(mysql\) and 5432 \(postgres\) only/);
+    expect(() => deriveDeployConfig({ ...minimal, probeTarget: 'internal-db.elb.eu-west-1.amazonaws.com' })).toThrow(/probeTarget: must be host:port/);
+  });
+
   it('follows the schedules with the alarm periods', () => {
     const every5 = deriveDeployConfig({ ...minimal, syncSchedule: 'rate(5 minutes)', acceptSchedule: 'rate(10 minutes)' });
     expect(every5.syncPeriod).toBe(300);
     expect(every5.heartbeatPeriods).toBe(3);
     expect(every5.acceptPeriod).toBe(600);
+    expect(every5.acceptHeartbeatPeriod).toBe(600);
+    expect(deriveDeployConfig(minimal).acceptHeartbeatPeriod).toBe(60);
     expect(every5.pendingPeriods).toBe(3);
     // A watching run re-syncs every mapping as often as the schedule would have (cron: every minute).
     expect(every5.syncEnvironment.SCHEDULE_INTERVAL_SECONDS).toBe('300');
