@@ -656,6 +656,8 @@ interface Derived {
   heartbeatPeriods: number;
   pendingPeriods: number;
   acceptPeriod: number;
+  acceptHeartbeatPeriod: number;
+  probeIngress: unknown[];
   acceptActions: string[];
   acceptResources: Json[];
   targetGroupArns: Json[];
