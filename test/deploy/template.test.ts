@@ -500,6 +500,54 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
   });
 });
 
+// docs/operate.md's alarm tables say when each alarm fires; the template decides. With the default
+// schedules (both example stages use them), each alarm's window in the docs is its template's.
+describe('docs/operate.md and the template agree on every alarm', () => {
+  const operate = readFileSync(path.join(root, 'docs', 'operate.md'), 'utf8');
+  const alarmsSection = operate.slice(operate.indexOf('## Alarms'));
+  /** The table rows whose first cell names `name` in backticks. */
+  const rowsNaming = (name: string) =>
+    alarmsSection.split('\n').filter((line) => line.startsWith('|') && (line.split('|')[1] ?? '').includes(`\`${name}\``));
+  const alarmsOf = (t: Template) =>
+    ofType(t, 'AWS::CloudWatch::Alarm').map(([id, r]) => ({ id, ...(r.Properties as Record<string, Json>) }));
+
+  it.each(Object.keys(stages) as Config[])('states each alarm of %s with its template window', (config) => {
+    const prefix = `rds-nlb-sync-${stages[config]}-`;
+    for (const alarm of alarmsOf(templates[config])) {
+      const name = str(alarm.AlarmName).slice(prefix.length);
+      const rows = rowsNaming(name);
+      expect(rows.length, `docs/operate.md has a row for ${name}`).toBeGreaterThan(0);
+      const period = Number(alarm.Period);
+      const evaluation = Number(alarm.EvaluationPeriods);
+      const datapoints = Number(alarm.DatapointsToAlarm);
+      const text = rows.join('\n');
+      if (datapoints === evaluation) {
+        // "for N periods ... N minutes": every period must breach, so the window is N periods long.
+        expect(text, `${name}: window of ${evaluation} x ${period} s`).toContain(`${(evaluation * period) / 60} minutes`);
+        if (evaluation > 1 && period === 60) expect(text, `${name}: ${evaluation} periods`).toMatch(new RegExp(`\\b${evaluation} periods`));
+      } else {
+        expect(text, `${name}: ${datapoints} of ${evaluation} periods`).toMatch(new RegExp(`\\b${datapoints} of (the last )?${evaluation} periods`));
+      }
+      // The alarm's own description (what the notification and the console show) agrees too.
+      const description = str(alarm.AlarmDescription);
+      for (const [, n] of description.matchAll(/(\d+) periods/g)) expect(Number(n), `${name}: description periods`).toBe(evaluation);
+      for (const [, n] of description.matchAll(/(\d+) minutes/g)) expect(Number(n), `${name}: description minutes`).toBe((evaluation * period) / 60);
+    }
+  });
+
+  it('lists exactly the composite\'s members as paging, and says the others do not page', () => {
+    const rule = JSON.stringify(resource(templates.privatelink, 'LinkAtRiskAlarm').Properties.AlarmRule);
+    const paging = new Set(alarmsOf(templates.privatelink).filter((a) => rule.includes(`\${${a.id}.Arn}`)).map((a) => a.id));
+    const pagingTable = alarmsSection.slice(0, alarmsSection.indexOf('The other alarms'));
+    const otherList = alarmsSection.slice(alarmsSection.indexOf('The other alarms'), alarmsSection.indexOf('have no actions'));
+    for (const alarm of alarmsOf(templates.privatelink)) {
+      const name = str(alarm.AlarmName).slice('rds-nlb-sync-example-privatelink-'.length);
+      if (paging.has(alarm.id)) expect(pagingTable, `${name} pages`).toContain(`| \`${name}\``);
+      else expect(otherList, `${name} does not page`).toContain(`\`${name}\``);
+    }
+  });
+});
+
 describe('PrivateLink plumbing (example-privatelink)', () => {
   const t = () => templates.privatelink;
 
