@@ -509,7 +509,7 @@ describe('docs/operate.md and the template agree on every alarm', () => {
   const rowsNaming = (name: string) =>
     alarmsSection.split('\n').filter((line) => line.startsWith('|') && (line.split('|')[1] ?? '').includes(`\`${name}\``));
   const alarmsOf = (t: Template) =>
-    ofType(t, 'AWS::CloudWatch::Alarm').map(([id, r]) => ({ id, ...(r.Properties as Record<string, Json>) }));
+    ofType(t, 'AWS::CloudWatch::Alarm').map(([id, r]): Record<string, Json> & { id: string } => ({ ...r.Properties, id }));
 
   it.each(Object.keys(stages) as Config[])('states each alarm of %s with its template window', (config) => {
     const prefix = `rds-nlb-sync-${stages[config]}-`;
