@@ -79,6 +79,8 @@ describe('sync handler: the probe through the NLB', () => {
     const summary = await sync(scheduleEvent);
 
     expect(summary.outcome).toBe('success');
+    // Exactly the fields the documented probe Logs Insights query reads (the summary line is this object).
+    expect(Object.keys(summary.probe ?? {}).sort()).toEqual(['code', 'kind', 'latencyMs', 'message', 'protocol', 'status', 'target']);
     expect(summary.probe).toMatchObject({ status: 'failed', kind: 'database-error', code: 1129, message: expect.stringContaining('is blocked because of many connection errors') });
     expect(runMetrics()).toMatchObject({ ProbeSuccess: 0, SyncSuccess: 1 });
     expect(runMetrics()).not.toHaveProperty('ProbeLatency');

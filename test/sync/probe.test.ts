@@ -1,7 +1,12 @@
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { loadProbeConfig } from '../../lib/config.js';
 import { MetricsBatch } from '../../lib/aws/metrics.js';
 import { addProbeMetrics, createProbe } from '../../lib/sync/probe.js';
+import { runSync } from '../../lib/sync/run.js';
+import { recordLog, syncConfig } from '../fixtures.js';
 
 const nlb = 'internal-fivetran-0123.elb.eu-west-1.amazonaws.com';
 
@@ -60,5 +65,44 @@ describe('probe metrics', () => {
     expect(names(addProbeMetrics(new MetricsBatch(), { status: 'failed', target: 'a:1', protocol: 'mysql', latencyMs: 7, kind: 'refused', message: '' }))).toEqual([['ProbeSuccess', 0, 'Count']]);
     expect(names(addProbeMetrics(new MetricsBatch(), { status: 'skipped', reason: 'outside-vpc' }))).toEqual([]);
     expect(names(addProbeMetrics(new MetricsBatch(), undefined))).toEqual([]);
+  });
+});
+
+describe('the probe in a sync run', () => {
+  it('probes once after the mappings, by the run deadline, and puts the result on the "sync run" line', async () => {
+    const elb = mockClient(ElasticLoadBalancingV2Client);
+    const cw = mockClient(CloudWatchClient);
+    cw.on(PutMetricDataCommand).resolves({});
+    const order: string[] = [];
+    elb.on(DescribeTargetHealthCommand).callsFake(() => {
+      order.push('DescribeTargetHealth');
+      return { TargetHealthDescriptions: [] };
+    });
+    const probe = vi.fn(async (until: number) => {
+      order.push('probe');
+      return { status: 'failed' as const, target: `${nlb}:5432`, protocol: 'postgres' as const, latencyMs: 3000, kind: 'timeout' as const, message: `until ${until}` };
+    });
+    const log = recordLog();
+
+    const summary = await runSync(syncConfig({ dryRun: true }), { trigger: 'schedule', force: false, dryRun: false, deadline: 100_000 }, {
+      elb: new ElasticLoadBalancingV2Client({}),
+      cloudwatch: new CloudWatchClient({}),
+      resolve: async () => ['10.0.1.5'],
+      log,
+      probe,
+      now: () => 0,
+    });
+
+    expect(probe).toHaveBeenCalledTimes(1);
+    // The run's work deadline: 2.5 s before the Lambda deadline, for the summary line and the metrics.
+    expect(probe).toHaveBeenCalledWith(97_500);
+    expect(order.at(-1)).toBe('probe');
+    expect(summary.outcome).toBe('success');
+    const line = log.lines.find((l) => l.message === 'sync run');
+    expect(line?.extra.probe).toEqual({ status: 'failed', target: `${nlb}:5432`, protocol: 'postgres', latencyMs: 3000, kind: 'timeout', message: 'until 97500' });
+    const data = cw.commandCalls(PutMetricDataCommand)[0]?.args[0].input.MetricData ?? [];
+    expect(data.filter((d) => d.MetricName === 'ProbeSuccess').map((d) => d.Value)).toEqual([0]);
+    elb.restore();
+    cw.restore();
   });
 });
