@@ -12,6 +12,7 @@ import { DATABASE_CHECKS, nlbSecurityGroup } from './database.js';
 import { nlbIdleTimeout, vpcDns } from './network.js';
 import type { FivetranClient } from '../fivetran/client.js';
 import { fivetranLinkCheck } from './fivetran.js';
+import { lastProbe } from './probe.js';
 import { couldNotTell, isFatalAwsError, type Check, type CheckResult, type CheckStatus, type DoctorContext, type Verdict } from './verdict.js';
 
 export type { CheckResult, CheckStatus, Verdict } from './verdict.js';
@@ -70,7 +71,7 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
     const subject: FunctionSubject = { role, ...(input.functions[role] ? { name: input.functions[role] } : {}) };
     await runAll(functionChecks(role, input.mappings), subject, `${role} function${subject.name ? ` ${subject.name}` : ''}`);
   }
-  await runAll([heartbeat], input.metricsNamespace, `metrics namespace ${input.metricsNamespace}`);
+  await runAll([heartbeat, lastProbe], input.metricsNamespace, `metrics namespace ${input.metricsNamespace}`);
   return report(results);
 }
 
