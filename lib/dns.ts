@@ -62,18 +62,17 @@ export function newResolver(config: DnsConfig): Resolver {
 export async function resolveEndpoint(resolver: Resolver, hostname: string, ipVersion?: IpVersion): Promise<string[]> {
   let name = hostname;
   for (let hop = 0; hop <= MAX_CNAME_HOPS; hop++) {
-    let addresses: string[];
     try {
-      addresses = ipVersion === 'ipv6' ? await resolver.resolve6(name) : await resolver.resolve4(name);
+      const addresses = ipVersion === 'ipv6' ? await resolver.resolve6(name) : await resolver.resolve4(name);
+      if (addresses.length > 0) return [...new Set(addresses)].sort(compareAddresses);
+      // NOERROR with no address: a server that answered the CNAME alone. Follow it; a name with
+      // no CNAME either fails here as empty (ENODATA), a timeout as a timeout. A CNAME answer
+      // holds one name; an empty one would fail the next query.
+      name = (await resolver.resolveCname(name))[0] ?? '';
     } catch (err) {
       // ENODATA (no record at all) included: a name with a CNAME answers the CNAME, not nothing.
       throw new DnsError(KINDS[String((err as NodeJS.ErrnoException).code)] ?? 'error', hostname, { cause: err });
     }
-    if (addresses.length > 0) return [...new Set(addresses)].sort(compareAddresses);
-    // NOERROR with no address: the end of the chain is empty, or a server answered the CNAME alone.
-    const next = await cnameOf(resolver, name);
-    if (!next) throw new DnsError('empty', hostname);
-    name = next;
   }
   throw new DnsError('error', hostname, { cause: new Error(`more than ${MAX_CNAME_HOPS} CNAME hops`) });
 }
@@ -84,14 +83,6 @@ export async function resolveSettled(resolve: ResolveEndpoint, hostname: string,
     return { ok: true, addresses: await resolve(hostname, ipVersion) };
   } catch (err) {
     return { ok: false, error: err instanceof Error ? err : new Error(String(err)) };
-  }
-}
-
-async function cnameOf(resolver: Resolver, name: string): Promise<string | undefined> {
-  try {
-    return (await resolver.resolveCname(name))[0];
-  } catch {
-    return undefined; // no CNAME either: the caller reports the original empty answer
   }
 }
 

@@ -12,11 +12,13 @@ let resolve: ResolveEndpoint;
 
 beforeAll(async () => {
   dns = await startDnsServer();
-  resolve = createResolver({ servers: [dns.address], timeoutMs: 100, tries: 1 });
 });
 afterAll(() => dns.close());
 beforeEach(() => {
   for (const name of [WRITER, CLUSTER]) dns.clear(name);
+  // Per test, not in beforeAll: a failure in beforeAll skips the tests instead of failing them,
+  // and mutation testing would count a broken createResolver as surviving.
+  resolve = createResolver({ servers: [dns.address], timeoutMs: 100, tries: 1 });
 });
 
 async function failureOf(hostname: string): Promise<DnsError> {
