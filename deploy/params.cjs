@@ -16,7 +16,7 @@
 // The functions' own modules (TypeScript ESM), compiled in memory by tsx: offline, no build step.
 const { Buffer } = require('node:buffer');
 const { require: requireTs } = require('tsx/cjs/api');
-const { loadSyncConfig, loadAcceptConfig, loadProbeConfig, ConfigError } = requireTs('../lib/config.ts', module.filename);
+const { loadSyncConfig, loadAcceptConfig, loadProbeConfig, ConfigError, MAPPINGS_SHAPE } = requireTs('../lib/config.ts', module.filename);
 const { parseRdsEndpoint, isMemberSet } = requireTs('../lib/rds-endpoint.ts', module.filename);
 
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
@@ -43,8 +43,11 @@ const LONGEST_TARGET_GROUP_ARN = `arn:aws-iso-b:elasticloadbalancing:ap-southeas
 const CREATED_TARGET_GROUP_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/created-by-stack/0123456789abcdef';
 const CREATED_SERVICE_ID = 'vpce-svc-00000000000000000';
 
-// The probe alarm: every probe failed for this many sync periods in a row (5 minutes by default),
-// which rides out a failover's registration in ELB (reported 90-300 s) without a page.
+// The functions serverless.yml declares: each is deployed as <service>-<stage>-<key>, and Lambda
+// takes function names of at most 64 characters (test/deploy/template.test.ts checks the keys
+// against the compiled template).
+const FUNCTION_KEYS = ['sync', 'accept'];
+const LAMBDA_FUNCTION_NAME_LIMIT = 64;
 
 // Headroom in the sync timeout for the ELB and CloudWatch calls of one run, SDK retries
 // (standard mode, 4 attempts with backoff) included.
@@ -92,7 +95,8 @@ class DeployParamsError extends Error {
 module.exports = async ({ options, resolveConfigurationProperty }) => {
   const raw = (await resolveConfigurationProperty(['custom', 'params'])) || {};
   const service = (await resolveConfigurationProperty(['service'])) || 'rds-nlb-sync';
-  return deriveDeployConfig(raw, { given: await givenParamNames(options, resolveConfigurationProperty), service });
+  const stage = options?.stage ?? (await resolveConfigurationProperty(['provider', 'stage'])) ?? 'dev';
+  return deriveDeployConfig(raw, { given: await givenParamNames(options, resolveConfigurationProperty), service, stage });
 };
 
 /**
@@ -111,7 +115,8 @@ async function givenParamNames(options, resolveConfigurationProperty) {
 /**
  * Pure: raw parameters -> derived values. Throws DeployParamsError listing every problem.
  * `context.given`: the parameter names the user set (unknown ones are refused);
- * `context.service`: the service name (part of the functions' environment size).
+ * `context.service`: the service name (part of the functions' environment size);
+ * `context.stage`: the stage (part of the function names).
  */
 function deriveDeployConfig(raw, context = {}) {
   const problems = [];
@@ -151,6 +156,19 @@ function deriveDeployConfig(raw, context = {}) {
     if (!known.includes(name)) problems.push(`${name}: not a deploy parameter${suggest(name, known)}`);
   }
 
+  // --- names: Lambda refuses a function name over 64 characters only at deploy -------------
+  if (context.stage !== undefined) {
+    const names = FUNCTION_KEYS.map((key) => `${service}-${context.stage}-${key}`);
+    const longest = names.reduce((a, b) => (b.length > a.length ? b : a));
+    if (longest.length > LAMBDA_FUNCTION_NAME_LIMIT) {
+      const room = LAMBDA_FUNCTION_NAME_LIMIT - (longest.length - String(context.stage).length);
+      problems.push(
+        `--stage: "${context.stage}" (${String(context.stage).length} characters) makes the function name ${longest} ${longest.length} characters long; ` +
+          `Lambda allows ${LAMBDA_FUNCTION_NAME_LIMIT}: use a stage of at most ${room} characters`,
+      );
+    }
+  }
+
   // --- network ---------------------------------------------------------------------------------
   const createPrivateLink = bool('createPrivateLink');
   const createApiEndpoints = bool('createApiEndpoints');
@@ -188,18 +206,23 @@ function deriveDeployConfig(raw, context = {}) {
   // --- sync: which endpoint feeds which target group -------------------------------------
   let mappingsInput = [];
   let shorthand = false;
+  let mappingsGiven = false;
   const shorthandGiven = ['rdsEndpoint', 'targetGroupArn', 'targetPort', 'targetAvailabilityZone'].filter((name) => str(name));
   if (Array.isArray(raw.syncMappings) || str('syncMappings')) {
     if (shorthandGiven.length > 0) problems.push(`syncMappings: set either syncMappings or rdsEndpoint/targetGroupArn/targetPort, not both (${shorthandGiven.join(', ')} also given)`);
     if (createPrivateLink) problems.push('syncMappings: not with createPrivateLink (the created target group takes the rdsEndpoint/targetPort shorthand)');
-    if (Array.isArray(raw.syncMappings)) mappingsInput = raw.syncMappings;
-    else {
+    let parsed = raw.syncMappings;
+    if (!Array.isArray(parsed) && (typeof parsed !== 'object' || parsed === null)) {
       try {
-        mappingsInput = JSON.parse(str('syncMappings'));
+        parsed = JSON.parse(str('syncMappings'));
       } catch {
-        problems.push('syncMappings: must be a JSON list of {"endpoint","targetGroupArn","port"} objects');
+        parsed = undefined;
       }
     }
+    // null, {}, true or 5 parse as JSON but are no list: say what shape is wanted.
+    if (Array.isArray(parsed)) mappingsInput = parsed;
+    else problems.push(`syncMappings: ${MAPPINGS_SHAPE}; got ${parsed === undefined ? 'text that is not JSON' : parsed === null ? 'null' : typeof parsed === 'object' ? 'an object' : `${typeof parsed} ${JSON.stringify(parsed)}`}`);
+    mappingsGiven = Array.isArray(parsed);
   } else {
     shorthand = true;
     const what = {
@@ -259,7 +282,8 @@ function deriveDeployConfig(raw, context = {}) {
   const syncSeen = { ...syncEnv, SYNC_MAPPINGS: mappingsJson.replaceAll('${TargetGroup}', CREATED_TARGET_GROUP_ARN) };
   delete syncSeen.SYNC_MAPPINGS_PARAMETER;
   const mappingParam = (field) => (shorthand ? SHORTHAND_FIELD_PARAMS[field] : undefined);
-  const syncConfig = mappingsInput.length > 0 ? loadWith(loadSyncConfig, syncSeen, SYNC_ENV_PARAMS, problems, mappingParam) : undefined;
+  // Given mappings are always checked (an empty list is told so); the shorthand once complete.
+  const syncConfig = mappingsGiven || mappingsInput.length > 0 ? loadWith(loadSyncConfig, syncSeen, SYNC_ENV_PARAMS, problems, mappingParam) : undefined;
 
   // The probe of the real path (lib/sync/probe.ts): sync connects through the NLB listener. The
   // created NLB's name comes from CloudFormation; another NLB's listener is probeTarget.
@@ -339,6 +363,16 @@ function deriveDeployConfig(raw, context = {}) {
   const nlbOutagePeriods = linkDownPeriods(60);
   const pendingAlarmMinutes = int('pendingAlarmMinutes', 5, 1440);
   const pendingPeriods = Math.max(1, Math.ceil((pendingAlarmMinutes * 60) / acceptPeriod));
+  // PutMetricAlarm: Period x EvaluationPeriods at most one day for periods under an hour, seven
+  // days otherwise; CloudFormation would fail the alarm at deploy.
+  const alarmWindow = (names, period, periods) => {
+    const limit = period < 3600 ? 86400 : 604800;
+    if (period * periods > limit) {
+      problems.push(`${names}: an alarm of ${periods} periods of ${period} s spans ${period * periods} s; CloudWatch allows ${limit} s for ${period < 3600 ? 'periods under an hour' : 'periods of an hour or more'} - at most ${Math.floor(limit / period)} periods, ${Math.floor(limit / period) * period / 60} minutes here`);
+    }
+  };
+  alarmWindow('pendingAlarmMinutes/acceptSchedule', acceptPeriod, pendingPeriods);
+  alarmWindow('alarmPeriodSeconds/syncSchedule', syncPeriod, heartbeatPeriods);
 
   // Reserved concurrency 1: runs never race on a target group. Lambda keeps 100 executions
   // unreserved, so accounts with a lower limit deploy with reservedConcurrency=none.
@@ -352,10 +386,9 @@ function deriveDeployConfig(raw, context = {}) {
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) problems.push(`logRetentionDays: must be one of ${LOG_RETENTION_DAYS.join(', ')}, got "${str('logRetentionDays')}"`);
   const alarmEmail = str('alarmEmail');
   if (alarmEmail && !EMAIL.test(alarmEmail)) problems.push(`alarmEmail: "${alarmEmail}" is not an e-mail address`);
-  // CloudWatch refuses PutMetricData to AWS/ namespaces (the loaders check the rest of the name).
-  if (str('metricsNamespace').startsWith('AWS/')) problems.push('metricsNamespace: must not start with "AWS/" (reserved for AWS services)');
-
-  if (problems.length > 0 || !syncConfig || !acceptConfig) throw new DeployParamsError(problems.length > 0 ? problems : ['syncMappings: required']);
+  // metricsNamespace: CloudWatch's rule is the loaders' (lib/config.ts namespaceProblem); both
+  // loaders read it, so one problem may be reported twice.
+  if (problems.length > 0 || !syncConfig || !acceptConfig) throw new DeployParamsError(problems.length > 0 ? [...new Set(problems)] : ['syncMappings: required']);
 
   return derive();
 
@@ -747,3 +780,4 @@ function dashboard(namespace, period, acceptPeriod) {
 
 module.exports.deriveDeployConfig = deriveDeployConfig;
 module.exports.DeployParamsError = DeployParamsError;
+module.exports.FUNCTION_KEYS = FUNCTION_KEYS;
