@@ -1,0 +1,97 @@
+// The ELBv2 front with the real SDK client: AWS's target timing over moto's target groups.
+import {
+  DeregisterTargetsCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { emulatorClientConfig, emulatorEnv, motoOrSkip, readTargets, startEmulators, TEST_ELB_SCALE, type Emulators } from './index.js';
+
+describe.skipIf(!motoOrSkip())('ELBv2 front with AWS target timing', () => {
+  let emulators: Emulators;
+  let elb: ElasticLoadBalancingV2Client;
+  const tg = () => emulators.aws.targetGroupArns[0] ?? '';
+  const health = async (Targets?: { Id: string; Port: number }[]) =>
+    (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg(), ...(Targets ? { Targets } : {}) }))).TargetHealthDescriptions ?? [];
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    elb = new ElasticLoadBalancingV2Client({ ...emulatorClientConfig(emulators.elb.endpoint), maxAttempts: 1 });
+  });
+  afterAll(async () => {
+    elb?.destroy();
+    await emulators?.stop();
+  });
+  beforeEach(() => {
+    emulators.elb.reset();
+    emulators.elb.setServing('all');
+  });
+
+  it('is what emulatorEnv points the SDK at, with the test scale by default', () => {
+    expect(emulatorEnv(emulators).AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2).toBe(emulators.elb.endpoint);
+    expect(emulators.elb.scale).toBe(TEST_ELB_SCALE);
+    expect(emulators.elb.timing.registrationMs).toBeCloseTo(180_000 * TEST_ELB_SCALE);
+    expect(emulators.elb.unscaled.registrationMs).toBe(180_000);
+  });
+
+  it('answers initial with ELB reason and description right after RegisterTargets, healthy once registered and checked', async () => {
+    const registeredAt = Date.now();
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: tg(), Targets: [{ Id: '10.0.1.5', Port: 5432 }] }));
+
+    expect(await health()).toEqual([
+      {
+        Target: { Id: '10.0.1.5', Port: 5432 },
+        HealthCheckPort: '5432',
+        TargetHealth: { State: 'initial', Reason: 'Elb.RegistrationInProgress', Description: 'Target registration is in progress' },
+      },
+    ]);
+    await emulators.elb.settled(tg());
+    expect((await health())[0]?.TargetHealth).toEqual({ State: 'healthy' });
+    const [h] = emulators.elb.history(tg());
+    expect(h?.firstHealthyAt).toBeDefined();
+    // Never earlier than the modelled terms allow.
+    expect((h?.firstHealthyAt ?? 0) - registeredAt).toBeGreaterThanOrEqual(emulators.elb.timing.registrationMs + 2 * emulators.elb.timing.intervalMs - 5);
+  });
+
+  it('reports an address that does not serve unhealthy, with Target.FailedHealthChecks', async () => {
+    emulators.elb.setServing(['10.0.1.5:5432']);
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: tg(), Targets: [{ Id: '10.0.2.9', Port: 5432 }] }));
+    await emulators.elb.settled(tg());
+
+    expect((await health())[0]?.TargetHealth).toEqual({ State: 'unhealthy', Reason: 'Target.FailedHealthChecks', Description: 'Health checks failed' });
+  });
+
+  it('drains a deregistered target, then it is gone', async () => {
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: tg(), Targets: [{ Id: '10.0.1.5', Port: 5432 }] }));
+    await elb.send(new DeregisterTargetsCommand({ TargetGroupArn: tg(), Targets: [{ Id: '10.0.1.5', Port: 5432 }] }));
+
+    expect((await health())[0]?.TargetHealth).toMatchObject({ State: 'draining', Reason: 'Target.DeregistrationInProgress' });
+    await emulators.elb.settled(tg());
+    expect(await readTargets(emulators.elb.endpoint, tg())).toEqual([]);
+    expect(emulators.elb.history(tg())[0]).toMatchObject({ ip: '10.0.1.5', deregisteredAt: expect.any(Number), goneAt: expect.any(Number) });
+  });
+
+  it('answers InvalidTarget for deregistering a target the group does not hold', async () => {
+    await expect(elb.send(new DeregisterTargetsCommand({ TargetGroupArn: tg(), Targets: [{ Id: '10.0.9.9', Port: 5432 }] }))).rejects.toMatchObject({
+      name: 'InvalidTargetException',
+      message: "The following targets are not registered in the target group: '10.0.9.9:5432'",
+    });
+  });
+
+  it('describes a named target the group does not hold as unused', async () => {
+    expect((await health([{ Id: '10.0.9.9', Port: 5432 }]))[0]?.TargetHealth).toMatchObject({ State: 'unused', Reason: 'Target.NotRegistered' });
+  });
+
+  it('answers TargetGroupNotFound for a target group moto does not have', async () => {
+    const missing = tg().replace(/\/[0-9a-f]+$/, '/0000000000000000');
+    await expect(elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: missing }))).rejects.toMatchObject({ name: 'TargetGroupNotFoundException' });
+  });
+
+  it('proxies every other ELBv2 action to moto', async () => {
+    const { TargetGroups = [] } = await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [tg()] }));
+    expect(TargetGroups.map((g) => g.TargetGroupName)).toEqual(['rds-writer']);
+    expect(emulators.elb.calls('DescribeTargetGroups')).toBe(0);
+  });
+});
