@@ -12,6 +12,7 @@ export * from './elb-front.js';
 export * from './elb-timing.js';
 export * from './endpoint-connections.js';
 export * from './moto.js';
+export * from './rds-dns.js';
 export * from './seed.js';
 export * from './silent-server.js';
 
