@@ -164,3 +164,16 @@ describe('ELB timing model', () => {
     expect(model.history()).toEqual([]);
   });
 });
+
+describe('ELB timing model, seeded', () => {
+  it('seeds a steady group: healthy at once, no history, and drains like any target', () => {
+    let t = 1000;
+    const model = new ElbTimingModel({ now: () => t });
+    model.seedHealthy(TG, [OLD]);
+    expect(model.describe(TG).map((x) => x.state)).toEqual(['healthy']);
+    expect(model.history(TG)).toEqual([]);
+    model.deregister(TG, [OLD]);
+    t += 10_000;
+    expect(model.describe(TG)).toEqual([]);
+  });
+});

@@ -154,6 +154,18 @@ export class ElbTimingModel {
     }
   }
 
+  /** Makes these the group's only targets, `healthy` since long ago (no history): a group in steady state. */
+  seedHealthy(targetGroupArn: string, targets: readonly TargetRef[]): void {
+    const now = this.options.now();
+    const group = this.group(targetGroupArn);
+    group.clear();
+    for (const ref of targets) {
+      const history: TargetHistory = { targetGroupArn, ...clean(ref), registeredAt: -Infinity, healthChecksFrom: -Infinity, firstHealthyAt: -Infinity };
+      const { healthyThreshold: n } = this.timing;
+      group.set(key(ref), { ref: clean(ref), state: 'healthy', nextCheckAt: now + this.timing.intervalMs, checks: n, passes: n, fails: 0, history });
+    }
+  }
+
   /** DeregisterTargets: all or nothing; a target the group does not hold is InvalidTarget. Draining ones stay as they are. */
   deregister(targetGroupArn: string, targets: readonly TargetRef[]): void {
     this.advance();
