@@ -86,12 +86,12 @@ export async function startElbFront(motoEndpoint: string, options: ElbFrontOptio
   const checkGroup = async (arn: string | null): Promise<string> => {
     if (!arn) throw new QueryError('ValidationError', "1 validation error detected: Value null at 'targetGroupArn' failed to satisfy constraint: Member must not be null");
     if (known.has(arn)) return arn;
-    try {
-      const { TargetGroups = [] } = await moto.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }));
-      if (!TargetGroups.some((g) => g.TargetGroupArn === arn)) throw new Error('not listed');
-    } catch {
-      throw new QueryError('TargetGroupNotFound', `One or more target groups not found`);
-    }
+    const notFound = new QueryError('TargetGroupNotFound', 'One or more target groups not found');
+    const { TargetGroups = [] } = await moto.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] })).catch((err: unknown) => {
+      // moto's own answer for an unknown ARN; anything else (moto down) is a 500 with its message.
+      throw (err as { name?: string }).name === 'TargetGroupNotFoundException' ? notFound : err;
+    });
+    if (!TargetGroups.some((g) => g.TargetGroupArn === arn)) throw notFound;
     known.add(arn);
     return arn;
   };
