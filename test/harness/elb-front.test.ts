@@ -7,7 +7,7 @@ import {
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { emulatorClientConfig, emulatorEnv, motoOrSkip, readTargets, startElbFront, startEmulators, TEST_ELB_SCALE, toHealthyMs, type ElbFront, type Emulators } from './index.js';
+import { emulatorClientConfig, emulatorEnv, motoOrSkip, readTargets, seedAws, startElbFront, startEmulators, TEST_ELB_SCALE, toHealthyMs, type ElbFront, type Emulators, type SeededAws } from './index.js';
 
 describe.skipIf(!motoOrSkip())('ELBv2 front with AWS target timing', () => {
   let emulators: Emulators;
@@ -15,7 +15,7 @@ describe.skipIf(!motoOrSkip())('ELBv2 front with AWS target timing', () => {
   // A front at x0.1 (registration 18 s, draining 1 s): states a loaded machine cannot race past.
   let slow: ElbFront;
   let slowClient: ElasticLoadBalancingV2Client;
-  const tg = () => emulators.aws.targetGroupArns[0] ?? '';
+  const tg = () => aws.targetGroupArns[0] ?? '';
   const health = async (Targets?: { Id: string; Port: number }[]) =>
     (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg(), ...(Targets ? { Targets } : {}) }))).TargetHealthDescriptions ?? [];
 
@@ -31,9 +31,11 @@ describe.skipIf(!motoOrSkip())('ELBv2 front with AWS target timing', () => {
     await slow?.close();
     await emulators?.stop();
   });
-  beforeEach(() => {
+  let aws: SeededAws;
+  beforeEach(async () => {
+    await emulators.moto.reset(); // also resets emulators.elb
     slow.reset();
-    emulators.elb.reset();
+    aws = await seedAws(emulators.moto.endpoint);
     emulators.elb.setServing('all');
   });
 
@@ -84,6 +86,17 @@ describe.skipIf(!motoOrSkip())('ELBv2 front with AWS target timing', () => {
     expect(await readTargets(slow.endpoint, tg())).toEqual([]);
     const [h] = slow.history(tg());
     expect((h?.goneAt ?? 0) - (h?.deregisteredAt ?? 0)).toBeCloseTo(1000, 3);
+  });
+
+  it('adopts targets registered in moto directly as healthy, and keeps moto in step', async () => {
+    const direct = new ElasticLoadBalancingV2Client(emulatorClientConfig(emulators.moto.endpoint));
+    await direct.send(new RegisterTargetsCommand({ TargetGroupArn: tg(), Targets: [{ Id: '10.0.1.5', Port: 5432 }] }));
+    direct.destroy();
+
+    expect((await health()).map((d) => [d.Target?.Id, d.TargetHealth?.State])).toEqual([['10.0.1.5', 'healthy']]);
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: tg(), Targets: [{ Id: '10.0.2.9', Port: 5432 }] }));
+    await elb.send(new DeregisterTargetsCommand({ TargetGroupArn: tg(), Targets: [{ Id: '10.0.1.5', Port: 5432 }] }));
+    expect((await readTargets(emulators.moto.endpoint, tg())).map((t) => t.ip)).toEqual(['10.0.2.9']);
   });
 
   it('answers InvalidTarget for deregistering a target the group does not hold', async () => {

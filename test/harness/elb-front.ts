@@ -12,11 +12,21 @@
 // </member>; errors are <ErrorResponse><Error><Type>Sender</Type><Code/><Message/></Error>.
 // The target group must exist in moto (DescribeTargetGroups, remembered per ARN until reset):
 // otherwise TargetGroupNotFound. Modelled, not documented: the InvalidTarget message text.
+// moto stays in step, so a test may still read or seed targets there: on first sight of a group
+// the front adopts the targets moto holds as `healthy` (registered long ago), and it passes each
+// RegisterTargets / DeregisterTargets on to moto after the model took it.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DeregisterTargetsCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+  type TargetDescription,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AWS_ELB_TIMING, ElbTimingModel, InvalidTargetError, scaleTiming, type ElbTiming, type TargetHistory, type TargetRef } from './elb-timing.js';
 import { proxy, readBody } from './endpoint-connections.js';
 import { emulatorClientConfig } from './seed.js';
@@ -92,6 +102,9 @@ export async function startElbFront(motoEndpoint: string, options: ElbFrontOptio
       throw (err as { name?: string }).name === 'TargetGroupNotFoundException' ? notFound : err;
     });
     if (!TargetGroups.some((g) => g.TargetGroupArn === arn)) throw notFound;
+    // Targets registered in moto directly (a test's setup) count as registered long ago.
+    const { TargetHealthDescriptions = [] } = await moto.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+    model.seedHealthy(arn, TargetHealthDescriptions.flatMap(({ Target }) => (Target?.Id && Target.Port !== undefined ? [{ ip: Target.Id, port: Target.Port }] : [])));
     known.add(arn);
     return arn;
   };
@@ -103,6 +116,7 @@ export async function startElbFront(motoEndpoint: string, options: ElbFrontOptio
       case 'RegisterTargets':
         if (targets.length === 0) throw new QueryError('ValidationError', 'Targets must not be empty');
         model.register(arn, targets);
+        await moto.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: targets.map(description) }));
         return '';
       case 'DeregisterTargets':
         if (targets.length === 0) throw new QueryError('ValidationError', 'Targets must not be empty');
@@ -112,6 +126,11 @@ export async function startElbFront(motoEndpoint: string, options: ElbFrontOptio
           if (err instanceof InvalidTargetError) throw new QueryError(err.code, err.message);
           throw err;
         }
+        // moto keys targets by IP alone, so it may have dropped one of these already: the model
+        // has answered; moto's InvalidTarget for a target it no longer holds changes nothing.
+        await moto.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: targets.map(description) })).catch((err: unknown) => {
+          if ((err as { name?: string }).name !== 'InvalidTargetException') throw err;
+        });
         return '';
       default: {
         const members = model.describe(arn, targets).map(
@@ -182,6 +201,8 @@ export async function startElbFront(motoEndpoint: string, options: ElbFrontOptio
     },
   };
 }
+
+const description = (t: TargetRef): TargetDescription => ({ Id: t.ip, Port: t.port, ...(t.availabilityZone ? { AvailabilityZone: t.availabilityZone } : {}) });
 
 function targetsOf(params: URLSearchParams): TargetRef[] {
   const out: TargetRef[] = [];
