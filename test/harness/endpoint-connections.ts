@@ -265,7 +265,7 @@ function connectionXml(c: EmulatedConnection): string {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
@@ -276,7 +276,8 @@ function send(res: ServerResponse, status: number, xml: string): void {
   res.end(xml);
 }
 
-async function proxy(req: IncomingMessage, res: ServerResponse, body: Buffer, target: string): Promise<void> {
+/** Forwards the request to `target` (moto) unchanged and relays the answer. */
+export async function proxy(req: IncomingMessage, res: ServerResponse, body: Buffer, target: string): Promise<void> {
   const headers = new Headers();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value === undefined || ['host', 'connection', 'content-length', 'transfer-encoding'].includes(key)) continue;
