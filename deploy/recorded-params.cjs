@@ -48,7 +48,8 @@ function normalise(value) {
       return text;
     }
   }
-  return text;
+  // Lists given as text ("subnet-a, subnet-b") compare like the same list in YAML.
+  return text.split(',').map((part) => part.trim()).join(',');
 }
 
 /** The effective parameters (custom.params, resolved) as recorded: name -> text, sorted by name. */

@@ -1,0 +1,156 @@
+// Parameters that persist: what a package records (deploy/recorded-params.cjs), how a deploy
+// compares it with the deployed stack's record, and which commands need no parameters at all
+// (deploy/params.cjs). The package runs of the guard are in template.test.ts (one build folder).
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const exec = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const serverlessBin = path.join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
+const load = createRequire(import.meta.url);
+
+type Parameters = Record<string, string>;
+interface Change {
+  name: string;
+  from: string;
+  to: string;
+  kind: 'dropped' | 'changed' | 'added';
+  gone?: boolean;
+}
+const recorded = load('../../deploy/recorded-params.cjs') as {
+  normalise: (value: unknown) => string;
+  recordParameters: (raw: Record<string, unknown>) => Parameters;
+  recordedIn: (template: unknown) => { source: 'metadata' | 'stack-parameters'; version?: string; parameters: Parameters };
+  parameterChanges: (recorded: Parameters, current: Parameters) => Change[];
+  isBlocking: (change: Change) => boolean;
+  describeChanges: (changes: Change[]) => string[];
+  paramsBlock: (stage: string, parameters: Parameters) => string;
+};
+const params = load('../../deploy/params.cjs') as { commandOf: (args: string[]) => string; READ_ONLY_COMMANDS: string[] };
+
+const fixture = (name: string): unknown => JSON.parse(readFileSync(path.join(root, 'test/deploy/fixtures', name), 'utf8'));
+
+describe('recorded deploy parameters (deploy/recorded-params.cjs)', () => {
+  it('records every parameter as text, lists joined and JSON compacted, so YAML and --param values compare equal', () => {
+    const fromYaml = recorded.recordParameters({ subnetIds: ['subnet-a', 'subnet-b'], createPrivateLink: true, targetPort: 5432, syncMappings: [{ endpoint: 'db', port: 5432 }] });
+    const fromCli = recorded.recordParameters({ subnetIds: 'subnet-a, subnet-b', createPrivateLink: 'true', targetPort: '5432', syncMappings: '[ {"endpoint": "db", "port": 5432} ]' });
+
+    expect(fromYaml).toEqual(fromCli);
+    expect(fromCli).toEqual({ createPrivateLink: 'true', subnetIds: 'subnet-a,subnet-b', syncMappings: '[{"endpoint":"db","port":5432}]', targetPort: '5432' });
+  });
+
+  it('reads the record from an `aws cloudformation get-template` answer (TemplateBody as a JSON string)', () => {
+    const found = recorded.recordedIn(fixture('get-template-privatelink.json'));
+
+    expect(found.source).toBe('metadata');
+    expect(found.version).toBe('0.1.0');
+    expect(found.parameters).toMatchObject({ dbSecurityGroupId: 'sg-0fedcba9876543210', createApiEndpoints: 'true' });
+  });
+
+  it('falls back to the stack parameters of a stack packaged before parameters were recorded', () => {
+    const found = recorded.recordedIn({
+      Parameters: { DbSecurityGroupId: { Type: 'String', Default: 'sg-0fedcba9876543210' }, ApiEndpoints: { Type: 'String', Default: 'true' }, Unrelated: { Type: 'String', Default: 'x' } },
+      Resources: {},
+    });
+
+    expect(found).toEqual({ source: 'stack-parameters', version: undefined, parameters: { dbSecurityGroupId: 'sg-0fedcba9876543210', createApiEndpoints: 'true' } });
+  });
+
+  it('calls a recorded value left out "dropped", a different one "changed", a new one "added"; only the first two block', () => {
+    const changes = recorded.parameterChanges(
+      { dbSecurityGroupId: 'sg-1', createApiEndpoints: 'true', alarmEmail: '', logLevel: 'INFO', rdsSourceIds: 'db-1' },
+      { dbSecurityGroupId: '', createApiEndpoints: 'false', alarmEmail: 'ops@example.com', logLevel: 'INFO' },
+    );
+
+    expect(changes).toEqual([
+      { name: 'alarmEmail', from: '', to: 'ops@example.com', kind: 'added' },
+      { name: 'createApiEndpoints', from: 'true', to: 'false', kind: 'changed' },
+      { name: 'dbSecurityGroupId', from: 'sg-1', to: '', kind: 'dropped' },
+      { name: 'rdsSourceIds', from: 'db-1', to: '', kind: 'dropped', gone: true },
+    ]);
+    expect(changes.filter(recorded.isBlocking).map((c) => c.name)).toEqual(['createApiEndpoints', 'dbSecurityGroupId', 'rdsSourceIds']);
+    expect(recorded.describeChanges(changes)).toEqual([
+      'alarmEmail: (not set) -> ops@example.com [added]',
+      'createApiEndpoints: true -> false [changed]',
+      'dbSecurityGroupId: sg-1 -> (not set) [dropped]',
+      'rdsSourceIds: db-1 -> (no longer a deploy parameter) [dropped]',
+    ]);
+  });
+
+  it('finds nothing to say when the same parameters are deployed again', () => {
+    const same = recorded.recordedIn(fixture('get-template-privatelink.json')).parameters;
+
+    expect(recorded.parameterChanges(same, { ...same })).toEqual([]);
+  });
+
+  it('turns a record into a params.<stage> block to commit', () => {
+    expect(recorded.paramsBlock('prod', { dbSecurityGroupId: 'sg-1', alarmEmail: '', targetPort: '5432' })).toBe('params:\n  prod:\n    dbSecurityGroupId: "sg-1"\n    targetPort: "5432"\n');
+  });
+});
+
+describe('commands that deploy nothing', () => {
+  it('are told apart from the ones that package, as osls parses the command line', () => {
+    const command = (line: string) => params.commandOf(line.split(' '));
+
+    expect(command('info --stage prod')).toBe('info');
+    expect(command('deploy list functions --stage prod')).toBe('deploy list functions');
+    for (const line of ['info --stage prod', 'logs -f sync --stage prod', 'invoke -f sync --stage prod', 'remove --stage prod']) {
+      expect(params.READ_ONLY_COMMANDS, line).toContain(command(line));
+    }
+    for (const line of ['package --stage prod', 'deploy --stage prod', 'deploy function -f sync', 'invoke local -f sync', 'print --stage prod']) {
+      expect(params.READ_ONLY_COMMANDS, line).not.toContain(command(line));
+    }
+  });
+
+  // The real CLI, offline: AWS_ENDPOINT_URL sends every AWS call to a closed port on 127.0.0.1,
+  // so a command that got past the variable resolution fails there, on its first AWS call.
+  it('info, logs, invoke and remove resolve a stage that has no parameters and go on to AWS; package and deploy still refuse it', async () => {
+    const port = await closedPort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: 'dummy',
+      AWS_SECRET_ACCESS_KEY: 'dummy',
+      AWS_PROFILE: undefined,
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+      SLS_AWS_REQUEST_MAX_RETRIES: '0',
+      SLS_TELEMETRY_DISABLED: '1',
+    };
+    const run = (args: string[]) =>
+      exec(process.execPath, [serverlessBin, ...args, '--stage', 'no-params-deployed'], { cwd: root, env, timeout: 180_000 }).then(
+        ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
+        (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }),
+      );
+
+    const [info, logs, invoke, remove, deploy] = await Promise.all([
+      run(['info']),
+      run(['logs', '-f', 'sync']),
+      run(['invoke', '-f', 'sync', '--data', '{"dryRun":true}']),
+      run(['remove']),
+      run(['deploy']),
+    ]);
+
+    for (const [name, result] of Object.entries({ info, logs, invoke, remove })) {
+      expect(result.output, name).not.toContain('Invalid deploy parameters');
+      expect(result.output, name).toContain(`ECONNREFUSED 127.0.0.1:${port}`);
+      expect(result.code, name).toBe(1);
+    }
+    expect(deploy.output).toContain('Invalid deploy parameters');
+    expect(deploy.output).toContain('- rdsEndpoint: required');
+    expect(deploy.output).not.toContain('ECONNREFUSED');
+  }, 200_000);
+});
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
