@@ -15,6 +15,7 @@
 
 // The functions' own modules (TypeScript ESM), compiled in memory by tsx: offline, no build step.
 const { Buffer } = require('node:buffer');
+const process = require('node:process');
 const { require: requireTs } = require('tsx/cjs/api');
 const { loadSyncConfig, loadAcceptConfig, ConfigError } = requireTs('../lib/config.ts', module.filename);
 const { parseRdsEndpoint, isMemberSet } = requireTs('../lib/rds-endpoint.ts', module.filename);
