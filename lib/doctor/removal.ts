@@ -115,17 +115,28 @@ async function securityGroupReferences(deps: RemovalDeps, arn: string): Promise<
   const blocking: SecurityGroupRule[] = [];
   for (const groupId of ownGroups) {
     const referencing = new Set<string>();
+    // The stack's own rule in the database's group goes with the stack: known by its description,
+    // read from the group's permissions too (DescribeSecurityGroupRules may leave it out: moto does).
+    const stackRules = new Set<string>();
     for (const filter of ['ip-permission.group-id', 'egress.ip-permission.group-id']) {
       for await (const page of paginateDescribeSecurityGroups({ client: deps.ec2 }, { Filters: [{ Name: filter, Values: [groupId] }] })) {
-        for (const g of page.SecurityGroups ?? []) if (g.GroupId && g.GroupId !== groupId) referencing.add(g.GroupId);
+        for (const g of page.SecurityGroups ?? []) {
+          if (!g.GroupId || g.GroupId === groupId) continue;
+          referencing.add(g.GroupId);
+          for (const p of g.IpPermissions ?? []) {
+            if (p.UserIdGroupPairs?.some((pair) => pair.GroupId === groupId && pair.Description === STACK_DB_RULE_DESCRIPTION)) {
+              stackRules.add(ruleKey(g.GroupId, p.IpProtocol, p.FromPort, p.ToPort));
+            }
+          }
+        }
       }
     }
     if (referencing.size === 0) continue;
     for await (const page of paginateDescribeSecurityGroupRules({ client: deps.ec2 }, { Filters: [{ Name: 'group-id', Values: [...referencing] }] })) {
       for (const rule of page.SecurityGroupRules ?? []) {
         if (rule.ReferencedGroupInfo?.GroupId !== groupId) continue;
-        // The stack's own rule in the database's group goes with the stack.
-        if (!rule.IsEgress && rule.Description === STACK_DB_RULE_DESCRIPTION) continue;
+        const own = rule.Description === STACK_DB_RULE_DESCRIPTION || stackRules.has(ruleKey(rule.GroupId, rule.IpProtocol, rule.FromPort, rule.ToPort));
+        if (!rule.IsEgress && own) continue;
         blocking.push(rule);
       }
     }
@@ -187,4 +198,5 @@ async function serviceConfigurations(ec2: EC2Client): Promise<ServiceConfigurati
   return services;
 }
 
+const ruleKey = (groupId?: string, protocol?: string, from?: number, to?: number) => `${groupId}|${protocol}|${from}|${to}`;
 const shortName = (arn: string) => arn.split('/').slice(-2, -1)[0] ?? arn;
