@@ -61,7 +61,7 @@ class ParameterGuard {
   async deployedTemplate() {
     const file = process.env[TEMPLATE_FILE_ENV];
     if (file) return JSON.parse(fs.readFileSync(file, 'utf8'));
-    if (!this.command().startsWith('deploy')) return undefined; // package: offline
+    if (!this.command().startsWith('deploy') && this.command() !== 'preview') return undefined; // package: offline
     const provider = this.serverless.getProvider('aws');
     const client = await provider.getCloudFormationClient();
     const { GetTemplateCommand } = require(require.resolve('@aws-sdk/client-cloudformation', { paths: [path.dirname(require.resolve('osls/package.json'))] }));
