@@ -114,14 +114,4 @@ function describeChanges(changes) {
   });
 }
 
-/** A params.<stage> block for serverless.yml holding the recorded values that are set. */
-function paramsBlock(stage, parameters) {
-  const lines = [`params:`, `  ${stage}:`];
-  for (const [name, value] of Object.entries(parameters)) {
-    if (value === '') continue;
-    lines.push(`    ${name}: ${JSON.stringify(value)}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-module.exports = { METADATA_KEY, STACK_PARAMETER_NAMES, normalise, recordParameters, stackMetadata, recordedIn, parameterChanges, isBlocking, describeChanges, paramsBlock };
+module.exports = { METADATA_KEY, STACK_PARAMETER_NAMES, normalise, recordParameters, stackMetadata, recordedIn, parameterChanges, isBlocking, describeChanges };

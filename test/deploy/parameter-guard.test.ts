@@ -30,7 +30,6 @@ const recorded = load('../../deploy/recorded-params.cjs') as {
   parameterChanges: (recorded: Parameters, current: Parameters) => Change[];
   isBlocking: (change: Change) => boolean;
   describeChanges: (changes: Change[]) => string[];
-  paramsBlock: (stage: string, parameters: Parameters) => string;
 };
 const params = load('../../deploy/params.cjs') as { commandOf: (args: string[]) => string; READ_ONLY_COMMANDS: string[] };
 
@@ -87,10 +86,6 @@ describe('recorded deploy parameters (deploy/recorded-params.cjs)', () => {
     const same = recorded.recordedIn(fixture('get-template-privatelink.json')).parameters;
 
     expect(recorded.parameterChanges(same, { ...same })).toEqual([]);
-  });
-
-  it('turns a record into a params.<stage> block to commit', () => {
-    expect(recorded.paramsBlock('prod', { dbSecurityGroupId: 'sg-1', alarmEmail: '', targetPort: '5432' })).toBe('params:\n  prod:\n    dbSecurityGroupId: "sg-1"\n    targetPort: "5432"\n');
   });
 });
 
