@@ -8,7 +8,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoOrSkip, startMoto, type Moto } from '../harness/index.js';
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -149,3 +150,63 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+// `serverless deploy` reads the deployed template from CloudFormation itself: here moto's, with a
+// stack holding example-privatelink's record. The guard stops the deploy before anything is
+// built or uploaded, so the refusal is the whole run.
+describe.skipIf(!motoOrSkip())('serverless deploy against a deployed stack (moto CloudFormation)', () => {
+  let moto: Moto;
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  /** CreateStack through moto's query API (the CloudFormation SDK client is not a dependency here). */
+  async function createStack(name: string, template: unknown): Promise<void> {
+    const response = await fetch(moto.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/eu-west-1/cloudformation/aws4_request, SignedHeaders=host, Signature=0',
+      },
+      body: new URLSearchParams({ Action: 'CreateStack', Version: '2010-05-15', StackName: name, TemplateBody: JSON.stringify(template) }),
+    });
+    if (!response.ok) throw new Error(`moto CreateStack failed: HTTP ${response.status} ${await response.text()}`);
+  }
+
+  it('stops a deploy that would drop the dbSecurityGroupId recorded with the live stack, naming it', async () => {
+    const deployed = JSON.parse((fixture('get-template-privatelink.json') as { TemplateBody: string }).TemplateBody) as { Resources: unknown };
+    // moto creates what the template holds: one topic stands in for the stack's resources.
+    await createStack('rds-nlb-sync-live', { ...deployed, Parameters: {}, Resources: { Topic: { Type: 'AWS::SNS::Topic' } } });
+    const given = {
+      createPrivateLink: 'true',
+      rdsEndpoint: 'mycluster.cluster-abcdefghijkl.eu-west-1.rds.amazonaws.com',
+      targetPort: '5432',
+      vpcId: 'vpc-0123456789abcdef0',
+      subnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
+      securityGroupIds: 'sg-0123456789abcdef0',
+      nlbSubnetIds: 'subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002,subnet-0a1b2c3d4e5f60003',
+      createApiEndpoints: 'true',
+    };
+    const args = ['deploy', '--stage', 'live', '--region', 'eu-west-1', ...Object.entries(given).flatMap(([k, v]) => ['--param', `${k}=${v}`])];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_PROFILE: undefined,
+      AWS_ENDPOINT_URL: moto.endpoint,
+      SLS_AWS_REQUEST_MAX_RETRIES: '0',
+      SLS_TELEMETRY_DISABLED: '1',
+    };
+
+    const result = await exec(process.execPath, [serverlessBin, ...args], { cwd: root, env, timeout: 180_000 }).then(
+      ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }),
+    );
+
+    expect(result.output).toContain('This deploy would drop or change deploy parameters recorded with stack rds-nlb-sync-live:\n  dbSecurityGroupId: sg-0fedcba9876543210 -> (not set) [dropped]\n');
+    expect(result.code).toBe(1);
+  }, 200_000);
+});
