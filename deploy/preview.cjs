@@ -65,6 +65,17 @@ class Preview {
       },
     };
     this.hooks = { 'preview:run': () => this.run() };
+    // Seams for the tests: the poll interval and where the result goes.
+    this.pollMs = POLL_MS;
+    this.write = (text) => process.stdout.write(text);
+  }
+
+  /** osls's own CloudFormation client and an S3 client with its credentials, and the SDK's command classes. */
+  async clients(provider) {
+    const sdk = (name) => require(require.resolve(name, { paths: [path.dirname(require.resolve('osls/package.json'))] }));
+    const cfn = sdk('@aws-sdk/client-cloudformation');
+    const s3sdk = sdk('@aws-sdk/client-s3');
+    return { cloudFormation: await provider.getCloudFormationClient(), s3: new s3sdk.S3Client(await provider.getAwsSdkV3Config()), cfn, s3sdk };
   }
 
   async run() {
@@ -77,11 +88,7 @@ class Preview {
     const template = this.serverless.service.provider.compiledCloudFormationTemplate;
     const body = JSON.stringify(template);
 
-    const sdk = (name) => require(require.resolve(name, { paths: [path.dirname(require.resolve('osls/package.json'))] }));
-    const cfn = sdk('@aws-sdk/client-cloudformation');
-    const s3sdk = sdk('@aws-sdk/client-s3');
-    const client = await provider.getCloudFormationClient();
-    const s3 = new s3sdk.S3Client(await provider.getAwsSdkV3Config());
+    const { cloudFormation: client, s3, cfn, s3sdk } = await this.clients(provider);
     const changeSetName = `rds-nlb-sync-preview-${Date.now()}`;
     let uploaded;
     let created = false;
@@ -110,7 +117,7 @@ class Preview {
         answer = await client.send(new cfn.DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: changeSetName }));
         if (!['CREATE_PENDING', 'CREATE_IN_PROGRESS'].includes(answer.Status)) break;
         if (Date.now() > deadline) throw new this.serverless.classes.Error(`change set ${changeSetName} still ${answer.Status} after ${WAIT_MS / 1000} s`);
-        await sleep(POLL_MS);
+        await sleep(this.pollMs);
       }
       // "The submitted information didn't contain changes": nothing to deploy.
       if (answer.Status === 'FAILED' && !/didn't contain changes|No updates/i.test(answer.StatusReason ?? '')) {
@@ -123,7 +130,7 @@ class Preview {
         changes.push(...(page.Changes ?? []));
         token = page.NextToken;
       }
-      process.stdout.write(`${renderChanges(stackName, changeRows(changes))}\n`);
+      this.write(`${renderChanges(stackName, changeRows(changes))}\n`);
     } finally {
       // Cleanup that fails is said, not hidden: the operator can delete what is left by hand.
       const leftOver = (what) => (error) => process.stderr.write(`Warning: could not delete ${what} (${error.message}); delete it by hand\n`);
