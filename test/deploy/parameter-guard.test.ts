@@ -2,13 +2,14 @@
 // compares it with the deployed stack's record, and which commands need no parameters at all
 // (deploy/params.cjs). The package runs of the guard are in template.test.ts (one build folder).
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { motoOrSkip, startMoto, type Moto } from '../harness/index.js';
 
 const exec = promisify(execFile);
@@ -209,4 +210,93 @@ describe.skipIf(!motoOrSkip())('serverless deploy against a deployed stack (moto
     expect(result.output).toContain('This deploy would drop or change deploy parameters recorded with stack rds-nlb-sync-live:\n  dbSecurityGroupId: sg-0fedcba9876543210 -> (not set) [dropped]\n');
     expect(result.code).toBe(1);
   }, 200_000);
+});
+
+describe('the guard plugin (deploy/parameter-guard.cjs) with a fake osls', () => {
+  interface Guard {
+    hooks: Record<string, () => Promise<void> | undefined>;
+  }
+  const ParameterGuard = load('../../deploy/parameter-guard.cjs') as new (serverless: unknown, options: Record<string, unknown>, utils: unknown) => Guard;
+  const recordedParameters = () => recorded.recordedIn(fixture('get-template-privatelink.json')).parameters;
+  const notices: string[] = [];
+  const log = { notice: (t: string) => void notices.push(t), warning: (t: string) => void notices.push(`Warning: ${t}`) };
+  afterEach(() => {
+    notices.length = 0;
+  });
+
+  /** osls as the plugin sees it: the command, this package's record, and CloudFormation's answer to GetTemplate. */
+  function guardFor(command: string[], parameters: Parameters, options: Record<string, unknown>, getTemplate: () => Promise<unknown>) {
+    const sent: string[] = [];
+    const provider = {
+      naming: { getStackName: () => 'rds-nlb-sync-prod' },
+      getStage: () => 'prod',
+      getCloudFormationClient: async () => ({
+        send: async (c: { constructor: { name: string }; input: { StackName: string } }) => {
+          sent.push(`${c.constructor.name} ${c.input.StackName}`);
+          return getTemplate();
+        },
+      }),
+    };
+    const serverless = {
+      processedInput: { commands: command },
+      service: { custom: { deploy: { stackMetadata: { RdsNlbSync: { Version: '0.1.0', Parameters: parameters } } } } },
+      serviceDir: root,
+      getProvider: () => provider,
+      classes: { Error },
+    };
+    return { guard: new ParameterGuard(serverless, options, { log }), sent };
+  }
+  const answer = { TemplateBody: (fixture('get-template-privatelink.json') as { TemplateBody: string }).TemplateBody };
+
+  it('reads the live template before a deploy, and lets the same parameters through', async () => {
+    const { guard, sent } = guardFor(['deploy'], recordedParameters(), {}, async () => answer);
+
+    await guard.hooks['before:package:initialize']!();
+
+    expect(sent).toEqual(['GetTemplateCommand rds-nlb-sync-prod']);
+    expect(notices).toEqual([]);
+  });
+
+  it('lets the first deploy of a stage through (no stack yet), saying so', async () => {
+    const { guard } = guardFor(['deploy'], { dbSecurityGroupId: '' }, {}, async () => {
+      throw Object.assign(new Error('Stack with id rds-nlb-sync-prod does not exist'), { name: 'ValidationError' });
+    });
+
+    await guard.hooks['before:package:initialize']!();
+
+    expect(notices).toEqual(['rds-nlb-sync: stack rds-nlb-sync-prod does not exist yet: no recorded parameters to compare.']);
+  });
+
+  it('stops a deploy when the stack cannot be read (unknown is not "nothing recorded"), unless confirmed', async () => {
+    const denied = async () => {
+      throw Object.assign(new Error('User is not authorized to perform: cloudformation:GetTemplate'), { name: 'AccessDenied' });
+    };
+
+    await expect(guardFor(['deploy'], recordedParameters(), {}, denied).guard.hooks['before:package:initialize']!()).rejects.toThrow(
+      'Cannot read the parameters recorded with stack rds-nlb-sync-prod (User is not authorized to perform: cloudformation:GetTemplate)',
+    );
+    await expect(guardFor(['deploy'], recordedParameters(), { 'confirm-parameter-changes': true }, denied).guard.hooks['before:package:initialize']!()).resolves.toBeUndefined();
+    expect(notices[0]).toMatch(/^Warning: could not read the deployed stack's recorded parameters/);
+  });
+
+  it('keeps `serverless package` offline: no CloudFormation call without a saved template', async () => {
+    const { guard, sent } = guardFor(['package'], {}, {}, async () => answer);
+
+    await guard.hooks['before:package:initialize']!();
+
+    expect(sent).toEqual([]);
+  });
+
+  it('checks `deploy --package <dir>` on the template in that folder', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'guard-'));
+    try {
+      const parameters = { ...recordedParameters(), createApiEndpoints: 'false' };
+      writeFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), JSON.stringify({ Metadata: { RdsNlbSync: { Parameters: parameters } } }));
+      const { guard } = guardFor(['deploy'], recordedParameters(), { package: dir }, async () => answer);
+
+      await expect(guard.hooks['before:deploy:deploy']!()).rejects.toThrow('createApiEndpoints: true -> false [changed]');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
