@@ -62,7 +62,8 @@ export async function runRemovalPreflight(input: RemovalInput, deps: RemovalDeps
       verdict = await run();
     } catch (err) {
       if (isFatalAwsError(err)) throw new DoctorAbortedError(`doctor cannot read AWS: ${(err as Error).message}`, { cause: err });
-      verdict = couldNotTell(err);
+      // Unknown is not clear: a read that failed fails the preflight (doctor's chain checks only warn).
+      verdict = { ...couldNotTell(err), status: 'fail' };
     }
     results.push({ id, subject, ...verdict });
   };

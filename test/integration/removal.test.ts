@@ -94,8 +94,8 @@ describe.skipIf(!motoOrSkip())('doctor --removal against the emulators', () => {
     const code = await main(['doctor', '--removal', '--stage', stage, ...extra], io);
     return { code, stdout: out.join('') };
   }
-  async function removalJson() {
-    const { code, stdout } = await removal(STAGE, '--json');
+  async function removalJson(...extra: string[]) {
+    const { code, stdout } = await removal(STAGE, '--json', ...extra);
     const checks: CheckResult[] = JSON.parse(stdout).checks;
     return { code, check: (id: string) => checks.find((c) => c.id === id) };
   }
@@ -179,6 +179,13 @@ describe.skipIf(!motoOrSkip())('doctor --removal against the emulators', () => {
     const yml = readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8');
 
     expect(yml).toContain(`Description: ${STACK_DB_RULE_DESCRIPTION}\n`);
+  });
+
+  it('fails, not passes, when a read is refused: unknown is not clear', async () => {
+    const { code, check } = await removalJson('--load-balancer-arn', 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/gone/0123456789abcdef');
+
+    expect(code).toBe(1);
+    expect(check('removal.deletion-protection')?.status).toBe('fail');
   });
 
   it('refuses --removal without --stage', async () => {
