@@ -15,9 +15,12 @@
 
 // The functions' own modules (TypeScript ESM), compiled in memory by tsx: offline, no build step.
 const { Buffer } = require('node:buffer');
+const process = require('node:process');
 const { require: requireTs } = require('tsx/cjs/api');
 const { loadSyncConfig, loadAcceptConfig, loadProbeConfig, ConfigError, MAPPINGS_SHAPE } = requireTs('../lib/config.ts', module.filename);
 const { parseRdsEndpoint, isMemberSet } = requireTs('../lib/rds-endpoint.ts', module.filename);
+const { stackMetadata } = require('./recorded-params.cjs');
+const PACKAGE_VERSION = require('../package.json').version;
 
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
@@ -96,7 +99,53 @@ module.exports = async ({ options, resolveConfigurationProperty }) => {
   const raw = (await resolveConfigurationProperty(['custom', 'params'])) || {};
   const service = (await resolveConfigurationProperty(['service'])) || 'rds-nlb-sync';
   const stage = options?.stage ?? (await resolveConfigurationProperty(['provider', 'stage'])) ?? 'dev';
-  return deriveDeployConfig(raw, { given: await givenParamNames(options, resolveConfigurationProperty), service, stage });
+  const context = { given: await givenParamNames(options, resolveConfigurationProperty), service, stage };
+  const command = commandOf(process.argv.slice(2));
+  if (!READ_ONLY_COMMANDS.includes(command)) return deriveDeployConfig(raw, context);
+  try {
+    return deriveDeployConfig(raw, context);
+  } catch (error) {
+    if (!(error instanceof DeployParamsError)) throw error;
+    // These commands deploy nothing: they need the stage's names (stack, functions, log groups),
+    // which come from the service and stage, not from the parameters.
+    process.stderr.write(`rds-nlb-sync: deploy parameters not given or not valid; \`serverless ${command}\` deploys nothing and goes on without them.\n`);
+    // serverless.yml's defaults for what the user did not give, the stand-ins for the required ones.
+    const defaults = Object.fromEntries(Object.entries(raw).filter(([name]) => !context.given.includes(name)));
+    return deriveDeployConfig({ ...defaults, ...READ_ONLY_STAND_INS }, { service, stage });
+  }
+};
+
+// Commands that only read the deployed stack, call its functions or delete it. `invoke local`,
+// `print`, `package` and `deploy` (and anything unknown) need the real, checked parameters.
+const READ_ONLY_COMMANDS = ['info', 'logs', 'invoke', 'remove', 'metrics', 'rollback', 'rollback function', 'deploy list', 'deploy list functions'];
+
+/** The command words of a serverless command line (what precedes the first option), as osls parses them. */
+function commandOf(args) {
+  const words = [];
+  for (const arg of args) {
+    if (arg.startsWith('-')) break;
+    words.push(arg);
+  }
+  return words.join(' ');
+}
+
+// Valid stand-ins for the read-only commands: shaped like a stage, never deployed.
+const READ_ONLY_STAND_INS = {
+  rdsEndpoint: 'parameters-not-given.abcdefghijkl.eu-west-1.rds.amazonaws.com',
+  targetGroupArn: CREATED_TARGET_GROUP_ARN,
+  targetPort: 5432,
+  endpointServiceIds: CREATED_SERVICE_ID,
+  allowedPrincipals: '834469178297',
+  syncSchedule: 'rate(1 minute)',
+  acceptSchedule: 'rate(1 minute)',
+  failoverWatchSeconds: 180,
+  reservedConcurrency: 1,
+  dnsTimeoutMs: 2000,
+  dnsTries: 2,
+  pendingAlarmMinutes: 30,
+  logRetentionDays: 30,
+  logLevel: 'INFO',
+  metricsNamespace: 'RdsNlbSync',
 };
 
 /**
@@ -556,6 +605,10 @@ function deriveDeployConfig(raw, context = {}) {
       failoverWatchSeconds: syncConfig.failoverWatchMs / 1000,
 
       dashboardBody: sub(JSON.stringify(dashboard(metricsNamespace, syncPeriod, acceptPeriod))),
+
+      // The effective parameters, recorded in the template's Metadata (deploy/recorded-params.cjs):
+      // the next deploy compares its own with them (deploy/parameter-guard.cjs).
+      stackMetadata: stackMetadata(raw, PACKAGE_VERSION),
     };
   }
 }
@@ -779,5 +832,7 @@ function dashboard(namespace, period, acceptPeriod) {
 }
 
 module.exports.deriveDeployConfig = deriveDeployConfig;
+module.exports.commandOf = commandOf;
+module.exports.READ_ONLY_COMMANDS = READ_ONLY_COMMANDS;
 module.exports.DeployParamsError = DeployParamsError;
 module.exports.FUNCTION_KEYS = FUNCTION_KEYS;

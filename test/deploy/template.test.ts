@@ -1126,3 +1126,58 @@ describe('cfn-lint', () => {
     // cfn-lint takes ~20 s on two templates when the machine is busy.
   }, 90_000);
 });
+
+// --- parameters that persist (deploy/parameter-guard.cjs, deploy/recorded-params.cjs) ------------
+
+describe('the parameter guard', () => {
+  const metadataOf = (t: Template) => (t as unknown as { Metadata: { RdsNlbSync: { Version: string; Parameters: Record<string, string> } } }).Metadata.RdsNlbSync;
+
+  it('records each stage\'s effective parameters, defaults included, in the template Metadata', () => {
+    const recorded = metadataOf(templates.privatelink);
+    expect(recorded.Version).toBe(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version);
+    expect(recorded.Parameters).toMatchObject({ dbSecurityGroupId: 'sg-0fedcba9876543210', createApiEndpoints: 'true', failoverWatchSeconds: '180' });
+    expect(metadataOf(templates.basic).Parameters).toMatchObject({ dbSecurityGroupId: '', alarmEmail: 'ops@example.com' });
+  });
+
+  // The deployed stack as `aws cloudformation get-template` answers it: example-privatelink's
+  // parameters, dbSecurityGroupId included. This package gives them all but dbSecurityGroupId.
+  const deployed = path.join(root, 'test/deploy/fixtures/get-template-privatelink.json');
+  const withoutDbGroup = {
+    createPrivateLink: 'true',
+    rdsEndpoint: 'mycluster.cluster-abcdefghijkl.eu-west-1.rds.amazonaws.com',
+    targetPort: '5432',
+    vpcId: 'vpc-0123456789abcdef0',
+    subnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
+    securityGroupIds: 'sg-0123456789abcdef0',
+    nlbSubnetIds: 'subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002,subnet-0a1b2c3d4e5f60003',
+    createApiEndpoints: 'true',
+  };
+  const packageGuarded = (extra: string[]) =>
+    exec(
+      process.execPath,
+      [serverlessBin, 'package', '--stage', 'guarded', '--package', path.join(outDir, 'guarded'), ...Object.entries(withoutDbGroup).flatMap(([k, v]) => ['--param', `${k}=${v}`]), ...extra],
+      { cwd: root, env: { ...packageEnv, RDS_NLB_SYNC_DEPLOYED_TEMPLATE: deployed }, timeout: 120_000 },
+    ).then(
+      ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }),
+    );
+
+  it('stops a package that would drop the recorded dbSecurityGroupId, naming it; with --confirm-parameter-changes it proceeds', async () => {
+    rmSync(path.join(outDir, 'guarded'), { recursive: true, force: true });
+
+    const refused = await packageGuarded([]);
+
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain('This deploy would drop or change deploy parameters recorded with stack rds-nlb-sync-guarded:\n  dbSecurityGroupId: sg-0fedcba9876543210 -> (not set) [dropped]\nGive them again');
+    expect(refused.output).toContain('--confirm-parameter-changes');
+    expect(statSync(path.join(outDir, 'guarded'), { throwIfNoEntry: false })).toBeUndefined(); // nothing built
+
+    const confirmed = await packageGuarded(['--confirm-parameter-changes']);
+
+    expect(confirmed.output).toContain('recorded parameter(s) dropped or changed (--confirm-parameter-changes): dbSecurityGroupId');
+    expect(confirmed.code).toBe(0);
+    const template = JSON.parse(readFileSync(path.join(outDir, 'guarded', 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+    expect(metadataOf(template).Parameters.dbSecurityGroupId).toBe('');
+    expect(template.Parameters.DbSecurityGroupId?.Default).toBe('');
+  }, 240_000);
+});
