@@ -73,7 +73,8 @@ export function decideRemoval(input: RemovalInput): RemovalDecision {
   const removing = ipSet(remove.map((t) => t.ip));
   const shown = ipSet(input.now.filter((t) => t.port === input.port).map((t) => t.ip));
   const staying = [...liveIps].filter((ip) => !removing.has(ip)).length + input.added.filter((ip) => !shown.has(canonicalIp(ip))).length;
-  if (remove.length > 0 && staying === 0) return deferAll('last-target');
+  // (With nothing to remove every candidate stays, so staying is never 0 then.)
+  if (staying === 0) return deferAll('last-target');
 
   return recent.length > 0 ? { remove, deferred: recent, reason: 'recently-registered' } : { remove, deferred: [] };
 }

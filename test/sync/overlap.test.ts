@@ -87,3 +87,38 @@ describe('decideRemoval', () => {
     expect(decide({ ...input, ageMs: MAX_DECISION_AGE_MS + 1 })).toEqual({ remove: [], deferred: [t(A)], reason: 'read-too-old' });
   });
 });
+
+// Pins from `npm run mutation` (docs/testing.md): each rule below, changed by one character,
+// fails one of these.
+describe('decideRemoval, the edges mutation testing found', () => {
+  const X = '10.0.9.9';
+
+  it('ignores targets on other ports at the re-read (they are not this mapping\'s, not someone else\'s change)', () => {
+    const decision = decide({ before: [t(A), t(X, 'healthy', 3306)], added: [B], planned: [t(A)], now: [t(A), t(B), t(X, 'healthy', 3306), t(C, 'initial', 3306)] });
+    expect(decision).toEqual({ remove: [t(A)], deferred: [] });
+  });
+
+  it('says nothing, not even that its reads are old, when the planned targets are already gone', () => {
+    expect(decide({ before: [t(A)], added: [B], planned: [t(A)], now: [t(B)], ageMs: MAX_DECISION_AGE_MS + 1 })).toEqual({ remove: [], deferred: [] });
+  });
+
+  it("does not hold a target back because the same address was `initial` on another port", () => {
+    const decision = decide({ before: [t(A), t(A, 'initial', 3306)], added: [B], planned: [t(A)], now: [t(A), t(B)] });
+    expect(decision).toEqual({ remove: [t(A)], deferred: [] });
+  });
+
+  it('holds back a target healthy at the first read and `initial` at the re-read (deregistered and registered again meanwhile)', () => {
+    const decision = decide({ before: [t(A)], added: [B], planned: [t(A)], now: [t(A, 'initial'), t(B)] });
+    expect(decision).toEqual({ remove: [], deferred: [t(A, 'initial')], reason: 'recently-registered' });
+  });
+
+  it('counts its own target as staying while the read shows it only on another port (not yet on this one)', () => {
+    const decision = decide({ before: [t(A)], added: [B], planned: [t(A)], now: [t(A), t(B, 'healthy', 3306)] });
+    expect(decision).toEqual({ remove: [t(A)], deferred: [] });
+  });
+
+  it('adds, not subtracts, its own targets the read does not show yet to the ones that stay', () => {
+    const decision = decide({ before: [t(A), t(C)], added: [B], planned: [t(A)], now: [t(A), t(C)] });
+    expect(decision).toEqual({ remove: [t(A)], deferred: [] });
+  });
+});
