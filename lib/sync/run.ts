@@ -14,6 +14,7 @@ import { deregisterTargets, describeTargets, registerTargets } from '../aws/targ
 import { resolveDesired, type DesiredDeps, type MemberResult } from './members.js';
 import { canonicalIp, ipSet } from '../ip.js';
 import { decideRemoval, type DeferReason } from './overlap.js';
+import { syncWarmMapping, type WarmSummary } from '../warm/run.js';
 
 export interface SyncDeps {
   elb: ElasticLoadBalancingV2Client;
@@ -88,6 +89,8 @@ export interface MappingResult {
   deferReason?: DeferReason;
   durationMs: number;
   error?: { name: string; message: string; kind?: string };
+  /** failoverMode warm: the writer, the weighted slot, what moved (lib/warm/run.ts). */
+  warm?: WarmSummary;
 }
 
 export interface SyncSummary {
@@ -312,6 +315,12 @@ function emptyResult(mapping: Mapping): MappingResult {
 /** One pass: resolve, read, plan; unless watching and unchanged, register, re-read, deregister. Fills `result` as it goes. */
 async function syncMapping(mapping: Mapping, options: MappingOptions, result: MappingResult, _config: SyncConfig, deps: SyncDeps, clock: Clock): Promise<Step> {
   const started = clock.now();
+  // Warm standby: the slots and the listener's weights instead of one target group.
+  if (_config.warm?.slotArns.includes(mapping.targetGroupArn)) {
+    const { waiting, ...fields } = await syncWarmMapping(mapping, _config.warm, options, deps);
+    Object.assign(result, fields, { durationMs: clock.now() - started });
+    return { result, waiting };
+  }
   let registered: RegisteredTarget[] | undefined;
   let waiting = false;
   try {
