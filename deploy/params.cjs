@@ -369,6 +369,15 @@ function deriveDeployConfig(raw, context = {}) {
         readStatements.push({ Sid: 'ReadCustomEndpoints', Effect: 'Allow', Action: 'rds:DescribeDBClusterEndpoints', Resource: [...clusters, ...endpoints] });
       }
     }
+    // Warm standby: weights on our listener only (a list, so it is empty without the listener); the cluster's members and tiers.
+    if (warm) {
+      readStatements.push(
+        { Sid: 'WeightOwnListener', Effect: 'Allow', Action: 'elasticloadbalancing:ModifyListener', Resource: [ifPrivateLink({ Ref: 'Listener' })] },
+        // DescribeListeners supports no resource-level permissions.
+        { Sid: 'ReadListeners', Effect: 'Allow', Action: 'elasticloadbalancing:DescribeListeners', Resource: '*' },
+        { Sid: 'ReadFailoverCandidates', Effect: 'Allow', Action: 'rds:DescribeDBClusters', Resource: arn('rds', `cluster:${parseRdsEndpoint(mappings[0].endpoint).identifier}`) },
+      );
+    }
     const parameterArn = syncMappingsParameter ? arn('ssm', `parameter/${syncMappingsParameter.replace(/^\//, '')}`) : undefined;
     if (parameterArn) readStatements.push({ Sid: 'ReadMappingsParameter', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameterArn });
 
@@ -388,7 +397,6 @@ function deriveDeployConfig(raw, context = {}) {
 
     // Warm standby: slot 1 is TargetGroup (weighted at creation), WarmSlot2..N sit at weight 0.
     const slotIds = warm ? ['TargetGroup', ...Array.from({ length: warmSlots - 1 }, (_, i) => `WarmSlot${i + 2}`)] : [];
-    const warmClusterId = warm ? parseRdsEndpoint(mappings[0].endpoint).identifier : '';
 
     return {
       // CloudFormation parameter defaults (Conditions switch the optional parts on them).
@@ -427,21 +435,6 @@ function deriveDeployConfig(raw, context = {}) {
       listenerDefaultActions: warm
         ? [{ Type: 'forward', ForwardConfig: { TargetGroups: slotIds.map((id, i) => ({ TargetGroupArn: { Ref: id }, Weight: i === 0 ? 1 : 0 })) } }]
         : [{ Type: 'forward', TargetGroupArn: { Ref: 'TargetGroup' } }],
-      // Warm standby: weights on our listener only; the cluster's members and tiers.
-      syncWarmPolicy: warm
-        ? ifPrivateLink({
-            PolicyName: 'sync-warm-standby',
-            PolicyDocument: {
-              Version: '2012-10-17',
-              Statement: [
-                { Sid: 'WeightOwnListener', Effect: 'Allow', Action: 'elasticloadbalancing:ModifyListener', Resource: { Ref: 'Listener' } },
-                // DescribeListeners supports no resource-level permissions.
-                { Sid: 'ReadListeners', Effect: 'Allow', Action: 'elasticloadbalancing:DescribeListeners', Resource: '*' },
-                { Sid: 'ReadFailoverCandidates', Effect: 'Allow', Action: 'rds:DescribeDBClusters', Resource: arn('rds', `cluster:${warmClusterId}`) },
-              ],
-            },
-          })
-        : { Ref: 'AWS::NoValue' },
       failoverMode,
       targetPort: mappings[0].port,
       syncReadPolicy: { PolicyName: 'sync-reads', PolicyDocument: { Version: '2012-10-17', Statement: readStatements } },
