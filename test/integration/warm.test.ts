@@ -1,0 +1,167 @@
+// Warm standby (FAILOVER_MODE=warm) against moto and the loopback DNS server: the real sync
+// handler and SDK clients; one NLB listener forwarding to three slot target groups with weights
+// (moto accepts ForwardConfig weights in ModifyListener and returns them in DescribeListeners);
+// an Aurora cluster of four instances, failed over with FailoverDBCluster (moto swaps
+// IsClusterWriter at once and changes no DNS: the test points the writer endpoint itself).
+// moto registers targets healthy at once: registration and health-check timing are modeled in
+// the unit tests and docs/performance.md, not here.
+import {
+  CreateTargetGroupCommand,
+  DescribeListenersCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SyncSummary } from '../../lib/sync/run.js';
+import { coldStart } from '../cold-start.js';
+import scheduleEvent from '../events/scheduled.json' with { type: 'json' };
+import {
+  emulatorClientConfig,
+  emulatorEnv,
+  failoverCluster,
+  motoOrSkip,
+  readTargets,
+  seedAuroraCluster,
+  seedAws,
+  startEmulators,
+  type Emulators,
+  type SeededCluster,
+} from '../harness/index.js';
+
+const IPS: Record<string, string> = { 'orders-1': '10.0.1.11', 'orders-2': '10.0.1.12', 'orders-3': '10.0.2.13', 'orders-4': '10.0.2.14' };
+
+describe.skipIf(!motoOrSkip())('warm standby against the AWS emulator', () => {
+  let emulators: Emulators;
+  let elb: ElasticLoadBalancingV2Client;
+  let cluster: SeededCluster;
+  let slots: string[];
+  let listenerArn: string;
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    elb = new ElasticLoadBalancingV2Client(emulatorClientConfig(emulators.moto.endpoint));
+  });
+  afterAll(() => {
+    elb?.destroy();
+    return emulators?.stop();
+  });
+  beforeEach(async () => {
+    await emulators.moto.reset();
+    const aws = await seedAws(emulators.moto.endpoint, { targetGroups: [{ name: 'slot1', port: 5432 }] });
+    slots = [aws.targetGroupArns[0] ?? ''];
+    for (const name of ['slot2', 'slot3']) {
+      const { TargetGroups } = await elb.send(new CreateTargetGroupCommand({ Name: name, TargetType: 'ip', Protocol: 'TCP', Port: 5432, VpcId: aws.vpcId }));
+      slots.push(TargetGroups?.[0]?.TargetGroupArn ?? '');
+    }
+    const { Listeners } = await elb.send(new DescribeListenersCommand({ LoadBalancerArn: aws.loadBalancerArn }));
+    listenerArn = Listeners?.[0]?.ListenerArn ?? '';
+    // As the stack creates it (failoverMode warm): every slot, the first weighted.
+    await setWeights([1, 0, 0]);
+    cluster = await seedAuroraCluster(emulators.moto.endpoint, 'orders', ['orders-1', 'orders-2', 'orders-3', 'orders-4']);
+    for (const [id, host] of Object.entries(cluster.instanceEndpoints)) emulators.dns.setA(host, [IPS[id] ?? '']);
+    pointWriter('orders-1');
+  });
+
+  const pointWriter = (id: string) => emulators.dns.setCname(cluster.writerEndpoint, cluster.instanceEndpoints[id] ?? '');
+  const setWeights = (weights: number[], arns = slots) =>
+    elb.send(
+      new ModifyListenerCommand({
+        ListenerArn: listenerArn,
+        DefaultActions: [{ Type: 'forward', ForwardConfig: { TargetGroups: arns.map((arn, i) => ({ TargetGroupArn: arn, Weight: weights[i] ?? 0 })) } }],
+      }),
+    );
+  const weights = async () => {
+    const { Listeners } = await elb.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }));
+    return (Listeners?.[0]?.DefaultActions?.[0]?.ForwardConfig?.TargetGroups ?? []).map((g) => [g.TargetGroupArn, g.Weight]);
+  };
+  /** Each slot's addresses, in slot order. */
+  const held = async () => Promise.all(slots.map(async (arn) => (await readTargets(emulators.moto.endpoint, arn)).map((t) => t.ip)));
+  const weightedIps = async () => {
+    const w = await weights();
+    const i = w.findIndex(([, weight]) => weight !== 0);
+    return (await held())[i];
+  };
+  const env = () => ({
+    ...emulatorEnv(emulators),
+    SYNC_MAPPINGS: JSON.stringify([{ endpoint: cluster.writerEndpoint, targetGroupArn: slots[0], port: 5432 }]),
+    FAILOVER_MODE: 'warm',
+    WARM_LISTENER_ARN: listenerArn,
+    WARM_SLOT_TARGET_GROUP_ARNS: slots.join(','),
+    DNS_TIMEOUT_MS: '300',
+    DNS_TRIES: '1',
+  });
+  const sync = async () => (await coldStart<SyncSummary>(() => import('../../functions/sync.js'), env()))(scheduleEvent);
+  /** Runs until a pass changes nothing (at most 4): the slots filled from empty. */
+  const settle = async () => {
+    for (let i = 0; i < 4; i++) if ((await sync()).mappings[0]?.reason === 'in-sync') return;
+    throw new Error('warm standby did not settle in 4 passes');
+  };
+
+  it('fills the slots from empty: the writer weighted, the next candidates at weight 0', async () => {
+    const first = await sync();
+    // The weighted slot is empty at creation: the writer goes into another slot (the cold path), weighted at once.
+    expect(first.mappings[0]?.warm).toMatchObject({ reason: 'cold', cold: true, weightsChanged: true, registered: [{ targetGroupArn: slots[1], ip: IPS['orders-1'] }] });
+    await settle();
+
+    expect(await weightedIps()).toEqual([IPS['orders-1']]);
+    expect((await held()).flat().sort()).toEqual([IPS['orders-1'], IPS['orders-2'], IPS['orders-3']]);
+    expect((await weights()).filter(([, w]) => w !== 0)).toHaveLength(1);
+  });
+
+  it('follows a failover with one weight change and no registration', async () => {
+    await settle();
+    const before = await held();
+    // Before the failover the candidate sits in its own slot, healthy, at weight 0.
+    const candidateSlot = before.findIndex((ips) => ips.includes(IPS['orders-2'] ?? ''));
+    expect((await readTargets(emulators.moto.endpoint, slots[candidateSlot] ?? ''))[0]?.state).toBe('healthy');
+    expect((await weights())[candidateSlot]?.[1]).toBe(0);
+
+    await failoverCluster(emulators.moto.endpoint, 'orders', 'orders-2');
+    pointWriter('orders-2');
+    const summary = await sync();
+
+    expect(summary.outcome).toBe('success');
+    expect(summary.mappings[0]).toMatchObject({ reason: 'address-changed', resolved: [IPS['orders-2']], added: [], removed: [] });
+    expect(summary.mappings[0]?.warm).toMatchObject({ reason: 'weights-changed', weightsChanged: true, cold: false, registered: [], deregistered: [], weightedSlot: slots[candidateSlot] });
+    expect(await weightedIps()).toEqual([IPS['orders-2']]);
+    // No target moved on the failover path.
+    expect(await held()).toEqual(before);
+  });
+
+  it('takes the cold path for a writer outside every slot, and says so', async () => {
+    await settle();
+    await failoverCluster(emulators.moto.endpoint, 'orders', 'orders-4');
+    pointWriter('orders-4');
+
+    const summary = await sync();
+
+    expect(summary.mappings[0]?.warm).toMatchObject({ reason: 'cold', cold: true, weightsChanged: true, writer: IPS['orders-4'] });
+    expect(summary.mappings[0]?.warm?.detail).toMatch(/sits in no slot.*cold path/);
+    expect(summary.mappings[0]?.warm?.registered).toEqual([{ targetGroupArn: expect.any(String), ip: IPS['orders-4'] }]);
+    expect(await weightedIps()).toEqual([IPS['orders-4']]);
+    expect((await weights()).filter(([, w]) => w !== 0)).toHaveLength(1);
+  });
+
+  it('changes nothing while DNS fails during a failover, and fails the run', async () => {
+    await settle();
+    const [slotsBefore, weightsBefore] = [await held(), await weights()];
+    await failoverCluster(emulators.moto.endpoint, 'orders', 'orders-2');
+    emulators.dns.fail(cluster.writerEndpoint, 'SERVFAIL');
+
+    await expect(sync()).rejects.toMatchObject({ name: 'RunFailedError', message: expect.stringMatching(/servfail/i) });
+    expect(await weights()).toEqual(weightsBefore);
+    expect(await held()).toEqual(slotsBefore);
+  });
+
+  it('reports a listener someone else changed and leaves it untouched', async () => {
+    await settle();
+    // Someone forwards to two slots at once.
+    await setWeights([1, 1, 0]);
+    pointWriter('orders-2');
+    const slotsBefore = await held();
+
+    await expect(sync()).rejects.toMatchObject({ name: 'RunFailedError', message: expect.stringMatching(/listener-foreign: the listener has 2 non-zero weights/) });
+    expect((await weights()).map(([, w]) => w)).toEqual([1, 1, 0]);
+    expect(await held()).toEqual(slotsBefore);
+  });
+});
