@@ -41,7 +41,7 @@ export function awsOptionsOf(flags: Flags, settings: Record<string, string | und
 /** One SSM parameter, with the operator's credentials (SYNC_MAPPINGS_PARAMETER). */
 export async function readCliParameter(options: AwsOptions, name: string): Promise<string> {
   const { timeouts, ...aws } = options;
-  const ssm = explainUnreachable(new SSMClient({ ...clientConfig(timeouts), ...aws }), 'ssm');
+  const ssm = explainUnreachable(new SSMClient({ ...clientConfig(timeouts), ...aws }), 'ssm', 'cli');
   try {
     return await readParameter(ssm, name);
   } finally {
@@ -53,13 +53,24 @@ export function createCliClients(options: AwsOptions): CliClients {
   const { timeouts, ...aws } = options;
   const config = { ...clientConfig(timeouts), ...aws };
   const clients = {
-    elb: explainUnreachable(new ElasticLoadBalancingV2Client(config), 'elasticloadbalancing'),
-    ec2: explainUnreachable(new EC2Client(config), 'ec2'),
-    cloudwatch: explainUnreachable(new CloudWatchClient(config), 'monitoring'),
-    lambda: explainUnreachable(new LambdaClient(config), 'lambda'),
-    rds: explainUnreachable(new RDSClient(config), 'rds'),
+    elb: explainUnreachable(new ElasticLoadBalancingV2Client(config), 'elasticloadbalancing', 'cli'),
+    ec2: explainUnreachable(new EC2Client(config), 'ec2', 'cli'),
+    cloudwatch: explainUnreachable(new CloudWatchClient(config), 'monitoring', 'cli'),
+    lambda: explainUnreachable(new LambdaClient(config), 'lambda', 'cli'),
+    rds: explainUnreachable(new RDSClient(config), 'rds', 'cli'),
   };
   return { ...clients, destroy: () => Object.values(clients).forEach((c) => c.destroy()) };
+}
+
+/**
+ * The client for Lambda Invoke alone (not idempotent: a request that reached Lambda runs the
+ * function): a request timeout that covers the function's run, and no SDK retry (cli/invoke.ts
+ * retries only what never reached Lambda).
+ */
+export function createInvokeClient(options: AwsOptions, requestTimeoutMs: number): LambdaClient {
+  const { timeouts, ...aws } = options;
+  const base = clientConfig(timeouts);
+  return explainUnreachable(new LambdaClient({ ...base, maxAttempts: 1, requestHandler: { ...base.requestHandler, requestTimeout: requestTimeoutMs }, ...aws }), 'lambda', 'cli');
 }
 
 /** The region the SDK chain settled on; a missing one is a settings error, not an AWS failure. */

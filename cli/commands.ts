@@ -9,31 +9,16 @@ import { loadFivetranConfig } from '../lib/config.js';
 import { createFivetranClient } from '../lib/fivetran/client.js';
 import type { Log } from '../lib/log.js';
 import { runSync } from '../lib/sync/run.js';
-import { awsOptionsOf, checkCredentials, createCliClients, regionOf, type CliClients } from './clients.js';
-import { loadAccept, loadDoctorInput, loadSync, type ResolvedSettings } from './config.js';
+import { awsOptionsOf, checkCredentials, createCliClients, createInvokeClient, regionOf, type CliClients } from './clients.js';
+import { loadAccept, loadDoctorInput, loadSync } from './config.js';
 import { UsageError, type Flags } from './options.js';
 import { invokeSync, syncFunctionName } from './invoke.js';
-import { renderAccept, renderDoctor, renderPlan, renderSync, type Style } from './output.js';
+import { renderAccept, renderDoctor, renderPlan, renderSync } from './output.js';
 import { planMappings } from './plan.js';
 import { drill } from './drill.js';
+import type { CommandContext, CommandResult, CommandRunner } from './command.js';
 
-export interface CommandContext {
-  settings: ResolvedSettings;
-  flags: Flags;
-  style: Style;
-  /** --verbose: lib's log lines go here (stderr), so stdout stays the result. */
-  stderr: (text: string) => void;
-  /** Progress as it happens (drill's live timeline); the result is printed after the run. */
-  stdout: (text: string) => void;
-}
-
-export interface CommandResult {
-  data: unknown;
-  text: string;
-  exitCode: number;
-}
-
-export type CommandRunner = (ctx: CommandContext) => Promise<CommandResult>;
+export type { CommandContext, CommandResult, CommandRunner } from './command.js';
 
 const flag = (flags: Flags, name: string) => flags[name] === true;
 
@@ -66,8 +51,12 @@ export const sync: CommandRunner = async (ctx) => {
     ...(endpoint ? { endpoints: [endpoint] } : {}),
   };
   return withClients(ctx, async (clients) => {
-    const summary = await invokeSync(clients.lambda, functionName, payload);
-    return { data: { functionName, ...summary }, text: `invoked ${functionName}\n\n${renderSync(summary, ctx.style)}`, exitCode: summary.outcome === 'success' ? 0 : 1 };
+    const options = awsOptionsOf(ctx.flags, ctx.settings.values);
+    const { summary, error } = await invokeSync(functionName, payload, { lambda: clients.lambda, invokeClient: (ms) => createInvokeClient(options, ms) });
+    // A run that failed there still has its summary (from the log tail): printed, with the error.
+    const failed = error ? [`${functionName} failed: ${error.name}: ${error.message}`] : [];
+    const text = [`invoked ${functionName}`, '', renderSync(summary, ctx.style, { metricsUnknown: Boolean(error) }), ...failed].join('\n');
+    return { data: { functionName, ...summary, ...(error ? { error } : {}) }, text, exitCode: summary.outcome === 'success' && !error ? 0 : 1 };
   });
 };
 

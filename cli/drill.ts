@@ -15,7 +15,7 @@ import { describeError, type Log } from '../lib/log.js';
 import { isDraining } from '../lib/sync/plan.js';
 import { runSync } from '../lib/sync/run.js';
 import { awsOptionsOf, checkCredentials, createCliClients, regionOf } from './clients.js';
-import type { CommandResult, CommandRunner } from './commands.js';
+import type { CommandResult, CommandRunner } from './command.js';
 import { loadSync, type ResolvedSettings } from './config.js';
 import { UsageError, type Flags } from './options.js';
 

@@ -1,7 +1,8 @@
-// `rds-nlb-sync fivetran link|status`: from a deployed endpoint service to a connected Fivetran.
-// link: find our endpoint service, create Fivetran's Private Link for it unless one exists, and
-// wait until Fivetran says OK while the endpoint connection is accepted (by the accept
-// function, or in-process with --accept). status: Fivetran's link state beside ours.
+// `rds-nlb-sync fivetran link|status|unlink`: from a deployed endpoint service to a connected
+// Fivetran, and back. link: find our endpoint service, create Fivetran's Private Link for it
+// unless one exists, and wait until Fivetran says OK while the endpoint connection is accepted
+// (by the accept function, or in-process with --accept). status: Fivetran's link state beside
+// ours. unlink: delete that Private Link at Fivetran (with --yes), the first step of removal.
 // Without API credentials, or where Fivetran refuses (plan, self-service), it prints the
 // support request instead. The API key and secret come from the environment (or --config),
 // never from a flag (visible in `ps`), and are never printed.
@@ -13,15 +14,15 @@ import { listConnections, type ConnectionInfo } from '../lib/aws/endpoint-connec
 import { describeEndpointService, type EndpointServiceInfo } from '../lib/aws/endpoint-service.js';
 import { ConfigError, loadFivetranConfig, type AcceptConfig } from '../lib/config.js';
 import { createFivetranClient, FivetranForbiddenError, type FivetranClient } from '../lib/fivetran/client.js';
-import { findLink, fivetranRegion, supportRequest, type PrivateLink } from '../lib/fivetran/decide.js';
-import { linkEndpointService, type LinkResult } from '../lib/fivetran/link.js';
+import { findLink, fivetranRegion, isValidLinkName, supportRequest, type PrivateLink } from '../lib/fivetran/decide.js';
+import { linkEndpointService, MIN_POLL_MS, type LinkResult } from '../lib/fivetran/link.js';
 import { createCliClients, regionOf, type CliClients } from './clients.js';
 import { gatherSettings, loadAccept } from './config.js';
-import type { CommandResult } from './commands.js';
-import type { CliIo } from './main.js';
+import type { CommandResult } from './command.js';
+import type { CliIo } from './io.js';
 import { UsageError, type Flags } from './options.js';
 
-const SUBCOMMANDS = ['link', 'status'] as const;
+const SUBCOMMANDS = ['link', 'status', 'unlink'] as const;
 
 const OPTIONS = {
   'service-id': { type: 'string', multiple: true },
@@ -30,6 +31,7 @@ const OPTIONS = {
   'reject-unlisted': { type: 'boolean' },
   name: { type: 'string' },
   accept: { type: 'boolean' },
+  yes: { type: 'boolean' },
   'wait-seconds': { type: 'string' },
   'poll-seconds': { type: 'string' },
   config: { type: 'string', short: 'c' },
@@ -39,35 +41,40 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export const FIVETRAN_HELP = `Usage: rds-nlb-sync fivetran <link|status> [options]
+export const FIVETRAN_HELP = `Usage: rds-nlb-sync fivetran <link|status|unlink> [options]
 
 link    Create Fivetran's Private Link for our endpoint service (unless one exists), then wait
         until Fivetran reports OK while the endpoint connection is accepted. Exit 0 when
         connected, 1 on FAIL, timeout, or when only a support request can be printed.
 status  Fivetran's link state beside our endpoint connections. Exit 0 when connected.
+unlink  Delete our Private Link at Fivetran (the one status shows). Every Fivetran connection
+        that uses it stops working: without --yes it only shows the link (exit 2). Exit 0 when
+        deleted or already gone, 1 when it cannot be deleted through the API.
 
 Options:
   --service-id <vpce-svc-...>         endpoint service [ENDPOINT_SERVICE_IDS]
   --load-balancer-arn <arn>           or find the service in front of this NLB [LOAD_BALANCER_ARNS]
   --allowed-principal <account|arn>   Fivetran's account (default 834469178297) [ALLOWED_PRINCIPALS]
-  --name <name>                       link: Private Link name (default rds_<service hex>)
+  --name <name>                       link: Private Link name (default rds_<service hex>): up to 23
+                                      letters, digits or underscores, starting with a letter or _
   --accept                            link: accept the endpoint connection in-process while waiting
   --reject-unlisted                   with --accept: reject other accounts' connections [REJECT_UNLISTED]
   --wait-seconds <n>                  link: how long to wait for OK (default 900)
-  --poll-seconds <n>                  link: seconds between polls (default 10)
+  --poll-seconds <n>                  link: seconds between polls (default 10, at least 1)
+  --yes                               unlink: delete it (it breaks Fivetran's connections)
   -c, --config <file>                 settings file (.json or KEY=value lines)
   --region <region>, --profile <name> AWS region and profile (default: the SDK chain)
   --json                              print JSON for scripts
 
 Fivetran API: FIVETRAN_API_KEY and FIVETRAN_API_SECRET (environment only; Fivetran dashboard:
-API key), FIVETRAN_API_URL (default https://api.fivetran.com/v1). Without them, link prints the
-support request to send Fivetran instead.`;
+API key), FIVETRAN_API_URL (default https://api.fivetran.com/v1; https only, http only to
+127.0.0.1). Without them, link prints the support request to send Fivetran instead.`;
 
 /** `fivetran <link|status> [flags]` (argv after "fivetran"): the subcommand and its flags, or help; UsageError when refused. */
 export function parseFivetranCommandLine(argv: string[]): { kind: 'help' } | { kind: 'run'; sub: (typeof SUBCOMMANDS)[number]; flags: Flags } {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') return { kind: 'help' };
-  if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new UsageError(`unknown fivetran command "${sub}": expected link or status (rds-nlb-sync fivetran --help)`);
+  if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new UsageError(`unknown fivetran command "${sub}": expected link, status or unlink (rds-nlb-sync fivetran --help)`);
   let flags: Flags;
   try {
     flags = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: false }).values as Flags;
@@ -87,14 +94,20 @@ export async function runFivetranCli(argv: string[], io: CliIo): Promise<Command
   const accept = loadAccept(settings);
   const fivetranConfig = loadFivetranConfig(settings.values);
   const str = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
-  const seconds = (name: string, fallback: number) => {
+  // Every check of the command line before the first call, to AWS or to Fivetran (exit 2).
+  const seconds = (name: string, fallback: number, min: number) => {
     const value = str(name);
     const n = value === undefined ? fallback : Number(value);
-    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a number of seconds`);
+    if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number of seconds${min > 0 ? `, at least ${min}` : ''} (rds-nlb-sync fivetran --help)`);
     return n * 1000;
   };
-  const waitMs = seconds('wait-seconds', 900);
-  const pollMs = seconds('poll-seconds', 10);
+  const waitMs = seconds('wait-seconds', 900, 0);
+  const pollMs = seconds('poll-seconds', 10, MIN_POLL_MS / 1000);
+  const name = str('name');
+  if (name !== undefined && !isValidLinkName(name)) {
+    throw new UsageError(`--name ${JSON.stringify(name)}: Fivetran takes up to 23 letters, digits or underscores, starting with a letter or an underscore (e.g. rds_orders)`);
+  }
+  const fivetran = fivetranConfig.credentials ? createFivetranClient({ ...fivetranConfig.credentials, baseUrl: fivetranConfig.apiUrl }) : undefined;
 
   const region = str('region');
   const profile = str('profile');
@@ -104,11 +117,8 @@ export async function runFivetranCli(argv: string[], io: CliIo): Promise<Command
     // Refused first: a region Fivetran does not serve needs neither the API nor a ticket.
     if (sub === 'link') fivetranRegion(awsRegion);
     const service = await describeEndpointService(clients.ec2, await oneServiceId(clients.ec2, accept));
-    const fivetran = fivetranConfig.credentials
-      ? createFivetranClient({ ...fivetranConfig.credentials, baseUrl: fivetranConfig.apiUrl })
-      : undefined;
     const ctx = { clients, awsRegion, service, accept, fivetran, io, flags, waitMs, pollMs };
-    return sub === 'link' ? await link(ctx) : await status(ctx);
+    return sub === 'link' ? await link(ctx) : sub === 'unlink' ? await unlink(ctx) : await status(ctx);
   } finally {
     clients.destroy();
   }
@@ -196,6 +206,44 @@ async function status(ctx: Ctx): Promise<CommandResult> {
   ].join('\n');
   const data = { serviceId: ctx.service.serviceId, serviceName: ctx.service.serviceName, region: ctx.awsRegion, link: link ?? null, fivetranChecked: Boolean(ctx.fivetran), connections, connected };
   return { data, text, exitCode: connected ? 0 : 1 };
+}
+
+/**
+ * Deletes our Private Link at Fivetran: the one `status` shows (its config names our endpoint
+ * service). Only with --yes: every Fivetran connection that uses the link stops working.
+ */
+async function unlink(ctx: Ctx): Promise<CommandResult> {
+  const base = { serviceId: ctx.service.serviceId, serviceName: ctx.service.serviceName, region: ctx.awsRegion };
+  if (!ctx.fivetran) {
+    const reason = 'FIVETRAN_API_KEY and FIVETRAN_API_SECRET are not set, so the Private Link cannot be deleted through the API.';
+    const text = `Not deleted: ${reason}\nSet them (Fivetran dashboard: API key), or ask Fivetran support to delete the Private Link for ${ctx.service.serviceName}.`;
+    return { data: { ...base, outcome: 'not-deleted', reason, link: null }, text, exitCode: 1 };
+  }
+  const link = findLink(await ctx.fivetran.listPrivateLinks(), ctx.service.serviceName);
+  const named = (l: PrivateLink) => `Private Link ${l.id} (${l.name}, ${l.region}, ${l.state})`;
+  if (!link) {
+    return { data: { ...base, outcome: 'absent', link: null }, text: `No Private Link at Fivetran for ${ctx.service.serviceName}: nothing to delete.`, exitCode: 0 };
+  }
+  if (link.state === 'DESTROYING') {
+    return { data: { ...base, outcome: 'deleting', link }, text: `${named(link)} is being deleted at Fivetran already: nothing to do.`, exitCode: 0 };
+  }
+  if (ctx.flags.yes !== true) {
+    const text = [
+      `Would delete ${named(link)} for ${ctx.service.serviceName}.`,
+      'Every Fivetran connection that uses it stops working. Nothing was deleted: run again with --yes to delete it.',
+    ].join('\n');
+    return { data: { ...base, outcome: 'confirmation-needed', link }, text, exitCode: 2 };
+  }
+  const { message } = await ctx.fivetran.deletePrivateLink(link.id);
+  const connections = (await listConnections(ctx.clients.ec2, ctx.service.serviceId)).filter((c) => c.owner && ctx.accept.allowedAccounts.includes(c.owner));
+  const text = [
+    `Deleted ${named(link)}: Fivetran says "${message}". It turns DESTROYING, then goes.`,
+    `Our side: ${describeConnections(connections)}`,
+    ...(connections.length > 0
+      ? [`Fivetran removes its endpoint as the link goes. Until then a connection blocks removing the stack; to end it now: aws ec2 reject-vpc-endpoint-connections --service-id ${ctx.service.serviceId} --vpc-endpoint-ids ${connections.map((c) => c.endpointId).join(' ')}`]
+      : []),
+  ].join('\n');
+  return { data: { ...base, outcome: 'deleted', link, message, connections }, text, exitCode: 0 };
 }
 
 function describeConnections(connections: ConnectionInfo[]): string {

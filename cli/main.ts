@@ -9,26 +9,9 @@ import { checkDrillCommandLine } from './drill.js';
 import { runFivetranCli } from './fivetran.js';
 import { gatherSettings, withMappingsParameter } from './config.js';
 import { helpText, parseCommandLine, UsageError } from './options.js';
+import { EXIT, processIo, type CliIo } from './io.js';
 
-export interface CliIo {
-  /** Settings are read from here (the Lambdas' variable names); the AWS SDK reads process.env itself. */
-  env: Record<string, string | undefined>;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  color: boolean;
-}
-
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-
-export function processIo(): CliIo {
-  const env = process.env;
-  return {
-    env,
-    stdout: (text) => void process.stdout.write(text),
-    stderr: (text) => void process.stderr.write(text),
-    color: Boolean(process.stdout.isTTY) && env.NO_COLOR === undefined && env.TERM !== 'dumb',
-  };
-}
+export { EXIT, processIo, type CliIo } from './io.js';
 
 /** Runs one command line; resolves to the process exit code. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {

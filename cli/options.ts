@@ -156,7 +156,7 @@ export function helpText(command?: Command): string {
       '',
       'Commands:',
       ...COMMANDS.map((c) => `  ${c.padEnd(8)}${BRIEF[c]}`),
-      '  fivetran link|status: create Fivetran\'s Private Link for the endpoint service and wait until connected.',
+      '  fivetran link|status|unlink: create Fivetran\'s Private Link for the endpoint service and wait until connected; show it; delete it.',
       '',
       SETTINGS_NOTE,
       '',

@@ -71,7 +71,7 @@ function renderMappingPlan(m: MappingPlan, style: Style): string {
     heading(style, m),
     `  resolved     ${m.resolved ? ips(m.resolved) : '(unknown)'}`,
     ...memberLines(m.members),
-    `  registered   ${ips(m.registered.map((t) => `${t.ip} (${t.state})`))}`,
+    `  registered   ${m.registered ? ips(m.registered.map((t) => `${t.ip} (${t.state})`)) : '(unknown: the target group could not be read)'}`,
     ...m.add.map((ip) => paint(style, 'green', `  + ${ip}  would register`)),
     ...m.remove.map((ip) => paint(style, 'red', `  - ${ip}  would deregister`)),
   ];
@@ -86,21 +86,23 @@ function renderMappingPlan(m: MappingPlan, style: Style): string {
 export interface RenderOptions {
   /** --no-metrics: say so instead of hinting at a metrics failure. */
   metricsOff?: boolean;
+  /** A failed run's summary read from its log: whether its metrics went out is not known here. */
+  metricsUnknown?: boolean;
 }
 
 export function renderSync(summary: SyncSummary, style: Style, options: RenderOptions = {}): string {
   const blocks = summary.mappings.map((m) => renderMappingResult(m, summary.dryRun, style));
   // A forced run registers addresses that were already there: those are re-registered, not added.
   const sum = (f: (m: MappingResult) => number) => summary.mappings.reduce((n, m) => n + f(m), 0);
-  const added = sum((m) => m.added.filter((ip) => !m.registered.includes(ip)).length);
-  const again = sum((m) => m.added.filter((ip) => m.registered.includes(ip)).length);
+  const added = sum((m) => m.added.filter((ip) => !m.registered?.includes(ip)).length);
+  const again = sum((m) => m.added.filter((ip) => m.registered?.includes(ip)).length);
   const removed = sum((m) => m.removed.length);
   const outcome = summary.outcome === 'success' ? paint(style, 'green', 'succeeded') : paint(style, 'red', 'FAILED');
   const mode = [summary.dryRun ? 'dry run' : '', summary.force ? 'force' : ''].filter(Boolean).join(', ');
   const changes = summary.dryRun
     ? [`would add ${added}`, ...(again > 0 ? [`would re-register ${again}`] : []), `would remove ${removed}`]
     : [`${added} added`, ...(again > 0 ? [`${again} re-registered`] : []), `${removed} removed`];
-  const metricsNote = options.metricsOff ? ['metrics not sent (--no-metrics)'] : summary.metricsSent ? [] : [paint(style, 'yellow', 'metrics were not sent (--verbose shows why)')];
+  const metricsNote = options.metricsOff ? ['metrics not sent (--no-metrics)'] : options.metricsUnknown ? [] : summary.metricsSent ? [] : [paint(style, 'yellow', 'metrics were not sent (--verbose shows why)')];
   const tail = [
     `sync ${outcome}${mode ? ` (${mode})` : ''}: ${plural(summary.mappings.length, 'mapping')}, ${changes.join(', ')}, ${summary.failed} failed, ${summary.durationMs} ms`,
     ...metricsNote,
@@ -114,8 +116,9 @@ function renderMappingResult(m: MappingResult, dryRun: boolean, style: Style): s
     heading(style, m),
     `  resolved     ${m.resolved ? ips(m.resolved) : '(unknown)'}`,
     ...memberLines(m.members),
-    `  registered   ${ips(m.registered)} (before the run)`,
-    ...m.added.map((ip) => paint(style, 'green', `  + ${ip}  ${would}${m.registered.includes(ip) ? 're-' : ''}register${dryRun ? '' : 'ed'}`)),
+    // Rule 10: a group that could not be read is unknown, not empty.
+    `  registered   ${m.registered ? `${ips(m.registered)} (before the run)` : '(unknown: the target group could not be read)'}`,
+    ...m.added.map((ip) => paint(style, 'green', `  + ${ip}  ${would}${m.registered?.includes(ip) ? 're-' : ''}register${dryRun ? '' : 'ed'}`)),
     ...m.removed.map((ip) => paint(style, 'red', `  - ${ip}  ${would}deregister${dryRun ? '' : 'ed'}`)),
   ];
   if (m.error) lines.push(paint(style, 'red', `  error: ${indentLines(m.error.message, '         ')}`));

@@ -17,7 +17,8 @@ export interface MappingPlan {
   /** null when DNS could not tell */
   resolved: string[] | null;
   /** Targets on the mapping's port, with their health state. */
-  registered: { ip: string; state: string }[];
+  /** null when the target group could not be read (unknown, not empty) */
+  registered: { ip: string; state: string }[] | null;
   add: string[];
   remove: string[];
   keep: string[];
@@ -52,7 +53,7 @@ async function planMapping(mapping: Mapping, force: boolean, deps: PlanDeps): Pr
     targetGroupArn: mapping.targetGroupArn,
     port: mapping.port,
     resolved: null,
-    registered: [],
+    registered: null,
     add: [],
     remove: [],
     keep: [],

@@ -2,6 +2,7 @@
 // connection notification, or by hand (`serverless invoke -f accept --data '{"dryRun":true}'`).
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { parseAcceptEvent } from '../lib/accept/event.js';
 import { runAccept, type AcceptSummary } from '../lib/accept/run.js';
 import { createCloudWatchClient, createEc2Client } from '../lib/aws/clients.js';
@@ -14,9 +15,9 @@ const config = loadAcceptConfig();
 const logger = createLogger('rds-nlb-sync');
 const deps = { ec2: createEc2Client(), cloudwatch: createCloudWatchClient(), log: logger };
 
-async function accept(event: unknown): Promise<AcceptSummary> {
+async function accept(event: unknown, context: Context): Promise<AcceptSummary> {
   // Parsed first: an unknown payload is refused before any AWS call.
-  const request = parseAcceptEvent(event);
+  const request = { ...parseAcceptEvent(event), deadline: Date.now() + context.getRemainingTimeInMillis() };
   const summary = await runAccept(config, request, deps);
   // Thrown after the summary is logged and the metrics sent, so Lambda's Errors metric fires.
   if (summary.outcome === 'failed') {

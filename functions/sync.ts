@@ -10,8 +10,8 @@ import { loadSyncConfigFrom } from '../lib/config.js';
 import { createResolver } from '../lib/dns.js';
 import { RunFailedError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
-import { parseSyncEvent, withEventMatch } from '../lib/sync/event.js';
-import { runSync, type SyncSummary } from '../lib/sync/run.js';
+import { MATCH_BUDGET_MS, parseSyncEvent, withEventMatch } from '../lib/sync/event.js';
+import { FINISH_MARGIN_MS, runSync, type SyncSummary } from '../lib/sync/run.js';
 
 // Cold start: a bad setting fails here, with one message naming every bad key. The mappings come
 // from SSM when SYNC_MAPPINGS_PARAMETER is set (top-level await: one read per cold start).
@@ -23,8 +23,10 @@ const lookup = rdsLookup(rds);
 
 async function sync(event: unknown, context: Context): Promise<SyncSummary> {
   const deadline = Date.now() + context.getRemainingTimeInMillis();
-  // An RDS event: which mappings it concerns (RDS reads where the source is an instance or a deployment).
-  const request = { ...(await withEventMatch(parseSyncEvent(event, config), config, lookup)), deadline };
+  // An RDS event: which mappings it concerns (RDS reads where the source is an instance, a deployment
+  // or a custom endpoint). Every mapping waits for it: the lookups run in parallel, bounded.
+  const until = Math.min(Date.now() + MATCH_BUDGET_MS, deadline - FINISH_MARGIN_MS);
+  const request = { ...(await withEventMatch(parseSyncEvent(event, config), config, lookup, until)), deadline };
   const summary = await runSync(config, request, deps);
   if (summary.outcome === 'failed') {
     const failures = summary.mappings.filter((m) => m.error).map((m) => `${m.endpoint}: ${m.error?.message}`);

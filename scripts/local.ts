@@ -153,7 +153,7 @@ async function fivetranStory(emulators: Emulators): Promise<void> {
     say(`\n6. rds-nlb-sync fivetran link, against a fake Fivetran API on ${fivetran.url}`);
     const started = Date.now();
     const result = await linkEndpointService(
-      { serviceId: aws.serviceId, serviceName: aws.serviceName, region: 'eu-west-1', waitMs: 20_000, pollMs: 250 },
+      { serviceId: aws.serviceId, serviceName: aws.serviceName, region: 'eu-west-1', waitMs: 20_000, pollMs: 1000 },
       {
         fivetran: createFivetranClient({ apiKey: fivetran.apiKey, apiSecret: fivetran.apiSecret, baseUrl: fivetran.url }),
         progress: (line) => say(`   ${line.trim()}`),

@@ -21,6 +21,8 @@ export interface AcceptRequest {
   dryRun: boolean;
   /** The SNS connection notification that started the run. */
   notification?: ConnectionNotice;
+  /** The Lambda deadline (epoch ms): the run gives up on EC2 calls in time to log and send its metrics. */
+  deadline?: number;
 }
 
 // AWS envelopes are matched on their identifying fields and may carry more (AWS adds fields);

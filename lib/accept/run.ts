@@ -14,6 +14,7 @@ import {
   type ConnectionsChanged,
 } from '../aws/endpoint-connections.js';
 import { describeError, type Log } from '../log.js';
+import { Gate, within } from '../deadline.js';
 import { MetricsBatch } from '../aws/metrics.js';
 import { decideConnections, type Decision, type Decisions } from './decide.js';
 import type { AcceptRequest, AcceptTrigger, ConnectionNotice } from './event.js';
@@ -63,21 +64,44 @@ export interface AcceptSummary {
   notification?: ConnectionNotice;
 }
 
+/** Kept back from the Lambda deadline: EC2 work stops here, for the metrics and the summary line. */
+export const ACCEPT_LOG_MARGIN_MS = 2500;
+/** PutMetricData gives up here: the summary line is written after it. */
+const METRICS_MARGIN_MS = 500;
+
+/** What the run has found so far: at the deadline, the summary is made of this. */
+interface Progress {
+  runErrors: AcceptError[];
+  services: ServiceResult[];
+  /** The service being worked on, and the EC2 call in progress. */
+  current?: ServiceResult;
+  action: AcceptError['action'];
+  serviceIds?: string[];
+  gate: Gate;
+}
+
 export async function runAccept(config: AcceptConfig, request: AcceptRequest, deps: AcceptDeps): Promise<AcceptSummary> {
   const now = deps.now ?? Date.now;
   const started = now();
   const dryRun = request.dryRun || config.dryRun;
   // A notification always starts a full pass, whatever it says: its message is for the log only.
   const base = { trigger: request.trigger, dryRun, ...(request.notification ? { notification: request.notification } : {}) };
+  const deadline = request.deadline ?? Infinity;
 
-  const runErrors: AcceptError[] = [];
-  const serviceIds = await resolveServices(config, deps, runErrors);
-  // One service at a time: there are one or two, and a failure in one must not stop the next.
-  const services: ServiceResult[] = [];
-  for (const serviceId of serviceIds) services.push(await acceptForService(serviceId, config, dryRun, deps));
+  const progress: Progress = { runErrors: [], services: [], action: 'DescribeVpcEndpointServiceConfigurations', gate: new Gate() };
+  // Rule 9: an EC2 API that accepts connections and never answers must not cost the summary and metrics.
+  const finished = await within(acceptAll(config, dryRun, deps, progress), deadline - ACCEPT_LOG_MARGIN_MS - Date.now());
+  const { services, runErrors } = finished.done ? progress : givenUp(progress, deps);
 
   const totals = totalsOf(services, runErrors);
-  const metricsSent = await acceptMetrics(services, totals).flush(deps.cloudwatch, config.metricsNamespace, deps.log);
+  const flushed = await within(acceptMetrics(services, totals).flush(deps.cloudwatch, config.metricsNamespace, deps.log), deadline - METRICS_MARGIN_MS - Date.now());
+  if (!flushed.done) {
+    deps.log.error('metrics not sent', {
+      namespace: config.metricsNamespace,
+      error: { name: 'DeadlineError', message: 'PutMetricData did not answer before the Lambda deadline: check the route to CloudWatch (NAT or the monitoring VPC endpoint)' },
+    });
+  }
+  const metricsSent = flushed.done && flushed.value;
   const summary: AcceptSummary = {
     ...base,
     outcome: totals.errors > 0 ? 'failed' : 'success',
@@ -89,6 +113,44 @@ export async function runAccept(config: AcceptConfig, request: AcceptRequest, de
   };
   deps.log.info('accept run', { ...summary });
   return summary;
+}
+
+async function acceptAll(config: AcceptConfig, dryRun: boolean, deps: AcceptDeps, progress: Progress): Promise<void> {
+  progress.serviceIds = await resolveServices(config, deps, progress.runErrors);
+  // One service at a time: there are one or two, and a failure in one must not stop the next.
+  for (const serviceId of progress.serviceIds) progress.services.push(await acceptForService(serviceId, config, dryRun, deps, progress));
+}
+
+/**
+ * The deadline came first: the gate closes (the abandoned pass accepts or rejects nothing later,
+ * when Lambda thaws it), and what was not done is reported as a DeadlineError: the service being
+ * worked on and those not started have no PendingConnections datum (unknown, not 0).
+ */
+function givenUp(progress: Progress, deps: AcceptDeps): Pick<Progress, 'services' | 'runErrors'> {
+  progress.gate.close();
+  const why = 'did not finish before the Lambda deadline: EC2 did not answer in time (check the route to the ec2 API: NAT or its interface VPC endpoint); the next run completes it';
+  const error = (serviceId: string | undefined, action: AcceptError['action'], message: string): AcceptError => ({ action, ...(serviceId ? { serviceId } : {}), code: 'DeadlineError', message });
+  const log = (e: AcceptError) => {
+    deps.log.error('accept error', errorLogFields(e));
+    return e;
+  };
+  // A copy: the abandoned pass may still change its own objects.
+  const services: ServiceResult[] = structuredClone(progress.services);
+  const runErrors = [...progress.runErrors];
+  if (!progress.serviceIds) {
+    runErrors.push(log(error(undefined, progress.action, `${progress.action} ${why}`)));
+    return { services, runErrors };
+  }
+  const done = new Set(services.map((s) => s.serviceId));
+  for (const serviceId of progress.serviceIds.filter((id) => !done.has(id))) {
+    const current = progress.current?.serviceId === serviceId ? structuredClone(progress.current) : undefined;
+    const result: ServiceResult = current ?? { serviceId, pending: null, accepted: [], rejected: [], left: [], stillPending: null, errors: [] };
+    // What is still pending after an interrupted accept is not known.
+    result.stillPending = null;
+    result.errors.push(log(error(serviceId, current ? progress.action : 'DescribeVpcEndpointConnections', current ? `${progress.action} ${why}` : `not started: the run reached the Lambda deadline first`)));
+    services.push(result);
+  }
+  return { services, runErrors };
 }
 
 /** The fields of an `accept error` log line: the error text as `errorMessage`, since Powertools drops a `message` key. */
@@ -145,8 +207,10 @@ async function resolveServices(config: AcceptConfig, deps: AcceptDeps, errors: A
   }
 }
 
-async function acceptForService(serviceId: string, config: AcceptConfig, dryRun: boolean, deps: AcceptDeps): Promise<ServiceResult> {
+async function acceptForService(serviceId: string, config: AcceptConfig, dryRun: boolean, deps: AcceptDeps, progress: Progress): Promise<ServiceResult> {
   const result: ServiceResult = { serviceId, pending: null, accepted: [], rejected: [], left: [], stillPending: null, errors: [] };
+  progress.current = result;
+  progress.action = 'DescribeVpcEndpointConnections';
   const fail = (error: AcceptError) => {
     result.errors.push(error);
     deps.log.error('accept error', errorLogFields(error));
@@ -171,6 +235,9 @@ async function acceptForService(serviceId: string, config: AcceptConfig, dryRun:
 
   const change = async (action: 'AcceptVpcEndpointConnections' | 'RejectVpcEndpointConnections', wanted: Decision[]): Promise<Decision[]> => {
     if (wanted.length === 0) return [];
+    // Given up at the deadline: the summary is written already; nothing changes after it.
+    if (!progress.gate.open) return [];
+    progress.action = action;
     const ids = wanted.map((d) => d.endpointId);
     let outcome: ConnectionsChanged;
     try {

@@ -26,20 +26,47 @@ export function clientConfig(settings: AwsClientSettings = loadAwsClientSettings
 /** The API's endpoint prefix (<prefix>.<region>.amazonaws.com): the interface VPC endpoint to create. */
 export type AwsApi = 'elasticloadbalancing' | 'ec2' | 'monitoring' | 'rds' | 'ssm' | 'lambda';
 
+/**
+ * Where the failed call ran, which decides the advice: the functions reach AWS through the VPC
+ * (NAT gateway or interface endpoints); the CLI from an operator's machine, where the usual
+ * cause is a wrong region (its API host does not exist) or the machine's network.
+ */
+export type CallSite = 'lambda' | 'cli';
+
 /** A call that never reached the API (no route, connect or request timeout) after the retries. */
 export class AwsApiUnreachableError extends Error {
   override name = 'AwsApiUnreachableError';
   constructor(
     readonly api: AwsApi,
     cause: unknown,
+    readonly site: CallSite = 'lambda',
+    readonly region?: string,
   ) {
     const detail = cause instanceof Error ? cause.message : String(cause);
-    super(
-      `cannot reach the ${api} API (${detail}). A function in a VPC reaches AWS APIs only through a NAT gateway or an interface VPC endpoint ` +
-        `(com.amazonaws.<region>.${api}): check the subnets' route to a NAT, or deploy with the createApiEndpoints parameter.`,
-      { cause },
-    );
+    super(site === 'cli' ? cliAdvice(api, detail, cause, region) : lambdaAdvice(api, detail), { cause });
   }
+}
+
+const lambdaAdvice = (api: AwsApi, detail: string) =>
+  `cannot reach the ${api} API (${detail}). A function in a VPC reaches AWS APIs only through a NAT gateway or an interface VPC endpoint ` +
+  `(com.amazonaws.<region>.${api}): check the subnets' route to a NAT, or deploy with the createApiEndpoints parameter.`;
+
+function cliAdvice(api: AwsApi, detail: string, cause: unknown, region: string | undefined): string {
+  const where = region ? ` in region ${region}` : '';
+  const noHost = causeCodes(cause).some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN');
+  const check = noHost
+    ? `its host name does not resolve: check the region${region ? ` ("${region}" is not one AWS knows, or is mistyped)` : ''} (--region, AWS_REGION or your profile's region), then this machine's DNS`
+    : "check the region (--region, AWS_REGION or your profile's region) and this machine's network: proxy (HTTPS_PROXY), VPN, firewall";
+  return `cannot reach the ${api} API${where} from here (${detail}): ${check}.`;
+}
+
+function causeCodes(err: unknown): string[] {
+  const codes: string[] = [];
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+  }
+  return codes;
 }
 
 // What node and the SDK's http handler throw when nothing answered: no route, refused, reset, timed out.
@@ -53,18 +80,21 @@ export function isUnreachable(err: unknown): boolean {
 
 /**
  * Rewrites an unreachable-API failure, after the retries, into an AwsApiUnreachableError that
- * names the API and what to check. Every client goes through here (the one place for that rule).
+ * names the API and what to check from where the call ran. Every client goes through here (the
+ * one place for that rule).
  */
-export function explainUnreachable<T extends { middlewareStack: { add: (...args: never[]) => void } }>(client: T, api: AwsApi): T {
+export function explainUnreachable<T extends { middlewareStack: { add: (...args: never[]) => void } }>(client: T, api: AwsApi, site: CallSite = 'lambda'): T {
   const stack = client.middlewareStack as unknown as {
     add(mw: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, options: { step: 'initialize'; name: string }): void;
   };
+  const region = (client as unknown as { config?: { region?: () => Promise<string> } }).config?.region;
   stack.add(
     (next) => async (args) => {
       try {
         return await next(args);
       } catch (err) {
-        throw isUnreachable(err) ? new AwsApiUnreachableError(api, err) : err;
+        if (!isUnreachable(err)) throw err;
+        throw new AwsApiUnreachableError(api, err, site, site === 'cli' ? await region?.().catch(() => undefined) : undefined);
       }
     },
     // initialize wraps the whole retry loop: only the last attempt's failure is rewritten.

@@ -40,7 +40,12 @@ export async function registerTargets(
   await elb.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets }));
 }
 
-/** Deregisters with the AZ each target was registered with, as the API expects. */
+/**
+ * Deregisters with the AZ each target was registered with, as the API expects. Sent ONCE (rule 11):
+ * the decision was made on a read that a retry, seconds later, would no longer match (rule 8's
+ * bound, lib/sync/overlap.ts), and a failed attempt may have been carried out. A failure fails the
+ * mapping; the next run decides again from a fresh read.
+ */
 export async function deregisterTargets(elb: ElasticLoadBalancingV2Client, targetGroupArn: string, targets: RegisteredTarget[]): Promise<void> {
   if (targets.length === 0) return;
   const Targets: TargetDescription[] = targets.map((t) => ({
@@ -48,5 +53,21 @@ export async function deregisterTargets(elb: ElasticLoadBalancingV2Client, targe
     Port: t.port,
     ...(t.availabilityZone ? { AvailabilityZone: t.availabilityZone } : {}),
   }));
-  await elb.send(new DeregisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets }));
+  const command = new DeregisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets });
+  // The client's retry loop (finalizeRequest, high priority) stops when the call's abort signal is
+  // set: a middleware inside the loop sets it when the first attempt fails, so the loop rethrows
+  // that attempt's error instead of retrying. Other calls of the client keep their retries.
+  const once = new AbortController();
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        once.abort();
+        throw err;
+      }
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'deregisterOnce' },
+  );
+  await elb.send(command, { abortSignal: once.signal });
 }

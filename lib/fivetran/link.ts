@@ -2,7 +2,7 @@
 // (idempotent: list first, Fivetran allows only 5 creations an hour), then wait until Fivetran
 // says OK while the endpoint connection gets accepted (by the accept function, or in-process
 // with --accept), reporting each change. No decisions here that decide.ts does not make.
-import type { FivetranClient } from './client.js';
+import { isTransientFivetranError, type FivetranClient } from './client.js';
 import {
   endpointServiceName,
   FAIL_CHECKLIST,
@@ -13,6 +13,9 @@ import {
   SOURCE_AWS,
   type PrivateLink,
 } from './decide.js';
+
+/** The shortest wait between two polls: Fivetran's API is rate limited, and the link takes minutes. */
+export const MIN_POLL_MS = 1000;
 
 export interface LinkInput {
   serviceId: string;
@@ -95,8 +98,15 @@ export async function linkEndpointService(input: LinkInput, deps: LinkDeps): Pro
     // One line per change, plus a heartbeat every tenth poll, so a long wait visibly lives.
     if (line !== last || polls % 10 === 0) deps.progress(`  waiting (${Math.round((now() - started) / 1000)} s): ${line}`);
     last = line;
-    await sleep(input.pollMs);
+    await sleep(Math.max(input.pollMs, MIN_POLL_MS));
     polls++;
-    link = await deps.fivetran.getPrivateLink(link.id);
+    try {
+      link = await deps.fivetran.getPrivateLink(link.id);
+    } catch (err) {
+      // A poll is a GET: one that timed out or met a 5xx (after the client's own retries) ends
+      // nothing; the wait goes on until waitMs with the state last read.
+      if (!isTransientFivetranError(err)) throw err;
+      deps.progress(`  Fivetran did not answer this poll (${(err as Error).message}); polling again`);
+    }
   }
 }

@@ -3,6 +3,7 @@
 import * as z from 'zod/mini';
 import { normalizeHostname, type SyncConfig } from '../config.js';
 import { parsePayload } from '../payload.js';
+import { within } from '../deadline.js';
 import { InvalidPayloadError } from '../errors.js';
 import { parseRdsEndpoint } from '../rds-endpoint.js';
 import type { RdsSource, SyncRequest } from './run.js';
@@ -105,20 +106,31 @@ export interface EventMatch {
 }
 
 /**
- * The mappings an RDS event concerns. The event rule matches event IDs account-wide, so most
- * events concern no mapping: those sync everything once and watch nothing.
+ * How long matching may wait for RDS before the run starts: every mapping, the writer too, waits
+ * for it, so it is short. The lookups run in parallel; one that has not answered by then counts as
+ * failed (lookupErrors) and matching goes on without it, as for an RDS error.
  */
-export async function matchRdsEvent(source: RdsSource, config: SyncConfig, lookup: RdsLookup): Promise<EventMatch> {
+export const MATCH_BUDGET_MS = 2000;
+
+/**
+ * The mappings an RDS event concerns. The event rule matches event IDs account-wide, so most
+ * events concern no mapping: those sync everything once and watch nothing. Lookups end by `until`
+ * (epoch ms).
+ */
+export async function matchRdsEvent(source: RdsSource, config: SyncConfig, lookup: RdsLookup, until = Date.now() + MATCH_BUDGET_MS): Promise<EventMatch> {
   const instances = new Set<string>();
   const clusters = new Set<string>();
   const lookupErrors: string[] = [];
+  const budgetMs = Math.max(0, until - Date.now());
   const tryLookup = async <T>(what: string, call: () => Promise<T>): Promise<T | undefined> => {
     try {
-      return await call();
+      const answer = await within(call(), until - Date.now());
+      if (answer.done) return answer.value;
+      lookupErrors.push(`${what}: no answer within ${budgetMs} ms (check the route to the rds API); matched without it`);
     } catch (err) {
       lookupErrors.push(`${what}: ${(err as Error).name}: ${(err as Error).message}`);
-      return undefined;
     }
+    return undefined;
   };
   const kinds = config.mappings.map((m) => ({ endpoint: m.endpoint, ...parseRdsEndpoint(m.endpoint) }));
   const needsCluster = kinds.some((k) => k.kind === 'cluster' || k.kind === 'reader' || k.kind === 'custom');
@@ -132,34 +144,36 @@ export async function matchRdsEvent(source: RdsSource, config: SyncConfig, looku
       if (member?.[1]?.toLowerCase() === 'cluster') clusters.add((member[2] ?? '').toLowerCase());
     }
   }
-  // Aurora instance names need not start with the cluster's: ask RDS which cluster it is in.
-  if (needsCluster) {
-    for (const id of [...instances]) {
-      const cluster = await tryLookup(`DescribeDBInstances ${id}`, () => lookup.clusterOfInstance(id));
-      if (cluster) clusters.add(cluster);
-    }
-  }
+  // Aurora instance names need not start with the cluster's: ask RDS which cluster it is in. A
+  // custom endpoint's name is its own, not its cluster's: ask RDS too. All at once, not in turn.
+  const customs = kinds.filter((k) => k.kind === 'custom');
+  const [instanceClusters, customClusters] = await Promise.all([
+    Promise.all(needsCluster ? [...instances].map((id) => tryLookup(`DescribeDBInstances ${id}`, () => lookup.clusterOfInstance(id))) : []),
+    Promise.all(clusters.size + instances.size > 0 ? customs.map((k) => tryLookup(`DescribeDBClusterEndpoints ${k.identifier}`, () => lookup.clusterOfCustomEndpoint(k.identifier))) : []),
+  ]);
+  for (const cluster of instanceClusters) if (cluster) clusters.add(cluster);
+  const clusterOfCustom = new Map(customs.map((k, i) => [k.endpoint, customClusters[i]]));
 
   const watch: string[] = [];
   for (const k of kinds) {
     let matches = false;
     if (k.kind === 'instance' || k.kind === 'other') matches = instances.has(k.identifier) || clusters.has(k.identifier);
     else if (k.kind === 'cluster' || k.kind === 'reader') matches = clusters.has(k.identifier);
-    else if (k.kind === 'custom' && clusters.size > 0) {
-      // A custom endpoint's name is its own, not its cluster's.
-      const cluster = await tryLookup(`DescribeDBClusterEndpoints ${k.identifier}`, () => lookup.clusterOfCustomEndpoint(k.identifier));
+    else if (k.kind === 'custom') {
+      const cluster = clusterOfCustom.get(k.endpoint);
       matches = cluster !== undefined && clusters.has(cluster);
     }
     if (matches) watch.push(k.endpoint);
   }
-  return { watch, clusters: [...clusters], lookupErrors };
+  // Sorted: the lookups run at once, so the order they ended in says nothing.
+  return { watch, clusters: [...clusters], lookupErrors: lookupErrors.sort() };
 }
 
-/** An RDS event's request with its watch list: the mappings the event concerns. */
-export async function withEventMatch(request: SyncRequest, config: SyncConfig, lookup: RdsLookup): Promise<SyncRequest> {
+/** An RDS event's request with its watch list: the mappings the event concerns. Lookups end by `until` (epoch ms). */
+export async function withEventMatch(request: SyncRequest, config: SyncConfig, lookup: RdsLookup, until?: number): Promise<SyncRequest> {
   const source = request.event?.source;
   if (!source || !request.event) return request;
-  const match = await matchRdsEvent(source, config, lookup);
+  const match = await matchRdsEvent(source, config, lookup, until);
   return {
     ...request,
     watch: match.watch,

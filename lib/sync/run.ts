@@ -72,9 +72,10 @@ export interface MappingResult {
   port: number;
   /** null when DNS could not tell */
   resolved: string[] | null;
-  /** managed (non-draining) targets on the mapping's port before the run */
-  registered: string[];
-  healthy: number;
+  /** managed (non-draining) targets on the mapping's port before the run; null when the group could not be read */
+  registered: string[] | null;
+  /** null when the group could not be read (rule 10: unknown is not zero) */
+  healthy: number | null;
   added: string[];
   removed: string[];
   reason: PlanReason | 'error';
@@ -303,8 +304,8 @@ function emptyResult(mapping: Mapping): MappingResult {
     targetGroupArn: mapping.targetGroupArn,
     port: mapping.port,
     resolved: null,
-    registered: [],
-    healthy: 0,
+    registered: null,
+    healthy: null,
     added: [],
     removed: [],
     reason: 'error',
@@ -326,8 +327,16 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, result: Ma
   try {
     // Rule 1: resolve first; the answer decides, the target group follows.
     const resolution = await resolve(mapping, deps);
+    // Rule 8's bound runs from the read the plan is made from to the deregister (lib/sync/overlap.ts).
+    let readAt = clock.now();
     registered = options.registered ?? (await describeTargets(deps.elb, mapping.targetGroupArn));
-    const plan = planTargets(resolution, registered, { port: mapping.port, force: options.force });
+    let plan = planTargets(resolution, registered, { port: mapping.port, force: options.force });
+    if (options.registered && !isWaiting(plan)) {
+      // The watch saw the change against the group as read when it began: act on a fresh read.
+      readAt = clock.now();
+      registered = await describeTargets(deps.elb, mapping.targetGroupArn);
+      plan = planTargets(resolution, registered, { port: mapping.port, force: options.force });
+    }
 
     Object.assign(result, {
       resolved: resolution.ok ? resolution.addresses : null,
@@ -354,7 +363,7 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, result: Ma
     } else {
       // Rule 8: re-read, and deregister only what is still safe to take out (lib/sync/overlap.ts).
       const now = await describeTargets(deps.elb, mapping.targetGroupArn);
-      const decision = decideRemoval({ port: mapping.port, before: registered, added: plan.add, planned: plan.remove, now });
+      const decision = decideRemoval({ port: mapping.port, before: registered, added: plan.add, planned: plan.remove, now, ageMs: clock.now() - readAt });
       stillOpen();
       await deregisterTargets(deps.elb, mapping.targetGroupArn, decision.remove);
       result.removed = decision.remove.map((t) => t.ip);
@@ -419,9 +428,12 @@ function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: bool
     // Port too: one endpoint and target group on two ports are two series, not one with two values.
     const dims = { TargetGroup: targetGroupDimension(m.targetGroupArn), Endpoint: m.endpoint, Port: String(m.port) };
     if (m.resolved) batch.add('ResolvedAddresses', m.resolved.length, 'Count', dims);
+    // Rule 10: a group that could not be read (AccessDenied, throttled, the deadline) sends no
+    // datum: 0 would page "no healthy target" for an IAM or network fault. SyncErrors pages instead.
+    if (m.registered !== null && m.healthy !== null) {
+      batch.add('RegisteredTargets', registeredAfter(m, m.registered, dryRun), 'Count', dims).add('HealthyTargets', m.healthy, 'Count', dims);
+    }
     batch
-      .add('RegisteredTargets', registeredAfter(m, dryRun), 'Count', dims)
-      .add('HealthyTargets', m.healthy, 'Count', dims)
       .add('TargetsAdded', applied(m.added), 'Count', dims)
       .add('TargetsRemoved', applied(m.removed), 'Count', dims)
       .add('DnsFailures', m.error?.name === 'DnsError' ? 1 : 0, 'Count', dims)
@@ -441,13 +453,15 @@ function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: bool
     .add('TargetsRemoved', sum((m) => applied(m.removed)))
     .add('RemovalsDeferred', sum((m) => m.deferred?.length ?? 0))
     .add('SyncDuration', durationMs, 'Milliseconds');
-  if (mappings.length > 0) batch.add('HealthyTargets', Math.min(...mappings.map((m) => m.healthy)));
+  // The least healthy group, only when every group was read: the minimum of what was read could hide the unread one.
+  const healthy = mappings.map((m) => m.healthy);
+  if (healthy.length > 0 && healthy.every((n) => n !== null)) batch.add('HealthyTargets', Math.min(...healthy));
   return batch;
 }
 
-function registeredAfter(m: MappingResult, dryRun: boolean): number {
-  if (dryRun) return m.registered.length;
-  const after = ipSet(m.registered);
+function registeredAfter(m: MappingResult, registered: string[], dryRun: boolean): number {
+  if (dryRun) return registered.length;
+  const after = ipSet(registered);
   m.added.forEach((ip) => after.add(canonicalIp(ip)));
   m.removed.forEach((ip) => after.delete(canonicalIp(ip)));
   return after.size;

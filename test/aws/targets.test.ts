@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RETRY } from '../../lib/aws/clients.js';
-import { describeTargets, registerTargets } from '../../lib/aws/targets.js';
+import { deregisterTargets, describeTargets, registerTargets } from '../../lib/aws/targets.js';
 import { TG_A } from '../fixtures.js';
 
 const xml = (body: string) => body;
@@ -12,6 +12,12 @@ const THROTTLED = xml(
 );
 const ACCESS_DENIED = xml(
   '<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized</Message></Error><RequestId>2</RequestId></ErrorResponse>',
+);
+const DEREGISTERED = xml(
+  '<DeregisterTargetsResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><DeregisterTargetsResult/><ResponseMetadata><RequestId>4</RequestId></ResponseMetadata></DeregisterTargetsResponse>',
+);
+const HEALTH = xml(
+  '<DescribeTargetHealthResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><DescribeTargetHealthResult><TargetHealthDescriptions/></DescribeTargetHealthResult><ResponseMetadata><RequestId>5</RequestId></ResponseMetadata></DescribeTargetHealthResponse>',
 );
 const REGISTERED = xml(
   '<RegisterTargetsResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><RegisterTargetsResult/><ResponseMetadata><RequestId>3</RequestId></ResponseMetadata></RegisterTargetsResponse>',
@@ -55,6 +61,34 @@ describe('targets adapter', () => {
 
     await expect(registerTargets(client, TG_A, ['10.0.2.9'], 5432)).rejects.toThrow('not authorized');
     expect(requests).toHaveLength(1);
+  });
+
+  // Rule 11: a deregister was decided on a read; a retry seconds later acts on an old one, and a
+  // failed attempt (5xx, timeout) may have been carried out. The next run decides again instead.
+  it.each([
+    ['a 503 (the request may have been carried out)', { status: 503, body: '' }, /503|Unknown|UnknownError|ServiceUnavailable/],
+    ['throttling', { status: 400, body: THROTTLED }, 'Rate exceeded'],
+  ])('sends DeregisterTargets once, not retrying after %s', async (_, failure, message) => {
+    const { client, requests } = scriptedClient([failure, { status: 200, body: DEREGISTERED }]);
+
+    await expect(deregisterTargets(client, TG_A, [{ ip: '10.0.1.5', port: 5432, state: 'healthy' }])).rejects.toThrow(message);
+    expect(requests).toHaveLength(1);
+    expect(String(requests[0]?.body)).toContain('Action=DeregisterTargets');
+  });
+
+  it('deregisters in one request when it succeeds, and the same client still retries its reads', async () => {
+    const { client, requests } = scriptedClient([
+      { status: 200, body: DEREGISTERED },
+      { status: 503, body: '' },
+      { status: 200, body: HEALTH },
+    ]);
+
+    await deregisterTargets(client, TG_A, [{ ip: '10.0.1.5', port: 5432, state: 'healthy', availabilityZone: 'all' }]);
+    await describeTargets(client, TG_A);
+
+    expect(requests).toHaveLength(3);
+    expect(String(requests[0]?.body)).toContain('Targets.member.1.AvailabilityZone=all');
+    expect(String(requests[2]?.body)).toContain('Action=DescribeTargetHealth');
   });
 
   describe('describeTargets', () => {

@@ -75,7 +75,8 @@ describe('checkCommand against the real rules', () => {
     expect(problemsOf('npx rds-nlb-sync fivetran link --service-id vpce-svc-0123456789abcdef0 --json')).toEqual([]);
     expect(problemsOf('npx rds-nlb-sync fivetran status --service-id vpce-svc-0123456789abcdef0')).toEqual([]);
     expect(problemsOf('npx rds-nlb-sync fivetran link --dry-run')[0]).toMatch(/^rds-nlb-sync refuses it: .*dry-run/);
-    expect(problemsOf('npx rds-nlb-sync fivetran unlink')[0]).toMatch(/^rds-nlb-sync refuses it: unknown fivetran command "unlink"/);
+    expect(problemsOf('npx rds-nlb-sync fivetran unlink --service-id vpce-svc-0123456789abcdef0 --yes')).toEqual([]);
+    expect(problemsOf('npx rds-nlb-sync fivetran remove')[0]).toMatch(/^rds-nlb-sync refuses it: unknown fivetran command "remove"/);
   });
 
   it('takes export NAME=value and read NAME, and refuses an export that is not NAME=value', () => {

@@ -34,7 +34,7 @@ describe('fivetran.link verdict', () => {
 
 describe('fivetran.link check', () => {
   it('finds the link for the service from the API and reads its connections', async () => {
-    const client: FivetranClient = { listPrivateLinks: async () => [link({ id: 'other', config: { connection_service_name: 'x' } }), link()], getPrivateLink: async () => link(), createPrivateLink: async () => link() };
+    const client: FivetranClient = { listPrivateLinks: async () => [link({ id: 'other', config: { connection_service_name: 'x' } }), link()], getPrivateLink: async () => link(), createPrivateLink: async () => link(), deletePrivateLink: async () => ({ message: '' }) };
     const ctx = { reader: { connections: async () => accepted }, allowedAccounts: FIVETRAN } as unknown as DoctorContext;
 
     const verdict = await fivetranLinkCheck(client).run({ ServiceId: 'vpce-svc-0123456789abcdef0', ServiceName: NAME }, ctx);

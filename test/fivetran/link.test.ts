@@ -83,4 +83,25 @@ describe('linkEndpointService', () => {
     const { result } = await run({ settle: () => undefined }, { waitMs: 5000 });
     expect(result).toMatchObject({ outcome: 'timeout', link: { state: 'CREATING' } });
   });
+
+  it('rides out a 503, no answer and a reset connection while polling, and still connects', async () => {
+    let reads = 0;
+    fake = await startFakeFivetran({ settle: () => (++reads >= 2 ? { state: 'OK' } : undefined) });
+    // Three failures in a row outlast the client's two GET retries: the wait itself goes on.
+    fake.injectFault({ count: 3, method: 'GET', path: /^\/v1\/private-links\/[^?]+$/, fault: { status: 503 } });
+    fake.injectFault({ count: 1, method: 'GET', path: /^\/v1\/private-links\/[^?]+$/, fault: 'reset' });
+
+    const { result, lines } = await run();
+
+    expect(result.outcome).toBe('connected');
+    expect(lines.some((l) => /Fivetran did not answer this poll \(.*HTTP 503.*\); polling again/.test(l))).toBe(true);
+    expect(fake.requests().filter((r) => r.method === 'POST')).toHaveLength(1);
+  });
+
+  it('polls no more than once a second, whatever pollMs says', async () => {
+    const { result } = await run({ settle: () => undefined }, { pollMs: 0, waitMs: 5000 });
+
+    expect(result).toMatchObject({ outcome: 'timeout', polls: 5 });
+    expect(fake?.requests().filter((r) => /^\/v1\/private-links\/[^?]+$/.test(r.path))).toHaveLength(5);
+  });
 });

@@ -1,6 +1,6 @@
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DescribeDBClusterEndpointsCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 // Classes differ per cold start (vi.resetModules), so errors are matched by name.
@@ -9,7 +9,7 @@ import instanceEvent from '../events/rds-instance-failover.json' with { type: 'j
 import scheduleEvent from '../events/scheduled.json' with { type: 'json' };
 import type { SyncSummary } from '../../lib/sync/run.js';
 import { coldStart } from '../cold-start.js';
-import { TG_A } from '../fixtures.js';
+import { TG_A, TG_B } from '../fixtures.js';
 import { startDnsServer, type DnsServer } from '../harness/dns-server.js';
 
 const ENDPOINT = 'orders.cluster-c0ffee.eu-west-1.rds.amazonaws.com';
@@ -115,5 +115,34 @@ describe('sync handler', () => {
       name: 'ConfigError',
       message: expect.stringMatching(/TARGET_PORT must be a TCP port number/),
     });
+  });
+});
+
+// Issue 18 class 3: the RDS-event matching ran its lookups one after another before any sync;
+// with the RDS API not answering, a writer and two custom endpoints waited 40 s.
+describe('sync handler with an RDS API that does not answer the event matching', () => {
+  it('registers the writer within the matching bound, though the custom endpoints\' lookups never answer', async () => {
+    const customs = ['analytics', 'reporting'].map((name) => `${name}.cluster-custom-c0ffee.eu-west-1.rds.amazonaws.com`);
+    let calls = 0;
+    // The matching's two lookups never answer; the members' reads later are refused at once.
+    rdsMock.on(DescribeDBClusterEndpointsCommand).callsFake(() => (++calls <= 2 ? new Promise(() => undefined) : Promise.reject(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }))));
+    let registeredAt: number | undefined;
+    elbMock.on(RegisterTargetsCommand, { TargetGroupArn: TG_A }).callsFake(() => ((registeredAt ??= Date.now()), {}));
+    dns.setA(ENDPOINT, ['10.0.2.9']);
+    const sync = await coldStartSync({
+      SYNC_MAPPINGS: JSON.stringify([{ endpoint: ENDPOINT, targetGroupArn: TG_A, port: 5432 }, ...customs.map((endpoint, i) => ({ endpoint, targetGroupArn: TG_B, port: 5434 + i }))]),
+      DNS_SERVERS: dns.address,
+      DNS_TIMEOUT_MS: '200',
+      DNS_TRIES: '1',
+      FAILOVER_POLL_MS: '100',
+      FAILOVER_WATCH_SECONDS: '1',
+    });
+    const started = Date.now();
+
+    await expect(sync(rdsEvent)).rejects.toMatchObject({ name: 'RunFailedError' });
+
+    expect(registeredAt).toBeDefined();
+    // MATCH_BUDGET_MS (2 s) and the writer's own pass, not 2 x 20 s of lookups.
+    expect((registeredAt ?? Infinity) - started).toBeLessThan(3500);
   });
 });

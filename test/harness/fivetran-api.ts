@@ -2,8 +2,9 @@
 // (see lib/fivetran/client.ts and decide.ts for the pages read): basic auth (401 otherwise),
 // envelope {code, message, data}, GET /v1/private-links with cursor pagination, POST (201,
 // state CREATING), GET /v1/private-links/{id} (404 when unknown), 429 with Retry-After on
-// demand, and CREATING -> OK or -> FAIL (with state_summary) as the test or the local run
-// decides. Tests and `npm run local` never call the real API.
+// demand, DELETE /v1/private-links/{id} (200 "marked for deletion", the link turns DESTROYING;
+// 404 when unknown), CREATING -> OK or -> FAIL (with state_summary) as the test or the local run
+// decides, and faults on demand (a status, an odd body, no answer, a stalled body, a reset). Tests and `npm run local` never call the real API.
 // Modelled, not documented: the error `code` strings and the cursor format.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -14,6 +15,27 @@ import { FIVETRAN_AWS_REGIONS, isValidLinkName, type PrivateLink } from '../../l
 export interface Settled {
   state: 'OK' | 'FAIL';
   summary?: string;
+}
+
+/** What a faulty request gets instead of the API's answer. */
+export type Fault =
+  | { status: number }
+  /** Answered 200 with this JSON body (a shape the reference does not describe). */
+  | { body: unknown }
+  /** Never answered. */
+  | 'hang'
+  /** Headers sent, then the body stops. */
+  | 'stall'
+  /** The connection is cut. */
+  | 'reset';
+
+export interface FaultRule {
+  /** How many matching requests get the fault. */
+  count: number;
+  method?: string;
+  /** Matched against the path with its query, e.g. /^\/v1\/private-links\/[^?]+$/ for the polls. */
+  path?: RegExp;
+  fault: Fault;
 }
 
 export interface FakeFivetranOptions {
@@ -42,6 +64,8 @@ export interface FakeFivetran {
   rateLimitNext(count: number, retryAfterSeconds: number): void;
   /** Creation answers 403 with this message (plan or self-service not enabled). */
   refuseCreate(message: string): void;
+  /** The next `count` requests that match get this fault instead of the answer (after auth). */
+  injectFault(rule: FaultRule): void;
   /** Every request: method, path with query, whether its credentials were right. */
   requests(): { method: string; path: string; authorized: boolean }[];
   close(): Promise<void>;
@@ -56,6 +80,7 @@ export async function startFakeFivetran(options: FakeFivetranOptions = {}): Prom
   const log: { method: string; path: string; authorized: boolean }[] = [];
   let limited = { count: 0, retryAfter: 0 };
   let refusal: string | undefined;
+  const faults: FaultRule[] = [];
   const expected = `Basic ${Buffer.from(`${apiKey}:${apiSecret}`).toString('base64')}`;
 
   const newLink = (fields: Partial<PrivateLink> & Pick<PrivateLink, 'name'>): PrivateLink => ({
@@ -88,6 +113,12 @@ export async function startFakeFivetran(options: FakeFivetranOptions = {}): Prom
       return reply(res, 429, { code: 'TooManyRequests', message: 'Rate limit exceeded' }, { 'retry-after': String(limited.retryAfter) });
     }
     if (!authorized) return reply(res, 401, { code: 'AuthFailed', message: 'Authentication failed: check the API key and secret' });
+    const path = `${url.pathname}${url.search}`;
+    const rule = faults.find((f) => f.count > 0 && (!f.method || f.method === req.method) && (!f.path || f.path.test(path)));
+    if (rule) {
+      rule.count--;
+      return injected(req, res, rule.fault);
+    }
 
     const id = /^\/v1\/private-links\/([^/]+)$/.exec(url.pathname)?.[1];
     if (req.method === 'GET' && url.pathname === '/v1/private-links') {
@@ -105,6 +136,12 @@ export async function startFakeFivetran(options: FakeFivetranOptions = {}): Prom
       if (!link) return reply(res, 404, { code: 'NotFound_PrivateLink', message: `Private link with id '${id}' doesn't exist` });
       await advance(link);
       return reply(res, 200, { code: 'Success', message: 'Operation performed.', data: { ...link } });
+    }
+    if (req.method === 'DELETE' && id) {
+      const link = links.find((l) => l.id === decodeURIComponent(id));
+      if (!link) return reply(res, 404, { code: 'NotFound_PrivateLink', message: `Private link with id '${id}' doesn't exist` });
+      Object.assign(link, { state: 'DESTROYING', state_summary: '' });
+      return reply(res, 200, { code: 'Success', message: `Private link with id '${link.id}' is marked for deletion` });
     }
     if (req.method === 'POST' && url.pathname === '/v1/private-links') {
       if (refusal) return reply(res, 403, { code: 'NotAllowed', message: refusal });
@@ -142,6 +179,7 @@ export async function startFakeFivetran(options: FakeFivetranOptions = {}): Prom
       return { ...link };
     },
     rateLimitNext: (count, retryAfter) => void (limited = { count, retryAfter }),
+    injectFault: (rule) => void faults.push({ ...rule }),
     refuseCreate: (message) => void (refusal = message),
     requests: () => [...log],
     close: async () => {
@@ -150,6 +188,18 @@ export async function startFakeFivetran(options: FakeFivetranOptions = {}): Prom
       await once(server, 'close');
     },
   };
+}
+
+function injected(req: IncomingMessage, res: ServerResponse, fault: Fault): void {
+  if (fault === 'hang') return;
+  if (fault === 'reset') return void req.socket.destroy();
+  if (fault === 'stall') {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': 1000 });
+    res.write('{"code":"Success","data":');
+    return;
+  }
+  if ('status' in fault) return reply(res, fault.status, { code: 'ServiceUnavailable', message: 'Service temporarily unavailable' });
+  reply(res, 200, fault.body);
 }
 
 function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -154,3 +154,48 @@ describe('matching an RDS event to mappings', () => {
     });
   });
 });
+
+// Rule 9 for the RDS-event matching that precedes every sync of the run: with the RDS API not
+// answering, one writer and two custom endpoints waited 40 s (20 s per custom lookup, one after
+// another) before any sync. Now the lookups run in parallel and end by a short bound.
+describe('matchRdsEvent against an RDS API that does not answer', () => {
+  const CUSTOM_2 = 'reporting.cluster-custom-c0ffee.eu-west-1.rds.amazonaws.com';
+  const writerAndCustoms = syncConfig({
+    mappings: [
+      { endpoint: ORDERS, targetGroupArn: TG_A, port: 5432, ipAddressType: 'ipv4' },
+      { endpoint: CUSTOM, targetGroupArn: TG_A, port: 5434, ipAddressType: 'ipv4' },
+      { endpoint: CUSTOM_2, targetGroupArn: TG_A, port: 5435, ipAddressType: 'ipv4' },
+    ],
+  });
+  const never = () => new Promise<never>(() => undefined);
+
+  it('ends by its bound, watches the writer and reports each lookup that did not answer', async () => {
+    const lookup: RdsLookup = { clusterOfInstance: never, clusterOfCustomEndpoint: never, blueGreenMembers: never };
+    const started = Date.now();
+
+    const match = await matchRdsEvent({ kind: 'cluster', id: 'orders' }, writerAndCustoms, lookup, started + 300);
+
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(match.watch).toEqual([ORDERS]);
+    expect(match.lookupErrors).toEqual([
+      expect.stringMatching(/^DescribeDBClusterEndpoints analytics: no answer within \d+ ms \(check the route to the rds API\); matched without it$/),
+      expect.stringMatching(/^DescribeDBClusterEndpoints reporting: no answer within \d+ ms/),
+    ]);
+  });
+
+  it('asks RDS about the instance and every custom endpoint at once, not in turn', async () => {
+    const inFlight = { now: 0, max: 0 };
+    const slow = <T>(answer: T) => async () => {
+      inFlight.max = Math.max(inFlight.max, ++inFlight.now);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      inFlight.now--;
+      return answer;
+    };
+    const lookup: RdsLookup = { clusterOfInstance: slow('orders'), clusterOfCustomEndpoint: slow('orders'), blueGreenMembers: slow([]) };
+
+    const match = await matchRdsEvent({ kind: 'instance', id: 'orders-writer-az2' }, writerAndCustoms, lookup);
+
+    expect(match).toEqual({ watch: [ORDERS, CUSTOM, CUSTOM_2], clusters: ['orders'], lookupErrors: [] });
+    expect(inFlight.max).toBe(3);
+  });
+});

@@ -254,6 +254,68 @@ describe('runSync', () => {
   });
 });
 
+// Rule 10: a target group that could not be read is unknown, not empty. No RegisteredTargets or
+// HealthyTargets datum for it, none at run level: 0 would page "Fivetran cannot reach the
+// database" (no-healthy-targets) for an IAM or network fault. SyncErrors and the heartbeat page.
+describe('runSync with a target group it cannot read', () => {
+  const ordersDims = [
+    { Name: 'TargetGroup', Value: 'targetgroup/orders/0123456789abcdef' },
+    { Name: 'Endpoint', Value: ORDERS },
+    { Name: 'Port', Value: '5432' },
+  ];
+  const billingDims = [
+    { Name: 'TargetGroup', Value: 'targetgroup/billing/fedcba9876543210' },
+    { Name: 'Endpoint', Value: BILLING },
+    { Name: 'Port', Value: '3306' },
+  ];
+  const datum = (MetricName: string, Value: number, Dimensions: { Name?: string; Value?: string }[] = []) => ({ MetricName, Value, Dimensions });
+  const accessDenied = Object.assign(new Error('User is not authorized to perform: elasticloadbalancing:DescribeTargetHealth'), { name: 'AccessDenied' });
+  const throttled = Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+
+  it.each([
+    ['AccessDenied', () => Promise.reject(accessDenied), 'AccessDenied'],
+    ['throttling past the retries', () => Promise.reject(throttled), 'Throttling'],
+    ['a read still pending at the deadline', () => new Promise(() => undefined), 'DeadlineError'],
+  ])('sends no RegisteredTargets or HealthyTargets for it, nor the run-level HealthyTargets (%s)', async (_, fail, errorName) => {
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_A }).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_B }).callsFake(fail);
+    const { deps: d, log } = deps({ [ORDERS]: ['10.0.1.5'], [BILLING]: ['10.0.2.7'] });
+
+    const summary = await runSync(syncConfig(), { ...scheduled, deadline: Date.now() + 3000 }, d);
+
+    expect(summary).toMatchObject({ outcome: 'failed', mappings: [{ registered: ['10.0.1.5'], healthy: 1 }, { registered: null, healthy: null, error: { name: errorName } }] });
+    const data = sentMetrics().map(({ MetricName, Value, Dimensions }) => datum(MetricName ?? '', Value ?? NaN, Dimensions));
+    expect(data).toEqual([
+      datum('ResolvedAddresses', 1, ordersDims),
+      datum('RegisteredTargets', 1, ordersDims),
+      datum('HealthyTargets', 1, ordersDims),
+      datum('TargetsAdded', 0, ordersDims),
+      datum('TargetsRemoved', 0, ordersDims),
+      datum('DnsFailures', 0, ordersDims),
+      datum('RdsApiFailures', 0, ordersDims),
+      datum('SyncErrors', 0, ordersDims),
+      datum('RemovalsDeferred', 0, ordersDims),
+      datum('TargetsAdded', 0, billingDims),
+      datum('TargetsRemoved', 0, billingDims),
+      datum('DnsFailures', 0, billingDims),
+      datum('RdsApiFailures', 0, billingDims),
+      datum('SyncErrors', 1, billingDims),
+      datum('RemovalsDeferred', 0, billingDims),
+      datum('SyncSuccess', 0),
+      datum('SyncErrors', 1),
+      datum('DnsFailures', 0),
+      datum('RdsApiFailures', 0),
+      datum('TargetsAdded', 0),
+      datum('TargetsRemoved', 0),
+      datum('RemovalsDeferred', 0),
+      datum('SyncDuration', summary.durationMs),
+    ]);
+    // The summary line says unknown, not 0 healthy.
+    const line = log.lines.find((l) => l.message === 'sync run')?.extra as { mappings: Record<string, unknown>[] };
+    expect(line.mappings[1]).toMatchObject({ endpoint: BILLING, registered: null, healthy: null });
+  });
+});
+
 describe('runSync with another actor and a deadline', () => {
   it('defers the deregistration, logs and counts it, when someone else registered a target meanwhile', async () => {
     elbMock
@@ -311,6 +373,20 @@ describe('runSync with another actor and a deadline', () => {
     expect(linesWhenSent).toBe(1);
   });
 
+  it('defers the deregistration when registering took longer than the bound: the first read is too old to act on', async () => {
+    let t = 0;
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+    // A throttled RegisterTargets that the SDK retried for 5 s.
+    elbMock.on(RegisterTargetsCommand).callsFake(() => ((t += 5000), {}));
+    const { deps: d } = deps({ [ORDERS]: ['10.0.2.9'] }, { now: () => t });
+
+    const summary = await runSync(orders, scheduled, d);
+
+    expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
+    expect(summary).toMatchObject({ outcome: 'success', mappings: [{ added: ['10.0.2.9'], removed: [], deferred: ['10.0.1.5'], deferReason: 'read-too-old' }] });
+    expect(metric('RemovalsDeferred')).toBe(1);
+  });
+
   it('ends a run whose AWS calls hang by the deadline, with the summary logged and the unfinished mapping reported', async () => {
     elbMock.on(DescribeTargetHealthCommand).callsFake(() => new Promise(() => undefined));
     cwMock.on(PutMetricDataCommand).callsFake(() => new Promise(() => undefined));
@@ -363,7 +439,9 @@ describe('runSync after an RDS event', () => {
 
     expect(dns.asked).toHaveLength(3);
     expect(summary.mappings[0]).toMatchObject({ polls: 2, added: ['10.0.2.9'], removed: ['10.0.1.5'] });
-    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 2); // the first read, and rule 8's before deregistering
+    // The first read; a fresh one when the answer changed 4 s later (rule 8 bounds the age of the read a
+    // deregister is decided on); and rule 8's re-read before deregistering.
+    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetHealthCommand, 3);
   });
 
   it('keeps watching through a DNS failure and stops at the deadline with nothing changed', async () => {
