@@ -8,12 +8,11 @@ import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Mapping, WarmConfig } from '../config.js';
 import { DnsError, resolveSettled, type ResolveEndpoint } from '../dns.js';
 import { describeError } from '../log.js';
-import type { MappingResult } from '../sync/run.js';
 import { describeListenerActions, writeListenerWeights } from '../aws/listener.js';
 import { listFailoverMembers } from '../aws/rds.js';
 import { deregisterTargets, describeTargets, registerTargets } from '../aws/targets.js';
 import { parseRdsEndpoint } from '../rds-endpoint.js';
-import { isDraining, type Resolution } from '../sync/plan.js';
+import { isDraining, type PlanReason, type Resolution } from '../sync/plan.js';
 import { decideWarm, type Candidate, type Members, type Slot, type WarmDecision, type WarmReason } from './decide.js';
 
 export interface WarmDeps {
@@ -176,13 +175,26 @@ function summarize(decision: WarmDecision, slots: Slot[], port: number): WarmSum
   };
 }
 
+/** The fields of the sync run's mapping result a warm pass fills (lib/sync/run.ts MappingResult). */
+export interface WarmMappingFields {
+  resolved?: string[] | null;
+  registered?: string[];
+  healthy?: number;
+  added?: string[];
+  removed?: string[];
+  reason: PlanReason | 'error';
+  warm?: WarmSummary;
+  error?: { name: string; message: string; kind?: string };
+  waiting: boolean;
+}
+
 /** The warm pass as the sync run's mapping result (lib/sync/run.ts calls this for the warm mapping). */
 export async function syncWarmMapping(
   mapping: Mapping,
   warm: WarmConfig,
   options: { dryRun: boolean; watch: boolean; gate?: { open: boolean } },
   deps: WarmDeps,
-): Promise<Partial<MappingResult> & { waiting: boolean }> {
+): Promise<WarmMappingFields> {
   const stillOpen = () => {
     if (options.gate && !options.gate.open) throw new Error('given up at the Lambda deadline');
   };
@@ -201,7 +213,7 @@ export async function syncWarmMapping(
   }
 }
 
-const REASONS: Record<WarmReason, MappingResult['reason']> = {
+const REASONS: Record<WarmReason, WarmMappingFields['reason']> = {
   'in-sync': 'in-sync',
   'weights-changed': 'address-changed',
   'slots-changed': 'address-changed',
@@ -213,7 +225,7 @@ const REASONS: Record<WarmReason, MappingResult['reason']> = {
   'listener-foreign': 'error',
 };
 
-function resultOf(summary: WarmSummary, resolved: string[] | null): Partial<MappingResult> {
+function resultOf(summary: WarmSummary, resolved: string[] | null): Omit<WarmMappingFields, 'waiting'> {
   const weighted = summary.slots.find((s) => s.targetGroupArn === summary.weightedSlot);
   return {
     resolved,
