@@ -13,7 +13,7 @@ import { listFailoverMembers } from '../aws/rds.js';
 import { deregisterTargets, describeTargets, registerTargets } from '../aws/targets.js';
 import { parseRdsEndpoint } from '../rds-endpoint.js';
 import { isDraining, type PlanReason, type Resolution } from '../sync/plan.js';
-import { decideWarm, type Candidate, type Members, type Slot, type WarmDecision, type WarmReason } from './decide.js';
+import { decideWarm, type Candidate, type ListenerAction, type Members, type Slot, type WarmDecision, type WarmReason } from './decide.js';
 
 export interface WarmDeps {
   elb: ElasticLoadBalancingV2Client;
@@ -69,7 +69,7 @@ export async function runWarm(mapping: Mapping, warm: WarmConfig, options: WarmO
   ]);
   const decide = (s: Slot[], a: typeof actions) => decideWarm({ writer, members, slots: s, actions: a, port: mapping.port });
   let decision = decide(slots, actions);
-  const summary = summarize(decision, slots, mapping.port);
+  const summary = summarize(decision, slots, actions, mapping.port);
   const resolved = writer.ok ? writer.addresses : null;
 
   if (UNKNOWN.includes(decision.reason)) {
@@ -161,11 +161,14 @@ function slotView(slots: Slot[], port: number): WarmSummary['slots'] {
   });
 }
 
-function summarize(decision: WarmDecision, slots: Slot[], port: number): WarmSummary {
+function summarize(decision: WarmDecision, slots: Slot[], actions: ListenerAction[], port: number): WarmSummary {
+  // When the decision changes nothing (unknown, foreign), the slot weighted now, if one is.
+  const on = actions.length === 1 ? (actions[0]?.targetGroups ?? []).filter((g) => g.weight !== 0) : [];
+  const weightedNow = on.length === 1 && slots.some((s) => s.targetGroupArn === on[0]?.targetGroupArn) ? (on[0]?.targetGroupArn ?? null) : null;
   return {
     reason: decision.reason,
     writer: decision.writer ?? null,
-    weightedSlot: decision.weightedSlot ?? null,
+    weightedSlot: decision.weightedSlot ?? weightedNow,
     weightsChanged: false,
     cold: decision.reason === 'cold',
     slots: slotView(slots, port),
@@ -178,8 +181,8 @@ function summarize(decision: WarmDecision, slots: Slot[], port: number): WarmSum
 /** The fields of the sync run's mapping result a warm pass fills (lib/sync/run.ts MappingResult). */
 export interface WarmMappingFields {
   resolved?: string[] | null;
-  registered?: string[];
-  healthy?: number;
+  registered?: string[] | null;
+  healthy?: number | null;
   added?: string[];
   removed?: string[];
   reason: PlanReason | 'error';
@@ -227,13 +230,16 @@ const REASONS: Record<WarmReason, WarmMappingFields['reason']> = {
 
 function resultOf(summary: WarmSummary, resolved: string[] | null): Omit<WarmMappingFields, 'waiting'> {
   const weighted = summary.slots.find((s) => s.targetGroupArn === summary.weightedSlot);
+  const inWeighted = (moves: { targetGroupArn: string; ip: string }[]) => moves.filter((r) => r.targetGroupArn === summary.weightedSlot).map((r) => r.ip);
   return {
     resolved,
-    // The weighted slot is what serves: its targets and health stand for the mapping's.
-    registered: weighted?.targets ?? [],
-    healthy: weighted?.healthy ?? 0,
-    added: summary.registered.map((r) => r.ip),
-    removed: summary.deregistered.map((r) => r.ip),
+    // The weighted slot is what serves: its targets and health stand for the mapping's (metrics
+    // RegisteredTargets, HealthyTargets); unknown (no slot weighted as ours) publishes no datum.
+    registered: weighted?.targets ?? null,
+    healthy: weighted?.healthy ?? null,
+    // What changed in the serving slot; every slot's moves are in `warm`.
+    added: inWeighted(summary.registered),
+    removed: inWeighted(summary.deregistered),
     reason: REASONS[summary.reason],
     warm: summary,
   };

@@ -176,4 +176,28 @@ describe('runWarm', () => {
     expect(result).toMatchObject({ reason: 'error', error: { message: expect.stringMatching(/deadline/) } });
     expect(elbMock).toHaveReceivedCommandTimes(ModifyListenerCommand, 0);
   });
+
+  it('reports the serving slot for the metrics: its targets and health after a failover', async () => {
+    slots(['10.0.0.1'], ['10.0.0.2'], ['10.0.0.3']);
+    listener([1, 0, 0], [0, 1, 0]);
+    cluster('o2');
+    elbMock.on(ModifyListenerCommand).resolves({});
+    dnsWriter = '10.0.0.2';
+    const result = await syncWarmMapping(mapping, warm, { dryRun: false, watch: false }, deps());
+    expect(result).toMatchObject({ reason: 'address-changed', resolved: ['10.0.0.2'], registered: ['10.0.0.2'], healthy: 1, added: [], removed: [], waiting: false });
+  });
+
+  it('keeps the weighted slot\'s health when DNS fails, and publishes nothing it could not read', async () => {
+    slots(['10.0.0.1'], ['10.0.0.2'], ['10.0.0.3']);
+    listener([1, 0, 0]);
+    cluster('o1');
+    const failing = { elb, rds, resolve: async () => Promise.reject(Object.assign(new Error('queryA ESERVFAIL'), { code: 'ESERVFAIL' })) };
+    expect(await syncWarmMapping(mapping, warm, { dryRun: false, watch: false }, failing)).toMatchObject({ reason: 'dns-failed', registered: ['10.0.0.1'], healthy: 1 });
+
+    elbMock.on(DescribeTargetHealthCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }));
+    const unread = await syncWarmMapping(mapping, warm, { dryRun: false, watch: false }, deps());
+    expect(unread).toMatchObject({ reason: 'error', error: { name: 'AccessDenied' } });
+    expect(unread.registered).toBeUndefined();
+    expect(unread.healthy).toBeUndefined();
+  });
 });
