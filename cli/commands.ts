@@ -62,7 +62,9 @@ export const sync: CommandRunner = async (ctx) => {
 
 /** --local: the run the Lambda does, from here, with these settings. */
 const syncHere: CommandRunner = async (ctx) => {
-  const config = loadSync(ctx.settings);
+  // The Lambda follows a failover until the new target is healthy (minutes); from a terminal,
+  // the run ends once the group is changed (doctor and drill show the health).
+  const config = { ...loadSync(ctx.settings), failoverFollowMs: 0 };
   return withClients(ctx, async (clients) => {
     const request = { trigger: 'manual' as const, force: flag(ctx.flags, 'force'), dryRun: flag(ctx.flags, 'dry-run') };
     const deps = { elb: clients.elb, cloudwatch: metricsClient(ctx, clients), rds: clients.rds, resolve: createResolver(config.dns), log: runLog(ctx) };

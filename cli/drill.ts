@@ -163,7 +163,8 @@ function drillConfig(settings: ResolvedSettings, db: Awaited<ReturnType<typeof d
     Object.assign(values, { RDS_ENDPOINT: db.endpoint }, values.TARGET_PORT || db.port === null ? {} : { TARGET_PORT: String(db.port) });
     Object.assign(sources, { RDS_ENDPOINT: from }, sources.TARGET_PORT ? {} : { TARGET_PORT: from });
   }
-  const config = loadSync({ values, sources });
+  // The drill times the target's health itself: its sync passes do not follow.
+  const config = { ...loadSync({ values, sources }), failoverFollowMs: 0 };
   const mapping = pickMapping(config.mappings, db, targetGroupArn);
   if (typeof mapping === 'string') throw new UsageError(mapping, 'drill');
   return { config, mapping };

@@ -56,6 +56,7 @@ const SYNC_ENV_PARAMS = {
   DNS_TIMEOUT_MS: 'dnsTimeoutMs',
   DNS_TRIES: 'dnsTries',
   FAILOVER_WATCH_SECONDS: 'failoverWatchSeconds',
+  FAILOVER_FOLLOW_SECONDS: 'failoverFollowSeconds',
   SCHEDULE_INTERVAL_SECONDS: 'syncSchedule',
   METRICS_NAMESPACE: 'metricsNamespace',
   DRY_RUN: 'dryRun',
@@ -253,6 +254,7 @@ function deriveDeployConfig(raw, context = {}) {
     DNS_TIMEOUT_MS: str('dnsTimeoutMs'),
     DNS_TRIES: str('dnsTries'),
     FAILOVER_WATCH_SECONDS: str('failoverWatchSeconds'),
+    FAILOVER_FOLLOW_SECONDS: str('failoverFollowSeconds'),
     // During a failover watch the scheduled runs wait behind it: the watching run re-syncs every
     // mapping this often instead (cron schedules: every minute, the most a schedule runs).
     SCHEDULE_INTERVAL_SECONDS: String(Math.min(3600, scheduleSeconds(syncSchedule) ?? 60)),
@@ -300,12 +302,17 @@ function deriveDeployConfig(raw, context = {}) {
   // --- timing, derived -------------------------------------------------------------------------
   // An RDS event re-resolves for the watch window; the poll that starts last may take a whole
   // DNS budget, and so may the first resolution; then the ELB calls. c-ares doubles the
-  // timeout on each try: 2000 ms x 2 tries = 2 + 4 = 6 s.
+  // timeout on each try: 2000 ms x 2 tries = 2 + 4 = 6 s. A failover seen at the end of the
+  // watch is then followed for up to the follow bound (lib/sync/watch.ts).
   // (The loader has checked each number; without its values there is no timeout to size.)
-  const { failoverWatchMs = 0, dns = { timeoutMs: 0, tries: 0 } } = syncConfig ?? {};
+  const { failoverWatchMs = 0, failoverFollowMs = 0, dns = { timeoutMs: 0, tries: 0 } } = syncConfig ?? {};
   const dnsBudgetSeconds = Math.ceil((dns.timeoutMs * (2 ** dns.tries - 1)) / 1000);
-  const syncTimeout = failoverWatchMs / 1000 + 2 * dnsBudgetSeconds + API_BUDGET_SECONDS;
-  if (syncConfig && syncTimeout > 900) problems.push(`failoverWatchSeconds/dnsTimeoutMs/dnsTries: the sync would need a ${syncTimeout} s timeout; Lambda allows 900`);
+  const syncTimeout = failoverWatchMs / 1000 + failoverFollowMs / 1000 + 2 * dnsBudgetSeconds + API_BUDGET_SECONDS;
+  if (syncConfig && syncTimeout > 900) {
+    problems.push(
+      `failoverWatchSeconds/failoverFollowSeconds/dnsTimeoutMs/dnsTries: the sync would need a ${syncTimeout} s timeout (watch ${failoverWatchMs / 1000} + follow ${failoverFollowMs / 1000} + 2 x DNS ${dnsBudgetSeconds} + ${API_BUDGET_SECONDS}); Lambda allows 900 - lower failoverFollowSeconds or failoverWatchSeconds`,
+    );
+  }
   // An event that waits behind a running failover watch (reserved concurrency 1) must outlive it.
   const syncMaximumEventAge = Math.min(21600, Math.max(300, 2 * syncTimeout + 60));
 
@@ -680,7 +687,7 @@ function dashboard(namespace, period, acceptPeriod) {
           title: 'Alarms',
           alarms: [
             // The one that pages first, then the signals it is made of, then the rest.
-            'LinkAtRiskAlarm', 'SyncHeartbeatAlarm', 'NoHealthyTargetsAlarm', 'PendingConnectionsAlarm', 'AcceptHeartbeatAlarm',
+            'LinkAtRiskAlarm', 'SyncHeartbeatAlarm', 'NoHealthyTargetsAlarm', 'PendingConnectionsAlarm', 'AcceptHeartbeatAlarm', 'FailoverNotHealthyAlarm',
             'SyncErrorsAlarm', 'DnsFailuresAlarm', 'SyncFunctionErrorsAlarm', 'SyncThrottlesAlarm', 'AcceptFunctionErrorsAlarm', 'AcceptThrottlesAlarm',
           ].map((alarm) => `\${${alarm}.Arn}`),
         },
@@ -721,6 +728,12 @@ function dashboard(namespace, period, acceptPeriod) {
         lambda('Duration', 'SyncLambdaFunction', 'Maximum'),
         lambda('Duration', 'AcceptLambdaFunction', 'Maximum'),
       ], { yAxis: { left: { min: 0 } } }),
+      // One point per followed failover (lib/sync/timeline.ts): the figure users buy.
+      graph(0, 35, 24, 6, 'Failover: event to healthy, registered to healthy (s), per target group', [
+        search('FailoverEventToHealthy', 'Maximum', 'eventToHealthy', mappingLabel('event to healthy')),
+        search('FailoverRegisteredToHealthy', 'Maximum', 'registeredToHealthy', mappingLabel('registered to healthy')),
+        search('FailoverEventToRegistered', 'Maximum', 'eventToRegistered', mappingLabel('event to registered')),
+      ], { view: 'timeSeries', yAxis: { left: { min: 0, label: 'seconds' } } }),
       {
         type: 'log',
         x: 0,

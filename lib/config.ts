@@ -185,6 +185,10 @@ const syncEnvSchema = z
     // A Multi-AZ failover takes 60-120 s and DNS may lag minutes more (RDS-EVENT-0015).
     FAILOVER_WATCH_SECONDS: intInRange(180, 0, 840, 'seconds'),
     FAILOVER_POLL_MS: intInRange(2000, 100, 60_000, 'milliseconds'),
+    // After a failover's RegisterTargets, how long the run reads the group until ELB reports the
+    // new target healthy (registration takes minutes on AWS, then 2 health checks at 5 s).
+    FAILOVER_FOLLOW_SECONDS: intInRange(600, 0, 900, 'seconds'),
+    FAILOVER_FOLLOW_POLL_MS: intInRange(5000, 1000, 60_000, 'milliseconds'),
     SYNC_CONCURRENCY: intInRange(10, 1, 100, 'a number of mappings synced at once'),
     // How often the schedule invokes sync. Scheduled runs wait while a run watches (reserved
     // concurrency 1), so the watching run re-syncs every mapping this often itself.
@@ -278,6 +282,9 @@ export interface SyncConfig {
   dns: DnsConfig;
   failoverWatchMs: number;
   failoverPollMs: number;
+  /** How long a failover's new target is followed until healthy (0: not followed, the timeline still logged). */
+  failoverFollowMs: number;
+  failoverFollowPollMs: number;
   /** The schedule's period: while a run watches, every mapping is synced at least this often. */
   scheduleIntervalMs: number;
   concurrency: number;
@@ -303,6 +310,8 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
     dns: { servers: e.DNS_SERVERS, timeoutMs: e.DNS_TIMEOUT_MS, tries: e.DNS_TRIES },
     failoverWatchMs: e.FAILOVER_WATCH_SECONDS * 1000,
     failoverPollMs: e.FAILOVER_POLL_MS,
+    failoverFollowMs: e.FAILOVER_FOLLOW_SECONDS * 1000,
+    failoverFollowPollMs: e.FAILOVER_FOLLOW_POLL_MS,
     scheduleIntervalMs: e.SCHEDULE_INTERVAL_SECONDS * 1000,
     concurrency: e.SYNC_CONCURRENCY,
     metricsNamespace: e.METRICS_NAMESPACE,

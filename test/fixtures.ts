@@ -14,7 +14,8 @@ export function syncConfig(overrides: Partial<SyncConfig> = {}): SyncConfig {
       { endpoint: BILLING, targetGroupArn: TG_B, port: 3306 },
     ]),
   });
-  return { ...base, ...overrides };
+  // Not followed unless a test asks (test/sync/follow.test.ts): a follow reads the group for minutes.
+  return { ...base, failoverFollowMs: 0, ...overrides };
 }
 
 export interface RecordedLog extends Log {

@@ -13,6 +13,8 @@ const scheduled = z.object({ source: z.literal('aws.events'), 'detail-type': z.l
 const rdsEvent = z.object({
   source: z.literal('aws.rds'),
   'detail-type': z.string(),
+  // When RDS says it happened (ISO 8601): a failover timeline counts from it.
+  time: z.optional(z.string()),
   detail: z.object({
     SourceIdentifier: z.string().check(z.minLength(1)),
     SourceArn: z.optional(z.string()),
@@ -38,7 +40,7 @@ export function parseSyncEvent(event: unknown, config: SyncConfig): SyncRequest 
     if (event.source !== 'aws.rds') {
       throw new InvalidPayloadError(`Invalid sync event: source ${JSON.stringify(event.source)}, detail-type ${JSON.stringify(event['detail-type'])} is neither the schedule (aws.events, "Scheduled Event") nor an RDS event (aws.rds)`);
     }
-    const { detail, 'detail-type': detailType } = parsePayload(rdsEvent, event, 'RDS event', RDS_HELP);
+    const { detail, 'detail-type': detailType, time } = parsePayload(rdsEvent, event, 'RDS event', RDS_HELP);
     const source = readRdsSource(detail, detailType);
     return {
       trigger: 'rds-event',
@@ -49,6 +51,7 @@ export function parseSyncEvent(event: unknown, config: SyncConfig): SyncRequest 
         sourceIdentifier: detail.SourceIdentifier,
         ...(detail.EventID ? { eventId: detail.EventID } : {}),
         ...(detail.Message ? { message: detail.Message } : {}),
+        ...(time && Number.isFinite(Date.parse(time)) ? { time } : {}),
         source,
       },
     };

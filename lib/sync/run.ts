@@ -14,6 +14,8 @@ import { deregisterTargets, describeTargets, registerTargets } from '../aws/targ
 import { resolveDesired, type DesiredDeps, type MemberResult } from './members.js';
 import { canonicalIp, ipSet } from '../ip.js';
 import { decideRemoval, type DeferReason } from './overlap.js';
+import { driveMapping, Watchers, type Clock, type MappingOptions, type Slot, type Step } from './watch.js';
+import { addTimelineMetrics, buildTimeline, type Failover, type FailoverTimeline, type FollowFacts } from './timeline.js';
 import { syncWarmMapping, type WarmSummary } from '../warm/run.js';
 
 export interface SyncDeps {
@@ -52,6 +54,8 @@ export interface RdsSource {
 export interface RdsEventInfo {
   sourceIdentifier: string;
   eventId?: string;
+  /** The event's own `time` (EventBridge envelope, ISO 8601): where a failover timeline starts. */
+  time?: string;
   message?: string;
   source?: RdsSource;
   /** The mappings the event concerns (watched); the others were synced once. */
@@ -104,6 +108,8 @@ export interface SyncSummary {
   failed: number;
   metricsSent: boolean;
   event?: SyncRequest['event'];
+  /** Each followed failover's timeline (also logged on its own `failover timeline` line, not in the summary line). */
+  failovers?: FailoverTimeline[];
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -115,13 +121,34 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
   const bounds = runBounds(started, config, request.deadline);
   const selected = request.endpoints ? config.mappings.filter((m) => request.endpoints?.includes(m.endpoint)) : config.mappings;
   const watched = new Set(bounds.watchUntil > started ? (request.watch ?? []) : []);
-  const watchers = new Watchers(selected.filter((m) => watched.has(m.endpoint)).length);
+  // Every mapping is active until its first pass is done (lib/sync/watch.ts).
+  const watchers = new Watchers(selected.length);
   const limit = pLimit(config.concurrency);
-  const slot: Slot = (mapping, options) => limit(() => syncWithin(mapping, options, bounds.workUntil, config, deps, clock));
+  const slot: Slot<MappingResult> = (mapping, options) => limit(() => syncWithin(mapping, options, bounds.workUntil, config, deps, clock)).then((step) => followedByWeights(mapping, step));
+  const read = (mapping: Mapping) => limit(() => withinDeadline(describeTargets(deps.elb, mapping.targetGroupArn), bounds.workUntil - clock.now(), 'DescribeTargetHealth'));
+  const failovers: FailoverTimeline[] = [];
+  // The event's time is a failover's origin only for the mappings the event concerns (watch or not).
+  const concerned = new Set(request.watch ?? []);
+  const followed = (mapping: Mapping, facts: FollowFacts, extra: Record<string, unknown> = {}) => {
+    const { time, eventId } = request.event ?? {};
+    const event = concerned.has(mapping.endpoint) && request.event ? { ...(time ? { time } : {}), ...(eventId ? { eventId } : {}) } : undefined;
+    const timeline = buildTimeline(mapping, facts, { trigger: request.trigger, ...(event ? { event } : {}) });
+    failovers.push(timeline);
+    deps.log.info('failover timeline', { ...timeline, ...extra });
+  };
+  // Warm standby: a failover the weights alone followed is settled when ModifyListener answers.
+  const followedByWeights = (mapping: Mapping, step: Step<MappingResult>) => {
+    const facts = step.result.warm?.failover;
+    if (facts) {
+      delete step.result.warm?.failover;
+      followed(mapping, facts, { failoverMode: 'warm', weightsChangedAt: new Date(facts.registeredAt).toISOString() });
+    }
+    return step;
+  };
 
   const mappings = await Promise.all(
     selected.map((mapping) =>
-      driveMapping(mapping, { force: request.force, dryRun, watch: watched.has(mapping.endpoint) }, { slot, watchers, bounds, config, clock }),
+      driveMapping(mapping, { force: request.force, dryRun, watch: watched.has(mapping.endpoint) }, { slot, watchers, bounds, config, clock, read, followed }),
     ),
   );
 
@@ -137,22 +164,28 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
     failed,
     metricsSent: false,
     ...(request.event ? { event: request.event } : {}),
+    ...(failovers.length > 0 ? { failovers } : {}),
   };
   // Logged before the metrics are sent: a hanging CloudWatch call must not cost the run's record.
-  const { metricsSent: _, ...logged } = summary;
+  const { metricsSent: _, failovers: _timelines, ...logged } = summary;
   deps.log.info('sync run', logged);
-  summary.metricsSent = await sendMetrics(syncMetrics(mappings, durationMs, dryRun), bounds.metricsUntil, config, deps, clock);
+  const metrics = addTimelineMetrics(syncMetrics(mappings, durationMs, dryRun), failovers);
+  summary.metricsSent = await sendMetrics(metrics, bounds.metricsUntil, config, deps, clock);
   return summary;
 }
 
 /**
- * The run's time budget. With a Lambda deadline: the watch ends early enough for the register and
- * deregister calls after it, mapping work stops short of the deadline so the summary is logged,
+ * The run's time budget. With a Lambda deadline: the watch and the follows end early enough for
+ * the register and deregister calls after them, mapping work stops short of the deadline so the summary is logged,
  * and the metrics get what is left.
  */
 function runBounds(started: number, config: SyncConfig, deadline = Infinity) {
   return {
     watchUntil: Math.min(started + config.failoverWatchMs, deadline - FINISH_MARGIN_MS),
+    // While something watches or follows, mappings are synced again as long as a pass fits.
+    resyncUntil: deadline - FINISH_MARGIN_MS,
+    // A follow only reads; it ends with the watch's margin so the re-syncs it holds open still fit.
+    followUntil: deadline - FINISH_MARGIN_MS,
     workUntil: deadline - LOG_MARGIN_MS,
     metricsUntil: deadline - METRICS_MARGIN_MS,
   };
@@ -164,113 +197,12 @@ export const FINISH_MARGIN_MS = 10_000;
 const LOG_MARGIN_MS = 2500;
 const METRICS_MARGIN_MS = 500;
 
-type Bounds = ReturnType<typeof runBounds>;
-
-interface Clock {
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
-}
-
-interface MappingOptions {
-  force: boolean;
-  dryRun: boolean;
-  /** RDS event: hold off while the answer is unchanged (the driver re-asks every poll). */
-  watch: boolean;
-  /** The group as first read, reused by the watch's polls (only DNS is asked again). */
-  registered?: RegisteredTarget[];
-  /** Closed when the deadline gave up on this pass: no register or deregister after that. */
-  gate?: { open: boolean };
-}
-
-/** One pass over one mapping, run in a concurrency slot. */
-type Slot = (mapping: Mapping, options: MappingOptions) => Promise<Step>;
-
-interface Step {
-  result: MappingResult;
-  /** Watching and nothing changed yet: nothing was applied. */
-  waiting: boolean;
-  registered?: RegisteredTarget[];
-}
-
-interface DriveContext {
-  slot: Slot;
-  watchers: Watchers;
-  bounds: Bounds;
-  config: SyncConfig;
-  clock: Clock;
-}
-
-/**
- * One mapping through the run. A watched mapping re-resolves every poll until its answer changes
- * or the watch ends; it sleeps outside the concurrency slots, so a watch never delays another
- * mapping. While anything watches (scheduled runs wait meanwhile: reserved concurrency 1), every
- * mapping is synced again each schedule interval, so none is synced later than the schedule would.
- */
-async function driveMapping(mapping: Mapping, options: MappingOptions, ctx: DriveContext): Promise<MappingResult> {
-  const { slot, watchers, bounds, config, clock } = ctx;
-  let lastStart = clock.now();
-  let step = await slot(mapping, options);
-  if (options.watch) {
-    let polls = 0;
-    while (step.waiting && clock.now() + config.failoverPollMs <= bounds.watchUntil) {
-      await clock.sleep(config.failoverPollMs);
-      polls++;
-      step = await slot(mapping, { ...options, ...(step.registered ? { registered: step.registered } : {}) });
-    }
-    step.result.polls = polls;
-    watchers.done();
-  }
-  let result = step.result;
-  for (;;) {
-    const next = lastStart + config.scheduleIntervalMs;
-    if (watchers.active === 0 || next > bounds.watchUntil) break;
-    await watchers.sleepUnlessDone(next - clock.now(), clock);
-    if (watchers.active === 0) break;
-    lastStart = clock.now();
-    result = mergeResults(result, (await slot(mapping, { force: options.force, dryRun: options.dryRun, watch: false })).result);
-  }
-  return result;
-}
-
-/** Counts the mappings still watching; sleepers wake when the last one is done. */
-class Watchers {
-  private readonly ended = new AbortController();
-  constructor(public active: number) {}
-
-  done(): void {
-    this.active--;
-    if (this.active === 0) this.ended.abort();
-  }
-
-  async sleepUnlessDone(ms: number, clock: Clock): Promise<void> {
-    if (this.active === 0 || ms <= 0) return;
-    const signal = this.ended.signal;
-    let onEnd: (() => void) | undefined;
-    const ended = new Promise<void>((resolve) => signal.addEventListener('abort', (onEnd = () => resolve()), { once: true }));
-    await Promise.race([clock.sleep(ms), ended]);
-    if (onEnd) signal.removeEventListener('abort', onEnd);
-  }
-}
-
-/** A mapping synced again during a watch: what changed adds up, the latest state stands. */
-function mergeResults(first: MappingResult, again: MappingResult): MappingResult {
-  const union = (a: string[], b: string[]) => [...new Set([...a, ...b])];
-  return {
-    ...again,
-    added: union(first.added, again.added),
-    removed: union(first.removed, again.removed),
-    ...(first.polls !== undefined ? { polls: first.polls } : {}),
-    syncs: (first.syncs ?? 1) + 1,
-    durationMs: first.durationMs + again.durationMs,
-  };
-}
-
 export class DeadlineError extends Error {
   override name = 'DeadlineError';
 }
 
 /** A pass that cannot end before the deadline reports what it did, and the run goes on to its summary. */
-async function syncWithin(mapping: Mapping, options: MappingOptions, workUntil: number, config: SyncConfig, deps: SyncDeps, clock: Clock): Promise<Step> {
+async function syncWithin(mapping: Mapping, options: MappingOptions, workUntil: number, config: SyncConfig, deps: SyncDeps, clock: Clock): Promise<Step<MappingResult>> {
   const result = emptyResult(mapping);
   const left = workUntil - clock.now();
   if (left <= 0) {
@@ -281,7 +213,7 @@ async function syncWithin(mapping: Mapping, options: MappingOptions, workUntil: 
   let timer: NodeJS.Timeout | undefined;
   // Once given up on, the pass must not change the group later (Lambda thaws it in the next invocation).
   const gate = { open: true };
-  const timeout = new Promise<Step>((resolve) => {
+  const timeout = new Promise<Step<MappingResult>>((resolve) => {
     timer = setTimeout(() => {
       gate.open = false;
       const unfinished = { ...result, reason: 'error' as const };
@@ -314,7 +246,7 @@ function emptyResult(mapping: Mapping): MappingResult {
 }
 
 /** One pass: resolve, read, plan; unless watching and unchanged, register, re-read, deregister. Fills `result` as it goes. */
-async function syncMapping(mapping: Mapping, options: MappingOptions, result: MappingResult, _config: SyncConfig, deps: SyncDeps, clock: Clock): Promise<Step> {
+async function syncMapping(mapping: Mapping, options: MappingOptions, result: MappingResult, _config: SyncConfig, deps: SyncDeps, clock: Clock): Promise<Step<MappingResult>> {
   const started = clock.now();
   // Warm standby: the slots and the listener's weights instead of one target group.
   if (_config.warm?.slotArns.includes(mapping.targetGroupArn)) {
@@ -324,11 +256,13 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, result: Ma
   }
   let registered: RegisteredTarget[] | undefined;
   let waiting = false;
+  let failover: Failover | undefined;
   try {
     // Rule 1: resolve first; the answer decides, the target group follows.
     const resolution = await resolve(mapping, deps);
     // Rule 8's bound runs from the read the plan is made from to the deregister (lib/sync/overlap.ts).
     let readAt = clock.now();
+    const seenAt = readAt;
     registered = options.registered ?? (await describeTargets(deps.elb, mapping.targetGroupArn));
     let plan = planTargets(resolution, registered, { port: mapping.port, force: options.force });
     if (options.registered && !isWaiting(plan)) {
@@ -358,6 +292,7 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, result: Ma
     // Rule 3, make-before-break: a failed register throws before anything is deregistered.
     if (!options.dryRun) await registerTargets(deps.elb, mapping.targetGroupArn, plan.add, mapping.port, mapping.availabilityZone);
     result.added = plan.add;
+    if (!options.dryRun) failover = failoverOf(plan, result.registered ?? [], seenAt, clock.now());
     if (options.dryRun || plan.remove.length === 0) {
       result.removed = plan.remove.map((t) => t.ip);
     } else {
@@ -376,7 +311,34 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, result: Ma
     if (!(err instanceof DnsError) && result.reason !== 'address-refused') result.reason = 'error';
   }
   result.durationMs = clock.now() - started;
-  return { result, waiting, ...(registered ? { registered } : {}) };
+  return { result, waiting, ...(registered ? { registered } : {}), ...(failover ? { failover } : {}) };
+}
+
+/**
+ * A failover: the pass registered an address that was not in service while the group still held
+ * one the new answer no longer lists. A first registration into an empty group (a new mapping, a
+ * group emptied by hand) and a forced re-registration of the same addresses are not failovers.
+ */
+function failoverOf(plan: Plan, inService: string[], seenAt: number, registeredAt: number): Failover | undefined {
+  const before = ipSet(inService);
+  const newAddresses = plan.add.filter((ip) => !before.has(canonicalIp(ip)));
+  const oldAddresses = plan.remove.map((t) => t.ip);
+  if (newAddresses.length === 0 || oldAddresses.length === 0) return undefined;
+  return { newAddresses, oldAddresses, seenAt, registeredAt };
+}
+
+/** A read raced against the time left: a follow must not hold the run past its deadline. */
+async function withinDeadline<T>(call: Promise<T>, left: number, what: string): Promise<T> {
+  if (!Number.isFinite(left)) return call;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(`${what} did not answer before the Lambda deadline`)), Math.max(0, left));
+  });
+  try {
+    return await Promise.race([call, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Sends the run's metrics within the time left; never fails the run (rule 9). */

@@ -13,12 +13,14 @@ import { listFailoverMembers } from '../aws/rds.js';
 import { deregisterTargets, describeTargets, registerTargets } from '../aws/targets.js';
 import { parseRdsEndpoint } from '../rds-endpoint.js';
 import { isDraining, type PlanReason, type Resolution } from '../sync/plan.js';
+import type { FollowFacts } from '../sync/timeline.js';
 import { decideWarm, type Candidate, type ListenerAction, type Members, type Slot, type WarmDecision, type WarmReason } from './decide.js';
 
 export interface WarmDeps {
   elb: ElasticLoadBalancingV2Client;
   rds?: RDSClient;
   resolve: ResolveEndpoint;
+  now?: () => number;
 }
 
 export interface WarmOptions {
@@ -35,6 +37,8 @@ export interface WarmSummary {
   writer: string | null;
   /** The slot carrying the weight after the pass. */
   weightedSlot: string | null;
+  /** The slot that carried it as read (our listener), before the pass. */
+  weightedSlotBefore: string | null;
   /** One ModifyListener moved the weight in this pass. */
   weightsChanged: boolean;
   /** The writer sat in no slot: registered now, weighted once listed (the cold path, minutes). */
@@ -43,6 +47,12 @@ export interface WarmSummary {
   registered: { targetGroupArn: string; ip: string }[];
   deregistered: { targetGroupArn: string; ip: string }[];
   detail?: string;
+  /**
+   * A failover followed by weights alone (the new writer healthy in its slot when the weight
+   * moved): the facts of its `failover timeline` line, where "registered" is the weight change.
+   * Taken off the result by lib/sync/run.ts before the summary line is logged.
+   */
+  failover?: FollowFacts;
 }
 
 export interface WarmPass {
@@ -62,6 +72,7 @@ const UNKNOWN: WarmReason[] = ['dns-failed', 'writer-ambiguous', 'address-refuse
 
 export async function runWarm(mapping: Mapping, warm: WarmConfig, options: WarmOptions, deps: WarmDeps): Promise<WarmPass> {
   const read = () => Promise.all([readSlots(deps.elb, warm.slotArns), describeListenerActions(deps.elb, warm.listenerArn)]);
+  const now = deps.now ?? Date.now;
   const [writer, members, [slots, actions]] = await Promise.all([
     resolveSettled(deps.resolve, mapping.endpoint, mapping.ipAddressType),
     readMembers(mapping, deps),
@@ -71,6 +82,7 @@ export async function runWarm(mapping: Mapping, warm: WarmConfig, options: WarmO
   let decision = decide(slots, actions);
   const summary = summarize(decision, slots, actions, mapping.port);
   const resolved = writer.ok ? writer.addresses : null;
+  const seenAt = now();
 
   if (UNKNOWN.includes(decision.reason)) {
     // Rule 1 and "someone else's listener": report, change nothing, fail the run.
@@ -87,6 +99,8 @@ export async function runWarm(mapping: Mapping, warm: WarmConfig, options: WarmO
     options.stillOpen();
     await writeListenerWeights(deps.elb, warm.listenerArn, decision.weights);
     summary.weightsChanged = true;
+    const facts = followedByWeights(decision, slots, summary, mapping.port, seenAt, now());
+    if (facts) summary.failover = facts;
   }
   await maintainSlots(decision, mapping, warm, options, deps, summary);
 
@@ -154,6 +168,20 @@ async function readMembers(mapping: Mapping, deps: WarmDeps): Promise<Members> {
   }
 }
 
+/**
+ * The timeline facts of a failover the weights alone followed: the new writer was healthy in its
+ * slot when the weight moved, and the old slot stopped taking new connections at the same moment
+ * (weight 0). How long NLB takes to apply a weight is unknown (AWS documents no figure), so these
+ * times are when ELB accepted the change, not when traffic moved.
+ */
+function followedByWeights(decision: WarmDecision, slots: Slot[], summary: WarmSummary, port: number, seenAt: number, changedAt: number): FollowFacts | undefined {
+  const writer = decision.writer;
+  const target = slots.find((s) => s.targetGroupArn === decision.weightedSlot)?.targets.find((t) => t.port === port && t.ip === writer);
+  if (!writer || target?.state !== 'healthy') return undefined;
+  const old = summary.slots.find((s) => s.targetGroupArn === summary.weightedSlotBefore)?.targets ?? [];
+  return { newAddresses: [writer], oldAddresses: old.filter((ip) => ip !== writer), seenAt, registeredAt: changedAt, healthyAt: changedAt, oldGoneAt: changedAt, end: 'settled', reads: 1, failedReads: 0, boundSeconds: 0 };
+}
+
 function slotView(slots: Slot[], port: number): WarmSummary['slots'] {
   return slots.map((s) => {
     const present = s.targets.filter((t) => t.port === port && !isDraining(t));
@@ -169,6 +197,7 @@ function summarize(decision: WarmDecision, slots: Slot[], actions: ListenerActio
     reason: decision.reason,
     writer: decision.writer ?? null,
     weightedSlot: decision.weightedSlot ?? weightedNow,
+    weightedSlotBefore: weightedNow,
     weightsChanged: false,
     cold: decision.reason === 'cold',
     slots: slotView(slots, port),

@@ -55,9 +55,19 @@ beforeEach(() => {
 });
 afterEach(() => vi.unstubAllEnvs());
 
+/** The group holds these, healthy; what the run registers is listed healthy at once, what it deregisters is gone (a follow ends at its first read). */
 function givenRegistered(...ips: string[]) {
-  elbMock.on(DescribeTargetHealthCommand).resolves({
-    TargetHealthDescriptions: ips.map((ip) => ({ Target: { Id: ip, Port: 5432 }, TargetHealth: { State: 'healthy' } })),
+  const group = new Set(ips);
+  elbMock.on(DescribeTargetHealthCommand).callsFake(() => ({
+    TargetHealthDescriptions: [...group].map((ip) => ({ Target: { Id: ip, Port: 5432 }, TargetHealth: { State: 'healthy' } })),
+  }));
+  elbMock.on(RegisterTargetsCommand).callsFake(({ Targets = [] }: { Targets?: { Id?: string }[] }) => {
+    for (const t of Targets) group.add(t.Id ?? '');
+    return {};
+  });
+  elbMock.on(DeregisterTargetsCommand).callsFake(({ Targets = [] }: { Targets?: { Id?: string }[] }) => {
+    for (const t of Targets) group.delete(t.Id ?? '');
+    return {};
   });
 }
 
@@ -415,7 +425,11 @@ describe('sync', () => {
   it('prints the run\'s log lines to stderr with --verbose', async () => {
     const { stderr } = await cli(['sync', '--local', '--verbose', ...mappingFlags()]);
 
-    expect(JSON.parse(stderr.trim())).toMatchObject({ level: 'INFO', message: 'sync run', outcome: 'success' });
+    const lines = stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    // The failover's timeline (lib/sync/timeline.ts), then the summary.
+    expect(lines.map((l) => l.message)).toEqual(['failover timeline', 'sync run']);
+    expect(lines[0]).toMatchObject({ outcome: 'healthy', newAddresses: ['10.0.2.9'], oldAddresses: ['10.0.1.5'], reads: 1 });
+    expect(lines[1]).toMatchObject({ level: 'INFO', message: 'sync run', outcome: 'success' });
   });
 });
 

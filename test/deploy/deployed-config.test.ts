@@ -20,6 +20,8 @@ describe('the environment serverless.yml gives the functions', () => {
       dns: { servers: [], timeoutMs: 2000, tries: 2 },
       failoverWatchMs: 180_000,
       failoverPollMs: 2000,
+      failoverFollowMs: 600_000,
+      failoverFollowPollMs: 5000,
       scheduleIntervalMs: 60_000,
       concurrency: 10,
       metricsNamespace: 'RdsNlbSync',

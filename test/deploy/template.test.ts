@@ -177,15 +177,19 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     expect(resource(t(), 'AcceptLambdaFunction').Properties.Handler).toBe('functions/accept.handler');
   });
 
-  it('gives the sync a timeout longer than the failover watch plus DNS and API time', () => {
+  it('gives the sync a timeout longer than the failover watch and follow plus DNS and API time', () => {
     const vars = env(t(), 'SyncLambdaFunction');
     const watch = Number(vars.FAILOVER_WATCH_SECONDS);
+    // A failover seen at the end of the watch is followed until healthy, up to 10 minutes.
+    const follow = Number(vars.FAILOVER_FOLLOW_SECONDS);
+    expect(follow).toBe(600);
     // c-ares doubles the timeout on every try.
     const dnsBudget = (Number(vars.DNS_TIMEOUT_MS) * (2 ** Number(vars.DNS_TRIES) - 1)) / 1000;
     // A Multi-AZ failover takes 60-120 s and DNS may lag minutes behind: watch 3 minutes.
     expect(watch).toBe(180);
     // Twice the DNS budget (first resolution and the last poll) and 30 s for the ELB calls.
-    expect(resource(t(), 'SyncLambdaFunction').Properties.Timeout).toBeGreaterThanOrEqual(watch + 2 * dnsBudget + 30);
+    expect(resource(t(), 'SyncLambdaFunction').Properties.Timeout).toBeGreaterThanOrEqual(watch + follow + 2 * dnsBudget + 30);
+    expect(resource(t(), 'SyncLambdaFunction').Properties.Timeout).toBeLessThanOrEqual(900);
   });
 
   it('sets only environment variables that lib/config.ts reads', () => {
@@ -374,7 +378,7 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     const alarms = ofType(t(), 'AWS::CloudWatch::Alarm').map(([id, r]): Record<string, Json> => ({ ...r.Properties, id }));
     const find = (namespace: string, metric: string, fn?: string) =>
       alarms.filter((a) => a.Namespace === namespace && a.MetricName === metric && (fn === undefined || JSON.stringify(a.Dimensions).includes(fn)));
-    for (const metric of ['SyncErrors', 'DnsFailures', 'SyncSuccess', 'HealthyTargets', 'PendingConnections']) {
+    for (const metric of ['SyncErrors', 'DnsFailures', 'SyncSuccess', 'HealthyTargets', 'PendingConnections', 'FailoversNotHealthy']) {
       expect(find('RdsNlbSync', metric), metric).toHaveLength(1);
     }
     for (const fn of ['SyncLambdaFunction', 'AcceptLambdaFunction']) {
@@ -382,6 +386,16 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     }
     expect(find('RdsNlbSync', 'SyncSuccess')[0]).toMatchObject({ TreatMissingData: 'breaching', ComparisonOperator: 'LessThanThreshold', Threshold: 1 });
     expect(find('RdsNlbSync', 'HealthyTargets')[0]).toMatchObject({ Statistic: 'Minimum', ComparisonOperator: 'LessThanThreshold', Threshold: 1 });
+    // One failover not healthy within the follow bound is enough; no failover is no data, not an alarm.
+    expect(find('RdsNlbSync', 'FailoversNotHealthy')[0]).toMatchObject({
+      id: 'FailoverNotHealthyAlarm',
+      Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      TreatMissingData: 'notBreaching',
+    });
     // "Pending longer than the acceptance window": pending at every check for 30 minutes.
     const pending = find('RdsNlbSync', 'PendingConnections')[0];
     expect(pending).toMatchObject({ Statistic: 'Minimum', ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1 });
@@ -423,9 +437,9 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     expect(condition).toBe('CreatePrivateLink');
     const members = (rule: string) => [...rule.matchAll(/ALARM\("\$\{(\w+)\.Arn\}"\)/g)].map((m) => m[1]);
     const signals = ['SyncHeartbeatAlarm', 'NoHealthyTargetsAlarm', 'PendingConnectionsAlarm', 'AcceptHeartbeatAlarm'];
-    expect(members(without['Fn::Sub'])).toEqual(signals);
-    expect(members(withNlb['Fn::Sub'])).toEqual([...signals, 'NlbHealthyHostsAlarm']);
-    expect(without['Fn::Sub'].split(' OR ')).toHaveLength(signals.length);
+    expect(members(without['Fn::Sub'])).toEqual([...signals, 'FailoverNotHealthyAlarm']);
+    expect(members(withNlb['Fn::Sub'])).toEqual([...signals, 'NlbHealthyHostsAlarm', 'FailoverNotHealthyAlarm']);
+    expect(without['Fn::Sub'].split(' OR ')).toHaveLength(signals.length + 1);
     // Every other notifier is gone: only the composite and the e-mail subscription use the topic.
     const topicUsers = Object.entries(t().Resources).filter(([, r]) => JSON.stringify(r).includes('{"Ref":"AlarmTopic"}')).map(([id]) => id);
     expect(topicUsers.sort()).toEqual(['AlarmEmailSubscription', 'LinkAtRiskAlarm']);
@@ -465,6 +479,11 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     }
     for (const metric of ['DnsFailures', 'SyncErrors', 'SyncDuration', 'PendingConnections', 'ConnectionsAccepted', 'ConnectionsRejected']) {
       expect(text).toContain(`"${metric}"`);
+    }
+    // Every followed failover as a point: event to healthy, and registered to healthy (no event).
+    const failover = dashboard.widgets.find((w) => w.type === 'metric' && String(w.properties.title).startsWith('Failover:'));
+    for (const metric of ['FailoverEventToHealthy', 'FailoverRegisteredToHealthy']) {
+      expect(JSON.stringify(failover?.properties.metrics)).toContain(`SEARCH('{\\"RdsNlbSync\\",TargetGroup,Endpoint,Port} MetricName=\\"${metric}\\"'`);
     }
     const alarmWidget = dashboard.widgets.find((w) => w.type === 'alarm');
     // Every unconditional alarm and the composite (the NLB's alarm exists only with createPrivateLink).
@@ -706,6 +725,7 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     syncSchedule: 'rate(1 minute)',
     acceptSchedule: 'rate(1 minute)',
     failoverWatchSeconds: 180,
+    failoverFollowSeconds: 600,
     reservedConcurrency: 1,
     dnsServers: '',
     dnsTimeoutMs: 2000,
@@ -800,10 +820,14 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     expect(fromNlb.acceptResources[0]).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-endpoint-service/*' });
   });
 
-  it('sizes the sync timeout and event age to the failover watch (3 minutes by default)', () => {
-    expect(deriveDeployConfig(minimal).syncTimeout).toBe(180 + 2 * 6 + 30);
-    const derived = deriveDeployConfig({ ...minimal, failoverWatchSeconds: 300 });
-    expect(derived.syncTimeout).toBe(300 + 2 * 6 + 30);
+  it('sizes the sync timeout and event age to the failover watch and follow (3 and 10 minutes by default)', () => {
+    expect(deriveDeployConfig(minimal).syncTimeout).toBe(180 + 600 + 2 * 6 + 30);
+    const derived = deriveDeployConfig({ ...minimal, failoverWatchSeconds: 300, failoverFollowSeconds: 300 });
+    expect(derived.syncTimeout).toBe(300 + 300 + 2 * 6 + 30);
+    expect(derived.syncEnvironment.FAILOVER_FOLLOW_SECONDS).toBe('300');
+    // A longer watch with the default follow does not fit Lambda's 15 minutes: the message says which to lower.
+    expect(failureOf({ ...minimal, failoverWatchSeconds: 300 })).toContain('the sync would need a 942 s timeout (watch 300 + follow 600 + 2 x DNS 6 + 30); Lambda allows 900 - lower failoverFollowSeconds');
+    expect(failureOf({ ...minimal, failoverFollowSeconds: 901 })).toContain('failoverFollowSeconds: must be seconds (0-900)');
     expect(derived.syncMaximumEventAge).toBeGreaterThanOrEqual(2 * derived.syncTimeout);
     expect(() => deriveDeployConfig({ ...minimal, failoverWatchSeconds: 840, dnsTimeoutMs: 10_000 })).toThrow(/Lambda allows 900/);
   });
@@ -811,7 +835,8 @@ describe('deploy parameters (deploy/params.cjs)', () => {
   it('follows the schedules with the alarm periods', () => {
     const every5 = deriveDeployConfig({ ...minimal, syncSchedule: 'rate(5 minutes)', acceptSchedule: 'rate(10 minutes)' });
     expect(every5.syncPeriod).toBe(300);
-    expect(every5.heartbeatPeriods).toBe(3);
+    // 822 s timeout (watch + follow): a run can hold the slot for three 5-minute periods, plus two.
+    expect(every5.heartbeatPeriods).toBe(5);
     expect(every5.acceptPeriod).toBe(600);
     expect(every5.pendingPeriods).toBe(3);
     // A watching run re-syncs every mapping as often as the schedule would have (cron: every minute).
@@ -819,8 +844,9 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     expect(deriveDeployConfig({ ...minimal, syncSchedule: 'cron(0/5 * * * ? *)' }).syncEnvironment.SCHEDULE_INTERVAL_SECONDS).toBe('60');
     const everyMinute = deriveDeployConfig(minimal);
     expect(everyMinute.syncEnvironment.SCHEDULE_INTERVAL_SECONDS).toBe('60');
-    // 222 s timeout: a watch can hold the slot for four 1-minute periods, plus two to spare.
-    expect(everyMinute.heartbeatPeriods).toBe(6);
+    // 822 s timeout: a watch and a follow can hold the slot for fourteen 1-minute periods, plus two to spare.
+    expect(everyMinute.heartbeatPeriods).toBe(16);
+    expect(deriveDeployConfig({ ...minimal, failoverFollowSeconds: 0 }).heartbeatPeriods).toBe(6);
   });
 
   it('refuses schedule expressions EventBridge refuses, and takes those it takes', () => {

@@ -126,6 +126,11 @@ describe.skipIf(!motoOrSkip())('warm standby against the AWS emulator', () => {
     expect(await weightedIps()).toEqual([IPS['orders-2']]);
     // No target moved on the failover path.
     expect(await held()).toEqual(before);
+    // The failover timeline: "registered" is the weight change; the candidate was healthy already.
+    expect(summary.failovers).toEqual([
+      expect.objectContaining({ newAddresses: [IPS['orders-2']], oldAddresses: [IPS['orders-1']], outcome: 'healthy', registeredToHealthySeconds: 0 }),
+    ]);
+    expect(summary.mappings[0]?.warm?.failover).toBeUndefined();
   });
 
   it('takes the cold path for a writer outside every slot, and says so', async () => {
@@ -140,6 +145,8 @@ describe.skipIf(!motoOrSkip())('warm standby against the AWS emulator', () => {
     expect(summary.mappings[0]?.warm?.registered).toEqual([{ targetGroupArn: expect.any(String), ip: IPS['orders-4'] }]);
     expect(await weightedIps()).toEqual([IPS['orders-4']]);
     expect((await weights()).filter(([, w]) => w !== 0)).toHaveLength(1);
+    // Not followed by weights alone: no warm timeline (the registration's own follow is not wired for slots).
+    expect(summary.failovers).toBeUndefined();
   });
 
   it('changes nothing while DNS fails during a failover, and fails the run', async () => {

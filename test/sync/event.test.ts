@@ -45,7 +45,14 @@ describe('parseSyncEvent', () => {
       force: false,
       dryRun: false,
       watch: [],
-      event: { sourceIdentifier: 'orders', eventId: 'RDS-EVENT-0073', message: 'Started cross AZ failover to DB instance: orders-instance-2', source: { kind: 'cluster', id: 'orders' } },
+      event: {
+        sourceIdentifier: 'orders',
+        eventId: 'RDS-EVENT-0073',
+        message: 'Started cross AZ failover to DB instance: orders-instance-2',
+        // The event's own time: where a failover timeline counts from.
+        time: '2026-11-25T10:15:32Z',
+        source: { kind: 'cluster', id: 'orders' },
+      },
     });
   });
 
@@ -59,6 +66,10 @@ describe('parseSyncEvent', () => {
 
   it('matches a manual endpoint written with a trailing dot or in upper case', () => {
     expect(parseSyncEvent({ endpoints: [`${ORDERS.toUpperCase()}.`] }, config)).toEqual({ trigger: 'manual', force: false, dryRun: false, endpoints: [ORDERS] });
+  });
+
+  it('leaves out an event time that is not a date', () => {
+    expect(parseSyncEvent({ ...rdsEvent, time: 'yesterday' }, config).event).not.toHaveProperty('time');
   });
 
   it('refuses a malformed RDS event saying what an RDS event must hold', () => {
@@ -148,6 +159,7 @@ describe('matching an RDS event to mappings', () => {
       sourceIdentifier: 'rds:orders-writer-az2',
       eventId: 'RDS-EVENT-0049',
       message: 'Multi-AZ instance failover completed.',
+      time: '2026-11-25T10:15:32Z',
       source: { kind: 'instance', id: 'orders-writer-az2' },
       matched: [ORDERS, READER],
       clusters: ['orders'],

@@ -87,6 +87,9 @@ describe('runWarm', () => {
     // Reads (in parallel), then the write, then the read-back.
     expect(sent().slice(-2)).toEqual(['ModifyListener', 'DescribeListeners']);
     expect(rdsMock.calls()).toHaveLength(2);
+    // The timeline facts: the weight change stands for "registered"; the candidate was healthy already.
+    expect(pass.summary.failover).toMatchObject({ newAddresses: ['10.0.0.2'], oldAddresses: ['10.0.0.1'], end: 'settled', reads: 1 });
+    expect(pass.summary.failover?.healthyAt).toBe(pass.summary.failover?.registeredAt);
   });
 
   it('cold path: registers the writer into a slot, deregisters its old address, then weights it from a fresh read', async () => {
