@@ -7,7 +7,9 @@ import {
   type Action,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { RegisteredTarget } from '../sync/plan.js';
 import type { ListenerAction, WeightedGroup } from '../warm/decide.js';
+import { describeTargets } from './targets.js';
 
 /** The listener, read back after a write, does not carry what was written (someone raced us, or ELB ignored it). */
 export class ListenerWriteError extends Error {
@@ -30,6 +32,18 @@ export async function describeListenerActions(elb: ElasticLoadBalancingV2Client,
   const listener = out.Listeners?.find((l) => l.ListenerArn === listenerArn);
   if (!listener) throw new Error(`listener ${listenerArn} not found (DescribeListeners)`);
   return [...(listener.DefaultActions ?? [])].sort((a, b) => (a.Order ?? 0) - (b.Order ?? 0)).map(toListenerAction);
+}
+
+/**
+ * Warm standby: the targets of the slot the listener weights now (what serves). Not exactly one
+ * of our slots weighted is unknown, not empty: it throws.
+ */
+export async function describeServingTargets(elb: ElasticLoadBalancingV2Client, listenerArn: string, slotArns: string[]): Promise<RegisteredTarget[]> {
+  const actions = await describeListenerActions(elb, listenerArn);
+  const on = actions.length === 1 ? (actions[0]?.targetGroups ?? []).filter((g) => g.weight !== 0 && slotArns.includes(g.targetGroupArn)) : [];
+  const serving = on.length === 1 ? on[0]?.targetGroupArn : undefined;
+  if (!serving) throw new Error(`listener ${listenerArn} does not weight exactly one of the slots (${JSON.stringify(actions)}): which slot serves is unknown`);
+  return describeTargets(elb, serving);
 }
 
 const sameWeights = (a: WeightedGroup[], b: WeightedGroup[]) =>
