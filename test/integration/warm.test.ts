@@ -185,6 +185,29 @@ describe.skipIf(!motoOrSkip())('warm standby against the AWS emulator', () => {
     expect(await held()).toEqual(slotsBefore);
   });
 
+  describe('doctor', () => {
+    beforeEach(() => {
+      for (const [k, v] of Object.entries(emulatorEnv(emulators))) vi.stubEnv(k, v);
+    });
+    afterEach(() => vi.unstubAllEnvs());
+
+    it('checks the slots instead of slot 1\'s targets: passes when settled, fails after an unfollowed failover', async () => {
+      await settle();
+      const doctor = async () => {
+        const out: string[] = [];
+        const io: CliIo = { env: env_(), stdout: (t) => void out.push(t), stderr: () => undefined, color: false };
+        await main(['doctor', '--json'], io);
+        return (JSON.parse(out.join('')) as { checks: { id: string; status: string; message: string }[] }).checks;
+      };
+      const before = await doctor();
+      expect(before.filter((c) => c.id.startsWith('targets.'))).toEqual([]);
+      expect(before.find((c) => c.id === 'warm.slots')).toMatchObject({ status: 'pass' });
+
+      pointWriter('orders-3');
+      expect((await doctor()).find((c) => c.id === 'warm.slots')).toMatchObject({ status: 'fail', message: expect.stringContaining(`not the writer ${IPS['orders-3']}`) });
+    });
+  });
+
   describe('drill', () => {
     beforeEach(() => {
       for (const [k, v] of Object.entries(emulatorEnv(emulators))) vi.stubEnv(k, v);
