@@ -9,6 +9,7 @@ import { FUNCTIONS, SYNC_BUDGET_BYTES, VARIANTS, type FunctionName, type Variant
 import { OUT, ROOT, runBundleBench, type BundleResult } from './bundle.js';
 import { coldStartNodeVersion, runColdStartBench, type ColdStartResult } from './cold-start.js';
 import { monthlyCost, runCostBench } from './cost.js';
+import { renderCostTable } from './fleet-cost.js';
 import { measurePackageZips, PACKAGE_SCRIPT } from './package.js';
 import { runFailoverBench } from './failover.js';
 import { readServerlessFacts } from './serverless-config.js';
@@ -77,6 +78,8 @@ await mkdir(join(file, '..'), { recursive: true });
 await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
 progress(`wrote ${file.slice(ROOT.length)} in ${results.durationSeconds} s`);
 process.stdout.write(table(results.durationSeconds));
+// docs/performance.md's cost table, from this run (test/docs/performance.test.ts holds them equal).
+process.stdout.write(`\nCost of a deployed stack (docs/performance.md, between the cost-table markers):\n\n${renderCostTable(monthly)}\n`);
 
 // ---------------------------------------------------------------------------------------------
 

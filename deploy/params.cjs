@@ -16,7 +16,7 @@
 // The functions' own modules (TypeScript ESM), compiled in memory by tsx: offline, no build step.
 const { Buffer } = require('node:buffer');
 const { require: requireTs } = require('tsx/cjs/api');
-const { loadSyncConfig, loadAcceptConfig, ConfigError } = requireTs('../lib/config.ts', module.filename);
+const { loadSyncConfig, loadAcceptConfig, loadProbeConfig, ConfigError } = requireTs('../lib/config.ts', module.filename);
 const { parseRdsEndpoint, isMemberSet } = requireTs('../lib/rds-endpoint.ts', module.filename);
 
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
@@ -45,6 +45,9 @@ const CREATED_SERVICE_ID = 'vpce-svc-00000000000000000';
 const CREATED_LISTENER_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/net/created-by-stack/0123456789abcdef/0123456789abcdef';
 const createdSlotArn = (n) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/created-slot-${n}/0123456789abcdef`;
 
+// The probe alarm: every probe failed for this many sync periods in a row (5 minutes by default),
+// which rides out a failover's registration in ELB (reported 90-300 s) without a page.
+
 // Headroom in the sync timeout for the ELB and CloudWatch calls of one run, SDK retries
 // (standard mode, 4 attempts with backoff) included.
 const API_BUDGET_SECONDS = 30;
@@ -64,6 +67,13 @@ const SYNC_ENV_PARAMS = {
   WARM_LISTENER_ARN: 'failoverMode',
   WARM_SLOT_TARGET_GROUP_ARNS: 'warmSlots',
 };
+const PROBE_ENV_PARAMS = {
+  PROBE_ENABLED: 'probe',
+  PROBE_TARGET: 'probeTarget',
+  PROBE_PROTOCOL: 'probeProtocol',
+};
+// Stand-in for the created NLB's DNS name (known only to CloudFormation), to check the probe settings.
+const CREATED_NLB_DNS_NAME = 'internal-created-by-stack-0123456789.elb.eu-west-1.amazonaws.com';
 const ACCEPT_ENV_PARAMS = {
   ENDPOINT_SERVICE_IDS: 'endpointServiceIds',
   LOAD_BALANCER_ARNS: 'loadBalancerArns',
@@ -275,6 +285,25 @@ function deriveDeployConfig(raw, context = {}) {
   const mappingParam = (field) => (shorthand ? SHORTHAND_FIELD_PARAMS[field] : undefined);
   const syncConfig = mappingsInput.length > 0 ? loadWith(loadSyncConfig, syncSeen, SYNC_ENV_PARAMS, problems, mappingParam) : undefined;
 
+  // The probe of the real path (lib/sync/probe.ts): sync connects through the NLB listener. The
+  // created NLB's name comes from CloudFormation; another NLB's listener is probeTarget.
+  const probeEnabled = str('probe') === '' ? true : bool('probe');
+  const probeTargetParam = str('probeTarget');
+  if (probeTargetParam && createPrivateLink) problems.push('probeTarget: not with createPrivateLink (the probe targets the created NLB)');
+  const probeEnv = {
+    PROBE_ENABLED: String(probeEnabled),
+    PROBE_TARGET: probeTargetParam,
+    PROBE_PROTOCOL: str('probeProtocol') || 'auto',
+    FUNCTION_IN_VPC: String(inVpc),
+  };
+  Object.assign(syncEnv, probeEnv);
+  const probeConfig = loadWith(
+    loadProbeConfig,
+    { ...probeEnv, ...(createPrivateLink ? { PROBE_TARGET: `${CREATED_NLB_DNS_NAME}:${mappingsInput[0]?.port ?? 5432}` } : {}) },
+    PROBE_ENV_PARAMS,
+    problems,
+  );
+
   let acceptConfig;
   if (createPrivateLink) {
     if (list('endpointServiceIds').length > 0 || list('loadBalancerArns').length > 0) problems.push('endpointServiceIds/loadBalancerArns: not with createPrivateLink (the stack creates the endpoint service)');
@@ -320,9 +349,18 @@ function deriveDeployConfig(raw, context = {}) {
   // Alarm periods follow the schedule, so every period holds a run (or the heartbeat is missing).
   const syncPeriod = str('alarmPeriodSeconds') ? roundPeriod(int('alarmPeriodSeconds', 60, 86400)) : roundPeriod(Math.max(60, scheduleSeconds(syncSchedule) ?? 300));
   const acceptPeriod = roundPeriod(Math.max(300, scheduleSeconds(acceptSchedule) ?? 300));
+  // The accept heartbeat (clean runs) follows the schedule itself: 3 of these periods, 3 minutes by default.
+  const acceptHeartbeatPeriod = roundPeriod(Math.max(60, scheduleSeconds(acceptSchedule) ?? 300));
   // A failover watch holds the single sync slot; ticks that wait behind it land late, so the
   // heartbeat allows the watch plus two periods before it calls a missing run missing.
   const heartbeatPeriods = Math.max(3, Math.ceil(syncTimeout / syncPeriod) + 2);
+  // "The link is down" alarms (no healthy target, the probe, the NLB's own count) must outlast a
+  // routine failover, whose new target serves only after ELB's registration and health checks
+  // (minutes): their window is the follow bound plus one period. A failover slower than that is
+  // paged at once by failover-not-healthy, the timeline's own signal.
+  const linkDownPeriods = (period) => Math.max(3, Math.ceil(failoverFollowMs / 1000 / period) + 1);
+  const outagePeriods = linkDownPeriods(syncPeriod);
+  const nlbOutagePeriods = linkDownPeriods(60);
   const pendingAlarmMinutes = int('pendingAlarmMinutes', 5, 1440);
   const pendingPeriods = Math.max(1, Math.ceil((pendingAlarmMinutes * 60) / acceptPeriod));
 
@@ -428,7 +466,18 @@ function deriveDeployConfig(raw, context = {}) {
               WARM_SLOT_TARGET_GROUP_ARNS: ifPrivateLink({ 'Fn::Join': [',', slotIds.map((id) => ({ Ref: id }))] }),
             }
           : {}),
+        ...(createPrivateLink ? { PROBE_TARGET: { 'Fn::If': ['CreatePrivateLink', sub(`\${LoadBalancer.DNSName}:${mappings[0].port}`), ''] } } : {}),
       },
+      // The NLB's group admits the probing function's groups on the listener port, and nothing else.
+      probeIngress: createPrivateLink && probeConfig?.enabled
+        ? securityGroupIds.map((_, i) => ({
+            IpProtocol: 'tcp',
+            FromPort: mappings[0].port,
+            ToPort: mappings[0].port,
+            SourceSecurityGroupId: { 'Fn::Select': [i, { 'Fn::Split': [',', { Ref: 'SecurityGroupIds' }] }] },
+            Description: 'rds-nlb-sync sync function - the probe of the path to the database',
+          }))
+        : [],
       acceptEnvironment: { ...acceptEnv, ENDPOINT_SERVICE_IDS: createPrivateLink ? ifPrivateLink({ Ref: 'EndpointService' }) : acceptEnv.ENDPOINT_SERVICE_IDS },
 
       // sync
@@ -515,7 +564,11 @@ function deriveDeployConfig(raw, context = {}) {
       syncPeriod,
       heartbeatPeriods,
       acceptPeriod,
+      acceptHeartbeatPeriod,
       pendingPeriods,
+      probePeriods: outagePeriods,
+      outagePeriods,
+      nlbOutagePeriods,
 
       logRetentionDays,
       logLevel,
@@ -687,7 +740,7 @@ function dashboard(namespace, period, acceptPeriod) {
           title: 'Alarms',
           alarms: [
             // The one that pages first, then the signals it is made of, then the rest.
-            'LinkAtRiskAlarm', 'SyncHeartbeatAlarm', 'NoHealthyTargetsAlarm', 'PendingConnectionsAlarm', 'AcceptHeartbeatAlarm', 'FailoverNotHealthyAlarm',
+            'LinkAtRiskAlarm', 'SyncHeartbeatAlarm', 'NoHealthyTargetsAlarm', 'AllowlistedPendingAlarm', 'AcceptHeartbeatAlarm', 'ProbeFailuresAlarm', 'FailoverNotHealthyAlarm', 'PendingConnectionsAlarm',
             'SyncErrorsAlarm', 'DnsFailuresAlarm', 'SyncFunctionErrorsAlarm', 'SyncThrottlesAlarm', 'AcceptFunctionErrorsAlarm', 'AcceptThrottlesAlarm',
           ].map((alarm) => `\${${alarm}.Arn}`),
         },
@@ -705,13 +758,17 @@ function dashboard(namespace, period, acceptPeriod) {
         run('DnsFailures', 'Sum', { label: 'DNS failures', color: '#ff7f0e' }),
         run('SyncErrors', 'Sum', { label: 'sync errors', color: '#d62728' }),
         run('SyncSuccess', 'Sum', { label: 'clean runs (heartbeat)', color: '#2ca02c' }),
+        run('ProbeSuccess', 'Minimum', { label: 'probe through the NLB (1 = answered)', color: '#9467bd' }),
       ], { yAxis: { left: { min: 0 } } }),
       graph(8, 12, 8, 6, 'Sync duration (ms)', [
         run('SyncDuration', 'Average', { label: 'average' }),
         run('SyncDuration', 'Maximum', { label: 'maximum' }),
+        run('ProbeLatency', 'Maximum', { label: 'probe: database answer through the NLB' }),
       ], { yAxis: { left: { min: 0 } } }),
       graph(16, 12, 8, 6, 'Endpoint connections', [
-        run('PendingConnections', 'Maximum', { label: 'pending (after the run)', color: '#ff7f0e' }),
+        run('PendingConnections', 'Maximum', { label: 'pending, any owner (after the run)', color: '#ff7f0e' }),
+        run('PendingAllowlisted', 'Maximum', { label: 'pending, allowlisted (Fivetran waiting)', color: '#d62728' }),
+        run('AcceptSuccess', 'Sum', { label: 'clean accept runs (heartbeat)', color: '#2ca02c' }),
         run('ConnectionsAccepted', 'Sum', { label: 'accepted', color: '#2ca02c' }),
         run('ConnectionsRejected', 'Sum', { label: 'rejected', color: '#7f7f7f' }),
         run('AcceptErrors', 'Sum', { label: 'accept errors', color: '#d62728' }),

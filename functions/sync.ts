@@ -6,11 +6,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { createCloudWatchClient, createElbClient, createRdsClient, createSsmClient } from '../lib/aws/clients.js';
 import { readParameter } from '../lib/aws/parameters.js';
 import { rdsLookup } from '../lib/aws/rds-source.js';
-import { loadSyncConfigFrom } from '../lib/config.js';
+import { loadProbeConfig, loadSyncConfigFrom } from '../lib/config.js';
 import { createResolver } from '../lib/dns.js';
 import { RunFailedError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { MATCH_BUDGET_MS, parseSyncEvent, withEventMatch } from '../lib/sync/event.js';
+import { createProbe } from '../lib/sync/probe.js';
 import { FINISH_MARGIN_MS, runSync, type SyncSummary } from '../lib/sync/run.js';
 
 // Cold start: a bad setting fails here, with one message naming every bad key. The mappings come
@@ -18,7 +19,9 @@ import { FINISH_MARGIN_MS, runSync, type SyncSummary } from '../lib/sync/run.js'
 const config = await loadSyncConfigFrom(process.env, (name) => readParameter(createSsmClient(), name));
 const logger = createLogger('rds-nlb-sync');
 const rds = createRdsClient();
-const deps = { elb: createElbClient(), cloudwatch: createCloudWatchClient(), rds, resolve: createResolver(config.dns), log: logger };
+// The probe through the NLB (PROBE_*): skipped, with the reason on the summary line, outside the VPC.
+const probe = createProbe(loadProbeConfig());
+const deps = { elb: createElbClient(), cloudwatch: createCloudWatchClient(), rds, resolve: createResolver(config.dns), log: logger, probe };
 const lookup = rdsLookup(rds);
 
 async function sync(event: unknown, context: Context): Promise<SyncSummary> {

@@ -464,3 +464,47 @@ export function loadFivetranConfig(env: Env = process.env): FivetranConfig {
   const credentials = e.FIVETRAN_API_KEY && e.FIVETRAN_API_SECRET ? { apiKey: e.FIVETRAN_API_KEY, apiSecret: e.FIVETRAN_API_SECRET } : undefined;
   return { ...(credentials ? { credentials } : {}), apiUrl: e.FIVETRAN_API_URL };
 }
+
+// --- the probe of the real path (lib/sync/probe.ts): sync's connection through the NLB ------------
+export type ProbeProtocol = 'mysql' | 'postgres';
+/** The ports whose protocol PROBE_PROTOCOL=auto infers (RDS's defaults). */
+export const PROBE_DEFAULT_PORTS: Record<number, ProbeProtocol> = { 3306: 'mysql', 5432: 'postgres' };
+const PROBE_TARGET_MESSAGE = 'must be host:port of the NLB listener (internal-my-nlb-0123.elb.eu-west-1.amazonaws.com:5432)';
+
+const probeEnvSchema = z
+  .object({
+    // Opt out: the probe opens one connection per run through the NLB to the database.
+    PROBE_ENABLED: bool(true),
+    // host:port of the NLB listener; serverless.yml sets it when the stack creates the NLB.
+    PROBE_TARGET: z.optional(z.string().check(z.trim(), z.regex(/^$|^[^\s:]+:\d{1,5}$/, PROBE_TARGET_MESSAGE))),
+    PROBE_PROTOCOL: z._default(z.enum(['auto', 'mysql', 'postgres']), 'auto'),
+    PROBE_TIMEOUT_MS: intInRange(3000, 100, 30_000, 'milliseconds'),
+    // Set by serverless.yml: a function outside the VPC cannot reach an internal NLB.
+    FUNCTION_IN_VPC: bool(false),
+  })
+  .check((ctx) => {
+    const target = ctx.value.PROBE_TARGET;
+    if (!target) return;
+    const [host = '', portText = ''] = [target.slice(0, target.lastIndexOf(':')), target.slice(target.lastIndexOf(':') + 1)];
+    const n = Number(portText);
+    if (!HOSTNAME.test(host) || n < 1 || n > 65535) issue(ctx.issues, ['PROBE_TARGET'], PROBE_TARGET_MESSAGE);
+    else if (ctx.value.PROBE_PROTOCOL === 'auto' && !PROBE_DEFAULT_PORTS[n]) {
+      issue(ctx.issues, ['PROBE_PROTOCOL'], `is auto, which knows ports 3306 (mysql) and 5432 (postgres) only: set mysql or postgres for port ${n}`);
+    }
+  });
+
+export type ProbeConfig =
+  | { enabled: true; host: string; port: number; protocol: ProbeProtocol; timeoutMs: number }
+  | { enabled: false; reason: 'disabled' | 'outside-vpc' | 'no-target' };
+
+/** The probe's settings; `enabled: false` says why it is skipped (the run logs the reason). */
+export function loadProbeConfig(env: Env = process.env): ProbeConfig {
+  const e = parseEnv(probeEnvSchema, env);
+  if (!e.PROBE_ENABLED) return { enabled: false, reason: 'disabled' };
+  if (!e.FUNCTION_IN_VPC) return { enabled: false, reason: 'outside-vpc' };
+  if (!e.PROBE_TARGET) return { enabled: false, reason: 'no-target' };
+  const i = e.PROBE_TARGET.lastIndexOf(':');
+  const port = Number(e.PROBE_TARGET.slice(i + 1));
+  const protocol = e.PROBE_PROTOCOL === 'auto' ? (PROBE_DEFAULT_PORTS[port] as ProbeProtocol) : e.PROBE_PROTOCOL;
+  return { enabled: true, host: e.PROBE_TARGET.slice(0, i).toLowerCase(), port, protocol, timeoutMs: e.PROBE_TIMEOUT_MS };
+}

@@ -47,6 +47,8 @@ export interface ServiceResult {
   wouldReject?: Decision[];
   /** Known to be pending after the run (left, failed, or untouched in a dry run); null when unknown. */
   stillPending: number | null;
+  /** Of those, the allowlisted ones (Fivetran waiting: failed accepts, or a dry run); null when unknown. */
+  stillPendingAllowlisted: number | null;
   errors: AcceptError[];
 }
 
@@ -144,9 +146,10 @@ function givenUp(progress: Progress, deps: AcceptDeps): Pick<Progress, 'services
   const done = new Set(services.map((s) => s.serviceId));
   for (const serviceId of progress.serviceIds.filter((id) => !done.has(id))) {
     const current = progress.current?.serviceId === serviceId ? structuredClone(progress.current) : undefined;
-    const result: ServiceResult = current ?? { serviceId, pending: null, accepted: [], rejected: [], left: [], stillPending: null, errors: [] };
+    const result: ServiceResult = current ?? { serviceId, pending: null, accepted: [], rejected: [], left: [], stillPending: null, stillPendingAllowlisted: null, errors: [] };
     // What is still pending after an interrupted accept is not known.
     result.stillPending = null;
+    result.stillPendingAllowlisted = null;
     result.errors.push(log(error(serviceId, current ? progress.action : 'DescribeVpcEndpointConnections', current ? `${progress.action} ${why}` : `not started: the run reached the Lambda deadline first`)));
     services.push(result);
   }
@@ -208,7 +211,7 @@ async function resolveServices(config: AcceptConfig, deps: AcceptDeps, errors: A
 }
 
 async function acceptForService(serviceId: string, config: AcceptConfig, dryRun: boolean, deps: AcceptDeps, progress: Progress): Promise<ServiceResult> {
-  const result: ServiceResult = { serviceId, pending: null, accepted: [], rejected: [], left: [], stillPending: null, errors: [] };
+  const result: ServiceResult = { serviceId, pending: null, accepted: [], rejected: [], left: [], stillPending: null, stillPendingAllowlisted: null, errors: [] };
   progress.current = result;
   progress.action = 'DescribeVpcEndpointConnections';
   const fail = (error: AcceptError) => {
@@ -229,7 +232,7 @@ async function acceptForService(serviceId: string, config: AcceptConfig, dryRun:
   result.left = decisions.leave;
 
   if (dryRun) {
-    Object.assign(result, { wouldAccept: decisions.accept, wouldReject: decisions.reject, stillPending: result.pending });
+    Object.assign(result, { wouldAccept: decisions.accept, wouldReject: decisions.reject, stillPending: result.pending, stillPendingAllowlisted: decisions.accept.length });
     return result;
   }
 
@@ -252,6 +255,7 @@ async function acceptForService(serviceId: string, config: AcceptConfig, dryRun:
   result.accepted = await change('AcceptVpcEndpointConnections', decisions.accept);
   result.rejected = await change('RejectVpcEndpointConnections', decisions.reject);
   result.stillPending = (result.pending ?? 0) - result.accepted.length - result.rejected.length;
+  result.stillPendingAllowlisted = decisions.accept.length - result.accepted.length;
   return result;
 }
 
@@ -277,7 +281,14 @@ function acceptMetrics(services: ServiceResult[], totals: AcceptSummary['totals'
     .add('PendingConnections', knownPending)
     .add('ConnectionsAccepted', totals.accepted)
     .add('ConnectionsRejected', totals.rejected)
-    .add('AcceptErrors', totals.errors);
+    .add('AcceptErrors', totals.errors)
+    // The accept heartbeat: 1 per clean run. A run that could not list or decide is 0, so a
+    // broken accept pages after a few runs in a row (invocations alone count failed runs too).
+    .add('AcceptSuccess', totals.errors === 0 ? 1 : 0);
+  // What pages: allowlisted owners (Fivetran) still waiting. Unlisted owners' connections stay in
+  // PendingConnections (dashboard, logs) and never hold the page. Unknown (a service not listed)
+  // publishes no datum.
+  if (totals.stillPending !== null) batch.add('PendingAllowlisted', services.reduce((n, s) => n + (s.stillPendingAllowlisted ?? 0), 0));
   for (const s of services) {
     const dims = { EndpointService: s.serviceId };
     // Unknown (listing failed) is not zero: no PendingConnections datum for that service.

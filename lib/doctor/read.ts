@@ -109,6 +109,8 @@ export interface DoctorReader {
   natGateways(vpcId: string): Promise<NatGateway[]>;
   vpcEndpoints(vpcId: string): Promise<VpcEndpoint[]>;
   heartbeat(namespace: string, minutes: number): Promise<HeartbeatPoint[]>;
+  /** The probe's ProbeSuccess per minute, newest first (the same shape: probes, answered ones). */
+  probes(namespace: string, minutes: number): Promise<HeartbeatPoint[]>;
   listeners(loadBalancerArn: string): Promise<Listener[]>;
   listenerAttributes(listenerArn: string): Promise<Attributes>;
   /** enableDnsSupport and enableDnsHostnames of a VPC (DescribeVpcAttribute, one call each). */
@@ -174,6 +176,7 @@ export function createDoctorReader(clients: DoctorClients & { region?: string },
     natGateways: memo((vpcId: string) => collect(paginateDescribeNatGateways({ client: ec2 }, { Filter: vpcFilter(vpcId) }), (p) => p.NatGateways)),
     vpcEndpoints: memo((vpcId: string) => collect(paginateDescribeVpcEndpoints({ client: ec2 }, { Filters: vpcFilter(vpcId) }), (p) => p.VpcEndpoints)),
     heartbeat: memo((namespace: string, minutes: number) => readHeartbeat(cloudwatch, namespace, minutes, now())),
+    probes: memo((namespace: string, minutes: number) => readHeartbeat(cloudwatch, namespace, minutes, now(), 'ProbeSuccess')),
     listeners: memo((arn: string) => collect(paginateDescribeListeners({ client: elb }, { LoadBalancerArn: arn }), (p) => p.Listeners)),
     listenerAttributes: memo(async (arn: string) => attributes((await elb.send(new DescribeListenerAttributesCommand({ ListenerArn: arn }))).Attributes)),
     vpcDnsAttributes: memo(async (vpcId: string) => {
@@ -213,8 +216,8 @@ function parameterValue(parameters: { ParameterName?: string; ParameterValue?: s
  * The dimensionless SyncSuccess series (1 per clean run, 0 per failed run) per minute, newest
  * first: SampleCount is how many runs reported, Sum how many of them succeeded.
  */
-async function readHeartbeat(cloudwatch: CloudWatchClient, namespace: string, minutes: number, now: number): Promise<HeartbeatPoint[]> {
-  const metric = { Namespace: namespace, MetricName: 'SyncSuccess' };
+async function readHeartbeat(cloudwatch: CloudWatchClient, namespace: string, minutes: number, now: number, metricName = 'SyncSuccess'): Promise<HeartbeatPoint[]> {
+  const metric = { Namespace: namespace, MetricName: metricName };
   // Whole minutes, up to the end of the current one: the latest run is in the last bucket.
   const end = Math.floor(now / 60_000) * 60_000 + 60_000;
   const out = await cloudwatch.send(

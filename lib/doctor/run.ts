@@ -13,6 +13,7 @@ import { nlbIdleTimeout, vpcDns } from './network.js';
 import { warmSlots } from './warm.js';
 import type { FivetranClient } from '../fivetran/client.js';
 import { fivetranLinkCheck } from './fivetran.js';
+import { lastProbe } from './probe.js';
 import { couldNotTell, isFatalAwsError, type Check, type CheckResult, type CheckStatus, type DoctorContext, type Verdict } from './verdict.js';
 
 export type { CheckResult, CheckStatus, Verdict } from './verdict.js';
@@ -79,7 +80,7 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
     const subject: FunctionSubject = { role, ...(input.functions[role] ? { name: input.functions[role] } : {}) };
     await runAll(functionChecks(role, input.mappings), subject, `${role} function${subject.name ? ` ${subject.name}` : ''}`);
   }
-  await runAll([heartbeat], input.metricsNamespace, `metrics namespace ${input.metricsNamespace}`);
+  await runAll([heartbeat, lastProbe], input.metricsNamespace, `metrics namespace ${input.metricsNamespace}`);
   return report(results);
 }
 

@@ -17,6 +17,7 @@ import { decideRemoval, type DeferReason } from './overlap.js';
 import { driveMapping, Watchers, type Clock, type MappingOptions, type Slot, type Step } from './watch.js';
 import { addTimelineMetrics, buildTimeline, type Failover, type FailoverTimeline, type FollowFacts } from './timeline.js';
 import { syncWarmMapping, type WarmSummary } from '../warm/run.js';
+import { addProbeMetrics, type Probe, type ProbeResult } from './probe.js';
 
 export interface SyncDeps {
   elb: ElasticLoadBalancingV2Client;
@@ -27,6 +28,8 @@ export interface SyncDeps {
   log: Log;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** The probe of the real path through the NLB (lib/sync/probe.ts), once per run after the mappings. */
+  probe?: Probe;
 }
 
 export type Trigger = 'schedule' | 'rds-event' | 'manual';
@@ -110,6 +113,8 @@ export interface SyncSummary {
   event?: SyncRequest['event'];
   /** Each followed failover's timeline (also logged on its own `failover timeline` line, not in the summary line). */
   failovers?: FailoverTimeline[];
+  /** The real path through the NLB (lib/sync/probe.ts). */
+  probe?: ProbeResult;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -152,6 +157,8 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
     ),
   );
 
+  // After the mappings, so it sees the target group this run left (a failover followed included).
+  const probe = deps.probe ? await deps.probe(bounds.workUntil) : undefined;
   const failed = mappings.filter((m) => m.error).length;
   const durationMs = clock.now() - started;
   const summary: SyncSummary = {
@@ -165,11 +172,12 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
     metricsSent: false,
     ...(request.event ? { event: request.event } : {}),
     ...(failovers.length > 0 ? { failovers } : {}),
+    ...(probe ? { probe } : {}),
   };
   // Logged before the metrics are sent: a hanging CloudWatch call must not cost the run's record.
   const { metricsSent: _, failovers: _timelines, ...logged } = summary;
   deps.log.info('sync run', logged);
-  const metrics = addTimelineMetrics(syncMetrics(mappings, durationMs, dryRun), failovers);
+  const metrics = addProbeMetrics(addTimelineMetrics(syncMetrics(mappings, durationMs, dryRun), failovers), probe);
   summary.metricsSent = await sendMetrics(metrics, bounds.metricsUntil, config, deps, clock);
   return summary;
 }

@@ -99,6 +99,7 @@ describe('accept log lines, as Powertools writes them', () => {
             rejected: [],
             left: [{ endpointId: 'vpce-2', owner: STRANGER, reason: 'owner not allowlisted' }],
             stillPending: 1,
+            stillPendingAllowlisted: 0,
             errors: [],
           },
         ],

@@ -378,7 +378,7 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     const alarms = ofType(t(), 'AWS::CloudWatch::Alarm').map(([id, r]): Record<string, Json> => ({ ...r.Properties, id }));
     const find = (namespace: string, metric: string, fn?: string) =>
       alarms.filter((a) => a.Namespace === namespace && a.MetricName === metric && (fn === undefined || JSON.stringify(a.Dimensions).includes(fn)));
-    for (const metric of ['SyncErrors', 'DnsFailures', 'SyncSuccess', 'HealthyTargets', 'PendingConnections', 'FailoversNotHealthy']) {
+    for (const metric of ['SyncErrors', 'DnsFailures', 'SyncSuccess', 'HealthyTargets', 'PendingConnections', 'PendingAllowlisted', 'AcceptSuccess', 'ProbeSuccess', 'FailoversNotHealthy']) {
       expect(find('RdsNlbSync', metric), metric).toHaveLength(1);
     }
     for (const fn of ['SyncLambdaFunction', 'AcceptLambdaFunction']) {
@@ -401,8 +401,20 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     expect(pending).toMatchObject({ Statistic: 'Minimum', ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1 });
     expect(Number(pending?.Period) * Number(pending?.EvaluationPeriods)).toBe(30 * 60);
     expect(pending?.DatapointsToAlarm).toBe(pending?.EvaluationPeriods);
-    // accept stops being invoked: no data at all is an alarm.
-    expect(find('AWS/Lambda', 'Invocations', 'AcceptLambdaFunction')[0]).toMatchObject({ TreatMissingData: 'breaching', ComparisonOperator: 'LessThanThreshold', Threshold: 1 });
+    // Fivetran's (allowlisted) connection pending: the same window as any connection's.
+    const allowlisted = find('RdsNlbSync', 'PendingAllowlisted')[0];
+    expect(allowlisted).toMatchObject({ Statistic: 'Minimum', ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, Period: pending?.Period, EvaluationPeriods: pending?.EvaluationPeriods });
+    // accept's heartbeat counts clean runs, not invocations (a failing run is invoked too);
+    // no data at all is an alarm; 3 one-minute periods with the default schedule.
+    expect(find('AWS/Lambda', 'Invocations', 'AcceptLambdaFunction')).toHaveLength(0);
+    expect(find('RdsNlbSync', 'AcceptSuccess')[0]).toMatchObject({ Statistic: 'Sum', TreatMissingData: 'breaching', ComparisonOperator: 'LessThanThreshold', Threshold: 1, Period: 60, EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+    // The link-down alarms outlast a routine failover: the follow bound (600 s) plus one period, so
+    // a failover ELB completes within the bound never pages; failover-not-healthy pages a slower one.
+    const outage = { Period: 60, EvaluationPeriods: 11, DatapointsToAlarm: 11 };
+    // The probe: every probe failed for that window; no probe (outside the VPC, opted out) is no alarm.
+    expect(find('RdsNlbSync', 'ProbeSuccess')[0]).toMatchObject({ Statistic: 'Maximum', TreatMissingData: 'notBreaching', ComparisonOperator: 'LessThanThreshold', Threshold: 1, ...outage });
+    expect(find('RdsNlbSync', 'HealthyTargets')[0]).toMatchObject(outage);
+    expect(resource(t(), 'NlbHealthyHostsAlarm').Properties).toMatchObject(outage);
     // The NLB's own count, with createPrivateLink only.
     const nlb = resource(t(), 'NlbHealthyHostsAlarm');
     expect(nlb.Condition).toBe('CreatePrivateLink');
@@ -436,10 +448,12 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     const [condition, withNlb, without] = (link.AlarmRule as { 'Fn::If': [string, { 'Fn::Sub': string }, { 'Fn::Sub': string }] })['Fn::If'];
     expect(condition).toBe('CreatePrivateLink');
     const members = (rule: string) => [...rule.matchAll(/ALARM\("\$\{(\w+)\.Arn\}"\)/g)].map((m) => m[1]);
-    const signals = ['SyncHeartbeatAlarm', 'NoHealthyTargetsAlarm', 'PendingConnectionsAlarm', 'AcceptHeartbeatAlarm'];
-    expect(members(without['Fn::Sub'])).toEqual([...signals, 'FailoverNotHealthyAlarm']);
-    expect(members(withNlb['Fn::Sub'])).toEqual([...signals, 'NlbHealthyHostsAlarm', 'FailoverNotHealthyAlarm']);
-    expect(without['Fn::Sub'].split(' OR ')).toHaveLength(signals.length + 1);
+    // Not PendingConnectionsAlarm: an unlisted account's request would hold the page for days, and a
+    // real failure meanwhile would send no new notification.
+    const signals = ['SyncHeartbeatAlarm', 'NoHealthyTargetsAlarm', 'AllowlistedPendingAlarm', 'AcceptHeartbeatAlarm', 'ProbeFailuresAlarm', 'FailoverNotHealthyAlarm'];
+    expect(members(without['Fn::Sub'])).toEqual(signals);
+    expect(members(withNlb['Fn::Sub'])).toEqual([...signals, 'NlbHealthyHostsAlarm']);
+    expect(without['Fn::Sub'].split(' OR ')).toHaveLength(signals.length);
     // Every other notifier is gone: only the composite and the e-mail subscription use the topic.
     const topicUsers = Object.entries(t().Resources).filter(([, r]) => JSON.stringify(r).includes('{"Ref":"AlarmTopic"}')).map(([id]) => id);
     expect(topicUsers.sort()).toEqual(['AlarmEmailSubscription', 'LinkAtRiskAlarm']);
@@ -520,6 +534,55 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
   });
 });
 
+// docs/operate.md's alarm tables say when each alarm fires; the template decides. With the default
+// schedules (both example stages use them), each alarm's window in the docs is its template's.
+describe('docs/operate.md and the template agree on every alarm', () => {
+  const operate = readFileSync(path.join(root, 'docs', 'operate.md'), 'utf8');
+  const alarmsSection = operate.slice(operate.indexOf('## Alarms'));
+  /** The table rows whose first cell names `name` in backticks. */
+  const rowsNaming = (name: string) =>
+    alarmsSection.split('\n').filter((line) => line.startsWith('|') && (line.split('|')[1] ?? '').includes(`\`${name}\``));
+  const alarmsOf = (t: Template) =>
+    ofType(t, 'AWS::CloudWatch::Alarm').map(([id, r]): Record<string, Json> & { id: string } => ({ ...r.Properties, id }));
+
+  it.each(Object.keys(stages) as Config[])('states each alarm of %s with its template window', (config) => {
+    const prefix = `rds-nlb-sync-${stages[config]}-`;
+    for (const alarm of alarmsOf(templates[config])) {
+      const name = str(alarm.AlarmName).slice(prefix.length);
+      const rows = rowsNaming(name);
+      expect(rows.length, `docs/operate.md has a row for ${name}`).toBeGreaterThan(0);
+      const period = Number(alarm.Period);
+      const evaluation = Number(alarm.EvaluationPeriods);
+      const datapoints = Number(alarm.DatapointsToAlarm);
+      const text = rows.join('\n');
+      if (datapoints === evaluation) {
+        // "for N periods ... N minutes": every period must breach, so the window is N periods long.
+        const minutes = (evaluation * period) / 60;
+        expect(text, `${name}: window of ${evaluation} x ${period} s`).toContain(minutes === 1 ? '1 minute' : `${minutes} minutes`);
+        if (evaluation > 1 && period === 60) expect(text, `${name}: ${evaluation} periods`).toMatch(new RegExp(`\\b${evaluation} periods`));
+      } else {
+        expect(text, `${name}: ${datapoints} of ${evaluation} periods`).toMatch(new RegExp(`\\b${datapoints} of (the last )?${evaluation} periods`));
+      }
+      // The alarm's own description (what the notification and the console show) agrees too.
+      const description = str(alarm.AlarmDescription);
+      for (const [, n] of description.matchAll(/(\d+) periods/g)) expect(Number(n), `${name}: description periods`).toBe(evaluation);
+      for (const [, n] of description.matchAll(/(\d+) minutes/g)) expect(Number(n), `${name}: description minutes`).toBe((evaluation * period) / 60);
+    }
+  });
+
+  it('lists exactly the composite\'s members as paging, and says the others do not page', () => {
+    const rule = JSON.stringify(resource(templates.privatelink, 'LinkAtRiskAlarm').Properties.AlarmRule);
+    const paging = new Set(alarmsOf(templates.privatelink).filter((a) => rule.includes(`\${${a.id}.Arn}`)).map((a) => a.id));
+    const pagingTable = alarmsSection.slice(0, alarmsSection.indexOf('The other alarms'));
+    const otherList = alarmsSection.slice(alarmsSection.indexOf('The other alarms'), alarmsSection.indexOf('have no actions'));
+    for (const alarm of alarmsOf(templates.privatelink)) {
+      const name = str(alarm.AlarmName).slice('rds-nlb-sync-example-privatelink-'.length);
+      if (paging.has(alarm.id)) expect(pagingTable, `${name} pages`).toContain(`| \`${name}\``);
+      else expect(otherList, `${name} does not page`).toContain(`\`${name}\``);
+    }
+  });
+});
+
 describe('PrivateLink plumbing (example-privatelink)', () => {
   const t = () => templates.privatelink;
 
@@ -543,15 +606,23 @@ describe('PrivateLink plumbing (example-privatelink)', () => {
     });
   });
 
-  it('gives the NLB its own security group from the start: no inbound rule, the DB port out, admitted by the DB', () => {
+  it("gives the NLB its own security group from the start: in only the sync function's probe, the DB port out, admitted by the DB", () => {
     const nlb = resource(t(), 'LoadBalancer').Properties;
     expect(nlb.SecurityGroups).toEqual([{ Ref: 'NlbSecurityGroup' }]);
     // Deliberately off: the endpoint service decides who connects (see docs/pending/issue-12.md).
     expect(nlb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic).toBe('off');
     const group = resource(t(), 'NlbSecurityGroup').Properties;
     expect(group.VpcId).toEqual({ Ref: 'VpcId' });
-    expect(group.SecurityGroupIngress).toBeUndefined();
     const rule = { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432 };
+    // The probe: the function's (one) security group on the listener port, and nothing else.
+    expect(group.SecurityGroupIngress).toEqual([
+      { ...rule, SourceSecurityGroupId: { 'Fn::Select': [0, { 'Fn::Split': [',', { Ref: 'SecurityGroupIds' }] }] }, Description: expect.stringContaining('probe') },
+    ]);
+    expect(env(t(), 'SyncLambdaFunction')).toMatchObject({
+      PROBE_ENABLED: 'true',
+      FUNCTION_IN_VPC: 'true',
+      PROBE_TARGET: { 'Fn::If': ['CreatePrivateLink', { 'Fn::Sub': '${LoadBalancer.DNSName}:5432' }, ''] },
+    });
     const [egress] = group.SecurityGroupEgress as [{ 'Fn::If': [string, Record<string, Json>, Record<string, Json>] }];
     expect(egress['Fn::If'][0]).toBe('HasDbSecurityGroup');
     expect(egress['Fn::If'][1]).toMatchObject({ ...rule, DestinationSecurityGroupId: { Ref: 'DbSecurityGroupId' } });
@@ -679,6 +750,8 @@ interface Derived {
   heartbeatPeriods: number;
   pendingPeriods: number;
   acceptPeriod: number;
+  acceptHeartbeatPeriod: number;
+  probeIngress: unknown[];
   acceptActions: string[];
   acceptResources: Json[];
   targetGroupArns: Json[];
@@ -739,6 +812,9 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     dryRun: false,
     nlbIdleTimeoutSeconds: 3600,
     nlbDeletionProtection: true,
+    probe: true,
+    probeTarget: '',
+    probeProtocol: 'auto',
   };
   const tg = (name: string) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/0123456789abcdef`;
   const minimal = { ...defaults, rdsEndpoint: 'mydb.abc.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('a'), targetPort: '5432', endpointServiceIds: 'vpce-svc-0123456789abcdef0' };
@@ -832,12 +908,38 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     expect(() => deriveDeployConfig({ ...minimal, failoverWatchSeconds: 840, dnsTimeoutMs: 10_000 })).toThrow(/Lambda allows 900/);
   });
 
+  it('sizes the link-down alarms to outlast a followed failover: the follow bound plus one period, at least 3', () => {
+    expect(deriveDeployConfig(minimal)).toMatchObject({ outagePeriods: 11, nlbOutagePeriods: 11, probePeriods: 11 });
+    expect(deriveDeployConfig({ ...minimal, failoverFollowSeconds: 300 })).toMatchObject({ outagePeriods: 6, nlbOutagePeriods: 6 });
+    // A 5-minute schedule: 600 s is two periods, plus one.
+    expect(deriveDeployConfig({ ...minimal, syncSchedule: 'rate(5 minutes)' })).toMatchObject({ outagePeriods: 3, nlbOutagePeriods: 11 });
+    expect(deriveDeployConfig({ ...minimal, failoverFollowSeconds: 0 })).toMatchObject({ outagePeriods: 3, nlbOutagePeriods: 3 });
+  });
+
+  it('probes through the created NLB from the VPC, admitting only the function there; opt out, or name another listener', () => {
+    const created = deriveDeployConfig(privateLink);
+    expect(created.probeIngress).toHaveLength(1);
+    expect(created.syncEnvironment).toMatchObject({ PROBE_ENABLED: 'true', FUNCTION_IN_VPC: 'true', PROBE_PROTOCOL: 'auto' });
+    const off = deriveDeployConfig({ ...privateLink, probe: 'false' });
+    expect(off.probeIngress).toEqual([]);
+    expect(off.syncEnvironment.PROBE_ENABLED).toBe('false');
+    // Outside the VPC the function cannot reach an internal NLB: the run logs the probe as skipped.
+    expect(deriveDeployConfig(minimal).syncEnvironment).toMatchObject({ FUNCTION_IN_VPC: 'false', PROBE_TARGET: '' });
+    const other = deriveDeployConfig({ ...minimal, probeTarget: 'internal-db-0123.elb.eu-west-1.amazonaws.com:5432' });
+    expect(other.syncEnvironment.PROBE_TARGET).toBe('internal-db-0123.elb.eu-west-1.amazonaws.com:5432');
+    expect(() => deriveDeployConfig({ ...privateLink, probeTarget: 'internal-db.elb.eu-west-1.amazonaws.com:5432' })).toThrow(/probeTarget: not with createPrivateLink/);
+    expect(() => deriveDeployConfig({ ...minimal, probeTarget: 'internal-db.elb.eu-west-1.amazonaws.com:1521' })).toThrow(/probeProtocol: is auto, which knows ports 3306 \(mysql\) and 5432 \(postgres\) only/);
+    expect(() => deriveDeployConfig({ ...minimal, probeTarget: 'internal-db.elb.eu-west-1.amazonaws.com' })).toThrow(/probeTarget: must be host:port/);
+  });
+
   it('follows the schedules with the alarm periods', () => {
     const every5 = deriveDeployConfig({ ...minimal, syncSchedule: 'rate(5 minutes)', acceptSchedule: 'rate(10 minutes)' });
     expect(every5.syncPeriod).toBe(300);
     // 822 s timeout (watch + follow): a run can hold the slot for three 5-minute periods, plus two.
     expect(every5.heartbeatPeriods).toBe(5);
     expect(every5.acceptPeriod).toBe(600);
+    expect(every5.acceptHeartbeatPeriod).toBe(600);
+    expect(deriveDeployConfig(minimal).acceptHeartbeatPeriod).toBe(60);
     expect(every5.pendingPeriods).toBe(3);
     // A watching run re-syncs every mapping as often as the schedule would have (cron: every minute).
     expect(every5.syncEnvironment.SCHEDULE_INTERVAL_SECONDS).toBe('300');

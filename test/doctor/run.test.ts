@@ -179,6 +179,7 @@ const CHAIN_IDS = [
   'function.accept',
   'function.accept.network',
   'sync.heartbeat',
+  'probe.last',
 ];
 
 function input(overrides: Partial<DoctorInput> = {}): DoctorInput {
@@ -312,7 +313,7 @@ describe('rds-nlb-sync doctor', () => {
 
     expect(code).toBe(0);
     expect(stdout()).toContain('  PASS  nlb.zones');
-    expect(stdout()).toContain('OK: 23 passed, 0 warnings, 0 failed');
+    expect(stdout()).toContain('OK: 24 passed, 0 warnings, 0 failed');
     expect(lambdaMock).toHaveReceivedCommandWith(GetFunctionConfigurationCommand, { FunctionName: 'rds-nlb-sync-prod-sync' });
   });
 
@@ -326,7 +327,7 @@ describe('rds-nlb-sync doctor', () => {
 
     expect(code).toBe(1);
     expect(stdout()).toMatch(/ {2}FAIL {2}nlb\.zones +NLB fivetran is only in eu-west-1a, eu-west-1b, but target 10\.0\.3\.10 is in eu-west-1c.*\n +fix: Give the NLB a subnet in eu-west-1c/);
-    expect(stdout()).toContain('FAILED: 22 passed, 0 warnings, 1 failed');
+    expect(stdout()).toContain('FAILED: 23 passed, 0 warnings, 1 failed');
   });
 
   it('exits 0 with warnings only', async () => {

@@ -73,7 +73,7 @@ describe('runAccept', () => {
     expect(commandOrder()).toEqual(['DescribeVpcEndpointServiceConfigurationsCommand', 'DescribeVpcEndpointConnectionsCommand', 'AcceptVpcEndpointConnectionsCommand']);
     expect(summary.outcome).toBe('success');
     expect(summary.services[0]?.accepted).toEqual([{ endpointId: 'vpce-1', owner: FIVETRAN, reason: 'owner allowlisted' }]);
-    expect(metrics()).toEqual({ PendingConnections: 0, ConnectionsAccepted: 1, ConnectionsRejected: 0, AcceptErrors: 0 });
+    expect(metrics()).toEqual({ PendingConnections: 0, PendingAllowlisted: 0, ConnectionsAccepted: 1, ConnectionsRejected: 0, AcceptErrors: 0, AcceptSuccess: 1 });
   });
 
   it('leaves an unlisted owner pending and reports it, without touching it', async () => {
@@ -85,7 +85,8 @@ describe('runAccept', () => {
     expect(ec2Mock).not.toHaveReceivedCommand(RejectVpcEndpointConnectionsCommand);
     expect(summary.outcome).toBe('success');
     expect(summary.services[0]?.left).toEqual([{ endpointId: 'vpce-2', owner: STRANGER, reason: 'owner not allowlisted' }]);
-    expect(metrics()).toMatchObject({ PendingConnections: 1, ConnectionsAccepted: 0 });
+    // A stranger's connection is reported (PendingConnections) but is nobody's page: PendingAllowlisted 0.
+    expect(metrics()).toMatchObject({ PendingConnections: 1, PendingAllowlisted: 0, ConnectionsAccepted: 0, AcceptSuccess: 1 });
   });
 
   it('rejects an unlisted owner when REJECT_UNLISTED is set, and never accepts it', async () => {
@@ -110,7 +111,7 @@ describe('runAccept', () => {
     expect(ec2Mock).toHaveReceivedNthCommandWith(AcceptVpcEndpointConnectionsCommand, 2, { ServiceId: SVC_B, VpcEndpointIds: ['vpce-b1'] });
     expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(RejectVpcEndpointConnectionsCommand, { ServiceId: SVC_A, VpcEndpointIds: ['vpce-a2'] });
     expect(summary.totals).toEqual({ pending: 4, accepted: 3, rejected: 1, left: 0, stillPending: 0, errors: 0 });
-    expect(metrics()).toEqual({ PendingConnections: 0, ConnectionsAccepted: 3, ConnectionsRejected: 1, AcceptErrors: 0 });
+    expect(metrics()).toEqual({ PendingConnections: 0, PendingAllowlisted: 0, ConnectionsAccepted: 3, ConnectionsRejected: 1, AcceptErrors: 0, AcceptSuccess: 1 });
     expect(metrics({ Name: 'EndpointService', Value: SVC_B })).toMatchObject({ ConnectionsAccepted: 1 });
   });
 
@@ -147,7 +148,8 @@ describe('runAccept', () => {
       code: 'InvalidVpcEndpointId.NotFound',
       errorMessage: 'gone',
     });
-    expect(metrics()).toEqual({ PendingConnections: 1, ConnectionsAccepted: 1, ConnectionsRejected: 0, AcceptErrors: 1 });
+    // The failed accept is Fivetran still waiting: PendingAllowlisted; the run is not clean: AcceptSuccess 0.
+    expect(metrics()).toEqual({ PendingConnections: 1, PendingAllowlisted: 1, ConnectionsAccepted: 1, ConnectionsRejected: 0, AcceptErrors: 1, AcceptSuccess: 0 });
   });
 
   it('makes no accept or reject call in a dry run, and says what it would have done', async () => {
@@ -160,7 +162,7 @@ describe('runAccept', () => {
     expect(summary.dryRun).toBe(true);
     expect(summary.services[0]?.wouldAccept?.map((d) => d.endpointId)).toEqual(['vpce-1']);
     expect(summary.services[0]?.wouldReject?.map((d) => d.endpointId)).toEqual(['vpce-2']);
-    expect(metrics()).toEqual({ PendingConnections: 2, ConnectionsAccepted: 0, ConnectionsRejected: 0, AcceptErrors: 0 });
+    expect(metrics()).toEqual({ PendingConnections: 2, PendingAllowlisted: 1, ConnectionsAccepted: 0, ConnectionsRejected: 0, AcceptErrors: 0, AcceptSuccess: 1 });
   });
 
   it('stays a dry run when DRY_RUN is set, whatever the payload says', async () => {
@@ -180,7 +182,7 @@ describe('runAccept', () => {
     expect(ec2Mock).not.toHaveReceivedCommand(AcceptVpcEndpointConnectionsCommand);
     expect(summary.outcome).toBe('success');
     expect(cwMock).toHaveReceivedCommandTimes(PutMetricDataCommand, 1);
-    expect(metrics()).toEqual({ PendingConnections: 0, ConnectionsAccepted: 0, ConnectionsRejected: 0, AcceptErrors: 0 });
+    expect(metrics()).toEqual({ PendingConnections: 0, PendingAllowlisted: 0, ConnectionsAccepted: 0, ConnectionsRejected: 0, AcceptErrors: 0, AcceptSuccess: 1 });
   });
 
   it('finds the service from the load balancer ARN when no service ID is configured', async () => {
@@ -217,7 +219,9 @@ describe('runAccept', () => {
     expect(summary.outcome).toBe('failed');
     expect(summary.errors).toEqual([{ action: 'DescribeVpcEndpointServiceConfigurations', code: 'UnauthorizedOperation', message: 'not authorized' }]);
     expect(commandOrder()).toEqual(['DescribeVpcEndpointServiceConfigurationsCommand']);
-    expect(metrics()).toMatchObject({ AcceptErrors: 1 });
+    // A broken accept: the heartbeat says 0 (the accept-heartbeat alarm pages after a few in a row).
+    expect(metrics()).toMatchObject({ AcceptErrors: 1, AcceptSuccess: 0 });
+    expect(metrics()).not.toHaveProperty('PendingAllowlisted');
   });
 
   it('carries on with the other services when one fails, and fails the run', async () => {
@@ -230,7 +234,8 @@ describe('runAccept', () => {
     expect(summary.outcome).toBe('failed');
     expect(summary.services[0]).toMatchObject({ serviceId: SVC_A, pending: null, stillPending: null, errors: [{ action: 'DescribeVpcEndpointConnections', code: 'UnauthorizedOperation' }] });
     expect(summary.totals.stillPending).toBeNull();
-    expect(metrics()).toEqual({ PendingConnections: 0, ConnectionsAccepted: 1, ConnectionsRejected: 0, AcceptErrors: 1 });
+    // One service unread: no PendingAllowlisted (unknown is not 0), and the heartbeat says 0.
+    expect(metrics()).toEqual({ PendingConnections: 0, ConnectionsAccepted: 1, ConnectionsRejected: 0, AcceptErrors: 1, AcceptSuccess: 0 });
     // Unknown is not zero: no per-service PendingConnections for the service that could not be read.
     expect(metrics({ Name: 'EndpointService', Value: SVC_A })).not.toHaveProperty('PendingConnections');
   });
@@ -318,6 +323,7 @@ describe('runAccept', () => {
           rejected: [],
           left: [{ endpointId: 'vpce-2', owner: STRANGER, reason: 'owner not allowlisted' }],
           stillPending: 1,
+          stillPendingAllowlisted: 0,
           errors: [],
         },
       ],

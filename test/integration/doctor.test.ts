@@ -208,7 +208,10 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
       'function.accept': 'pass',
       'function.accept.network': 'pass',
       'sync.heartbeat': 'pass',
+      // The probe runs in the deployed function only (in the VPC): `sync --local` publishes no ProbeSuccess.
+      'probe.last': 'warn',
     });
+    expect(check('probe.last')?.message).toMatch(/^no ProbeSuccess in namespace \S+ for 15 minutes/);
     // The harness now emulates endpoint connections: none exists yet, so this warns on its own terms.
     expect(check('service.connections')?.message).toBe('no endpoint connection from an allowed account yet');
     expect(check('nlb.zones')?.message).toContain('every zone of Aurora cluster orders (orders-1 (writer) in eu-west-1a, orders-2 (reader, can become the writer) in eu-west-1b)');
@@ -246,7 +249,7 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
 
     expect(code).toBe(1);
     expect(stdout).toMatch(/ {2}FAIL {2}service\.principals +Fivetran \(arn:aws:iam::834469178297:root\) may not connect.*\n +fix: aws ec2 modify-vpc-endpoint-service-permissions/);
-    expect(stdout).toContain('FAILED: 19 passed, 3 warnings, 1 failed');
+    expect(stdout).toContain('FAILED: 19 passed, 4 warnings, 1 failed');
   });
 
   it('fails nlb.zones for a reader in a zone the NLB lacks, whatever the cross-zone setting', async () => {

@@ -135,7 +135,7 @@ describe.skipIf(!motoOrSkip())('drill against the AWS emulator', () => {
     let restartedAt = 0;
     let restart: Promise<void> | undefined;
     const flip = followWriter();
-    const { code, stdout } = await cli([...drillArgs(8), '--probe', `127.0.0.1:${port}`], (text) => {
+    const { code, stdout } = await cli([...drillArgs(12), '--probe', `127.0.0.1:${port}`], (text) => {
       if (!text.includes('failover requested') || restart) return;
       restart = (async () => {
         await new Promise((r) => setTimeout(r, 1000));
@@ -164,7 +164,7 @@ describe.skipIf(!motoOrSkip())('drill against the AWS emulator', () => {
     expect(probe.firstSuccessAfter!.at).toBeGreaterThanOrEqual(since(restartedAt) - 0.1);
     expect(probe.noConnectionSeconds!).toBeGreaterThanOrEqual(since(restartedAt) - since(stoppedAt) - 2.5);
     expect(code).toBe(1); // the RDS event is never seen in moto
-  }, 30_000);
+  }, 45_000);
 
   it('refuses a cluster with one instance, before failing over', async () => {
     await seedAuroraCluster(emulators.moto.endpoint, 'solo', ['solo-1']);
