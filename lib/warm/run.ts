@@ -44,6 +44,8 @@ export interface WarmSummary {
   /** The writer sat in no slot: registered now, weighted once listed (the cold path, minutes). */
   cold: boolean;
   slots: { targetGroupArn: string; targets: string[]; healthy: number }[];
+  /** What the decision says to do (a dry run shows it; a real run does it): the slot to weight and each slot's moves. */
+  planned: { weight: string | null; slots: { targetGroupArn: string; register: string[]; deregister: string[] }[] };
   registered: { targetGroupArn: string; ip: string }[];
   deregistered: { targetGroupArn: string; ip: string }[];
   detail?: string;
@@ -201,6 +203,10 @@ function summarize(decision: WarmDecision, slots: Slot[], actions: ListenerActio
     weightsChanged: false,
     cold: decision.reason === 'cold',
     slots: slotView(slots, port),
+    planned: {
+      weight: decision.weights?.find((w) => w.weight !== 0)?.targetGroupArn ?? null,
+      slots: decision.slots.map((c) => ({ targetGroupArn: c.targetGroupArn, register: c.register, deregister: c.deregister.map((t) => t.ip) })),
+    },
     registered: [],
     deregistered: [],
     ...(decision.detail ? { detail: decision.detail } : {}),

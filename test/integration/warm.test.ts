@@ -208,6 +208,26 @@ describe.skipIf(!motoOrSkip())('warm standby against the AWS emulator', () => {
     });
   });
 
+  describe('plan', () => {
+    beforeEach(() => {
+      for (const [k, v] of Object.entries(emulatorEnv(emulators))) vi.stubEnv(k, v);
+    });
+    afterEach(() => vi.unstubAllEnvs());
+
+    it('shows the warm decision, changing nothing: after a failover, the weight to move and no registration', async () => {
+      await settle();
+      const [slotsBefore, weightsBefore] = [await held(), await weights()];
+      pointWriter('orders-2');
+      const out: string[] = [];
+      await main(['plan', '--json'], { env: env_(), stdout: (t) => void out.push(t), stderr: () => undefined, color: false });
+      const report = JSON.parse(out.join('')) as { mappings: { reason: string; add: string[]; registered: { ip: string; state: string }[]; warm: { reason: string; planned: { weight: string | null } } }[] };
+      const candidateSlot = slotsBefore.findIndex((ips) => ips.includes(IPS['orders-2'] ?? ''));
+      expect(report.mappings[0]).toMatchObject({ reason: 'address-changed', add: [], warm: { reason: 'weights-changed', planned: { weight: slots[candidateSlot] } } });
+      expect(await weights()).toEqual(weightsBefore);
+      expect(await held()).toEqual(slotsBefore);
+    });
+  });
+
   describe('drill', () => {
     beforeEach(() => {
       for (const [k, v] of Object.entries(emulatorEnv(emulators))) vi.stubEnv(k, v);
