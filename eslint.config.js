@@ -9,7 +9,7 @@ const focusedOrSkipped = ['describe', 'it', 'test'].flatMap((fn) =>
 );
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.serverless/', '.esbuild/', 'coverage/', 'dist/'] },
+  { ignores: ['node_modules/', '.serverless/', '.esbuild/', 'coverage/', 'dist/', '.stryker-tmp/', 'reports/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

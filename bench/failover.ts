@@ -7,13 +7,20 @@
 // cycle. Scheduled path: the run the schedule starts after t0; the bench ticks every
 // SCHEDULE_BENCH_MS instead of every minute, and the wait for the tick is scaled back to the
 // real schedule (the run's own time is not scaled).
+//
+// Then AWS's terms: the fake ELB reports target health with AWS's timing (test/harness/
+// elb-timing.ts) scaled by ELB_SCALE, so each trial also waits until the new target is first
+// `healthy`. Registered -> healthy is modelled (registration delay + interval x healthy
+// threshold), not measured on AWS; the result keeps it apart from our measured term and gives
+// the unscaled figure: ours + modelled registered -> healthy / ELB_SCALE.
 import { join } from 'node:path';
 import { loadSyncConfig } from '../lib/config.js';
 import { startDnsServer } from '../test/harness/dns-server.js';
 import { ROOT, type BundleResult } from './bundle.js';
 import { ENDPOINT, TARGET_GROUP } from './cold-start.js';
 import { AWS_LATENCY_MS } from './cost.js';
-import { startFakeAws } from './fake-aws.js';
+import { toHealthyMs, type ElbTiming } from '../test/harness/elb-timing.js';
+import { startFakeAws, type FakeAws } from './fake-aws.js';
 import { lambdaContext, loadHandler, pointSdkAt, rdsFailoverEvent, SCHEDULED_EVENT } from './handler.js';
 import { progress, round, sleep, summarize, type Summary } from './stats.js';
 
@@ -22,11 +29,33 @@ const NEW_IP = '10.0.2.47';
 /** The event's run has resolved once and is in its poll loop before the first t0. */
 const EVENT_LEAD_MS = 100;
 export const SCHEDULE_BENCH_MS = 1000;
+/** AWS's ELB terms run at this fraction: registration 180 s -> 0.9 s. */
+export const ELB_SCALE = 0.005;
+
+/** AWS's terms as the bench models them. */
+export interface ModeledElb {
+  scale: number;
+  /** Unscaled: registration delay, health-check interval, thresholds, deregistration delay. */
+  timing: ElbTiming;
+  /** Unscaled registered -> healthy for an address that serves: registration + interval x healthy threshold. */
+  registeredToHealthyMs: number;
+}
+
+/** One path's failover, end to end. */
+export interface EndToEnd {
+  /** Ours, measured: DNS change -> RegisterTargets answered (the schedule's wait scaled to the real schedule). */
+  ourTermMs: Summary;
+  /** Measured against the scaled model: RegisterTargets -> first `healthy`. */
+  registeredToHealthyScaledMs: Summary;
+  /** ourTermMs + registered -> healthy unscaled: what the same failover takes with AWS's terms. */
+  dnsToHealthyMs: Summary;
+}
 
 export interface FailoverResult {
   trials: number;
   awsLatencyMs: number;
-  rdsEvent: { pollMs: number; watchSeconds: number; convergeMs: Summary; samples: number[] };
+  elb: ModeledElb;
+  rdsEvent: { pollMs: number; watchSeconds: number; convergeMs: Summary; samples: number[]; endToEnd: EndToEnd };
   scheduled: {
     realScheduleMs: number;
     benchScheduleMs: number;
@@ -36,12 +65,13 @@ export interface FailoverResult {
     scaledMs: Summary;
     /** Tick -> registration: the run itself. */
     runMs: Summary;
+    endToEnd: EndToEnd;
   };
 }
 
 export async function runFailoverBench(bundle: BundleResult, trials: number, realScheduleMs: number): Promise<FailoverResult> {
   const defaults = loadSyncConfig({ RDS_ENDPOINT: ENDPOINT, TARGET_GROUP_ARN: TARGET_GROUP, TARGET_PORT: '5432' });
-  const aws = await startFakeAws({ latencyMs: AWS_LATENCY_MS });
+  const aws = await startFakeAws({ latencyMs: AWS_LATENCY_MS, elbScale: ELB_SCALE });
   const dns = await startDnsServer();
   pointSdkAt(aws.endpoint);
   try {
@@ -55,6 +85,7 @@ export async function runFailoverBench(bundle: BundleResult, trials: number, rea
     const registered = (timeoutMs: number) => aws.waitForRegistration((r) => r.targets.some((t) => t.ip === NEW_IP), timeoutMs);
 
     const eventSamples: number[] = [];
+    const eventHealthy: number[] = [];
     for (let i = 0; i < trials; i++) {
       await reset();
       const phase = ((i + 0.5) / trials) * defaults.failoverPollMs;
@@ -68,12 +99,14 @@ export async function runFailoverBench(bundle: BundleResult, trials: number, rea
       const summary = await run;
       if (summary.outcome !== 'success') throw new Error(`RDS-event run failed: ${JSON.stringify(summary).slice(0, 500)}`);
       eventSamples.push(round(at - t0));
+      eventHealthy.push(round((await firstHealthy(aws, NEW_IP, at)) - at));
     }
     progress(`failover, RDS event: median ${summarize(eventSamples).median} ms over ${trials} trials`);
 
     const measured: number[] = [];
     const scaled: number[] = [];
     const runs: number[] = [];
+    const scheduledHealthy: number[] = [];
     const scale = realScheduleMs / SCHEDULE_BENCH_MS;
     for (let i = 0; i < trials; i++) {
       await reset();
@@ -92,17 +125,52 @@ export async function runFailoverBench(bundle: BundleResult, trials: number, rea
       measured.push(round(at - t0));
       runs.push(round(at - tick));
       scaled.push(round((tick - t0) * scale + (at - tick)));
+      scheduledHealthy.push(round((await firstHealthy(aws, NEW_IP, at)) - at));
     }
     progress(`failover, schedule: run ${summarize(runs).median} ms after the tick`);
 
+    progress(`failover, ELB modelled x${ELB_SCALE}: registered -> healthy median ${summarize(eventHealthy).median} ms scaled`);
+
+    const endToEnd = (ours: number[], healthy: number[]): EndToEnd => ({
+      ourTermMs: summarize(ours),
+      registeredToHealthyScaledMs: summarize(healthy),
+      dnsToHealthyMs: summarize(ours.map((o, i) => round(o + (healthy[i] ?? NaN) / ELB_SCALE))),
+    });
+    const { unscaled } = aws.elbTiming;
     return {
       trials,
       awsLatencyMs: AWS_LATENCY_MS,
-      rdsEvent: { pollMs: defaults.failoverPollMs, watchSeconds: defaults.failoverWatchMs / 1000, convergeMs: summarize(eventSamples), samples: eventSamples },
-      scheduled: { realScheduleMs, benchScheduleMs: SCHEDULE_BENCH_MS, measuredMs: summarize(measured), scaledMs: summarize(scaled), runMs: summarize(runs) },
+      elb: { scale: ELB_SCALE, timing: unscaled, registeredToHealthyMs: toHealthyMs(unscaled) },
+      rdsEvent: {
+        pollMs: defaults.failoverPollMs,
+        watchSeconds: defaults.failoverWatchMs / 1000,
+        convergeMs: summarize(eventSamples),
+        samples: eventSamples,
+        endToEnd: endToEnd(eventSamples, eventHealthy),
+      },
+      scheduled: {
+        realScheduleMs,
+        benchScheduleMs: SCHEDULE_BENCH_MS,
+        measuredMs: summarize(measured),
+        scaledMs: summarize(scaled),
+        runMs: summarize(runs),
+        endToEnd: endToEnd(scaled, scheduledHealthy),
+      },
     };
   } finally {
     await dns.close();
     await aws.close();
+  }
+}
+
+/** When the fake ELB first reported `ip` healthy after the registration at `registeredAt` (performance.now() ms). */
+async function firstHealthy(aws: FakeAws, ip: string, registeredAt: number): Promise<number> {
+  const deadline = performance.now() + toHealthyMs(aws.elbTiming.scaled) + 10_000;
+  for (;;) {
+    // The latest registration of `ip`: the one this trial made.
+    const h = aws.targetHistory(TARGET_GROUP).filter((x) => x.ip === ip && x.registeredAt <= registeredAt).at(-1);
+    if (h?.firstHealthyAt !== undefined) return h.firstHealthyAt;
+    if (performance.now() > deadline) throw new Error(`${ip} not healthy within ${deadline - registeredAt} ms of its registration`);
+    await sleep(10);
   }
 }

@@ -2,8 +2,12 @@
 // (JSON 1.0), EC2 (EC2 query, XML) and RDS (DescribeDBClusters/DescribeDBInstances) for sync and accept, with an artificial delay per call, a
 // count of calls per action and a log of RegisterTargets. The real SDK clients talk to it through
 // AWS_ENDPOINT_URL, so the bundles run end to end. Not an emulator: no validation, no errors.
+// Target health follows AWS's timing (test/harness/elb-timing.ts, the model the integration
+// tests' ELB front uses), scaled by `elbScale`: a registered target is `initial` for the
+// registration delay and the initial health checks, a deregistered one `draining`.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AWS_ELB_TIMING, ElbTimingModel, scaleTiming, type ElbTiming, type TargetHistory } from '../test/harness/elb-timing.js';
 
 export interface FakeTarget {
   ip: string;
@@ -30,6 +34,8 @@ export interface FakeAwsOptions {
   latencyMs?: number;
   /** What DescribeVpcEndpointConnections lists as pendingAcceptance (EC2 has no state here). */
   pendingConnections?: { serviceId: string; endpointId: string; owner: string }[];
+  /** Multiplies AWS's ELB target timing (AWS_ELB_TIMING). Default 0.001 (registration 180 s -> 180 ms). */
+  elbScale?: number;
 }
 
 export interface FakeAws {
@@ -38,8 +44,12 @@ export interface FakeAws {
   latencyMs: number;
   /** Creates or replaces an RDS cluster and its members (DescribeDBClusters, DescribeDBInstances). */
   setCluster(clusterId: string, members: FakeMember[]): void;
-  /** Replaces a target group's targets. */
+  /** Replaces a target group's targets, all `healthy` (a group in steady state). */
   setTargets(targetGroupArn: string, targets: FakeTarget[]): void;
+  /** The ELB timing in force (scaled) and AWS's unscaled terms. */
+  readonly elbTiming: { scale: number; scaled: ElbTiming; unscaled: ElbTiming };
+  /** Registrations as the timing model saw them, times in performance.now() ms (firstHealthyAt, goneAt...). */
+  targetHistory(targetGroupArn: string): TargetHistory[];
   targets(targetGroupArn: string): FakeTarget[];
   /** Calls per action since the start or the last resetCounts(). */
   counts(): Record<string, number>;
@@ -59,18 +69,15 @@ const RDS_VERSION = '2014-10-31';
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAws> {
-  const groups = new Map<string, Map<string, FakeTarget>>();
+  const elbScale = options.elbScale ?? 0.001;
+  const scaledTiming = scaleTiming(elbScale, AWS_ELB_TIMING);
+  const elbModel = new ElbTimingModel({ now: () => performance.now(), timing: scaledTiming });
   const clusters = new Map<string, FakeMember[]>();
   const calls = new Map<string, number>();
   const registrations: Registration[] = [];
   const waiters = new Set<(r: Registration) => void>();
   let requestId = 0;
 
-  const group = (arn: string) => {
-    let g = groups.get(arn);
-    if (!g) groups.set(arn, (g = new Map()));
-    return g;
-  };
   const targetsOf = (params: URLSearchParams): FakeTarget[] => {
     const out: FakeTarget[] = [];
     for (let i = 1; params.has(`Targets.member.${i}.Id`); i++) {
@@ -83,31 +90,31 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     }
     return out;
   };
-  const key = (t: FakeTarget) => `${t.ip}:${t.port}`;
+  const ref = (t: FakeTarget) => ({ ip: t.ip, port: t.port, ...(t.availabilityZone ? { availabilityZone: t.availabilityZone } : {}) });
 
   const elb = (action: string, params: URLSearchParams): string => {
     const arn = params.get('TargetGroupArn') ?? '';
     let result = '';
     switch (action) {
       case 'DescribeTargetHealth': {
-        const members = [...group(arn).values()].map(
+        const members = elbModel.describe(arn).map(
           (t) =>
             `<member><Target><Id>${esc(t.ip)}</Id><Port>${t.port}</Port>${t.availabilityZone ? `<AvailabilityZone>${esc(t.availabilityZone)}</AvailabilityZone>` : ''}</Target>` +
-            `<HealthCheckPort>${t.port}</HealthCheckPort><TargetHealth><State>healthy</State></TargetHealth></member>`,
+            `<HealthCheckPort>${t.port}</HealthCheckPort><TargetHealth><State>${t.state}</State>${t.reason ? `<Reason>${t.reason}</Reason>` : ''}</TargetHealth></member>`,
         );
         result = `<TargetHealthDescriptions>${members.join('')}</TargetHealthDescriptions>`;
         break;
       }
       case 'RegisterTargets': {
         const targets = targetsOf(params);
-        for (const t of targets) group(arn).set(key(t), t);
+        elbModel.register(arn, targets.map(ref));
         const registration = { targetGroupArn: arn, targets, at: performance.now() };
         registrations.push(registration);
         for (const notify of waiters) notify(registration);
         break;
       }
       case 'DeregisterTargets':
-        for (const t of targetsOf(params)) group(arn).delete(key(t));
+        elbModel.deregister(arn, targetsOf(params).map(ref));
         break;
       default:
         throw new Error(`fake ELBv2: ${action} not implemented`);
@@ -215,8 +222,10 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     endpoint: `http://127.0.0.1:${port}`,
     latencyMs: options.latencyMs ?? 0,
     setCluster: (clusterId, members) => void clusters.set(clusterId, members),
-    setTargets: (arn, targets) => void groups.set(arn, new Map(targets.map((t) => [key(t), t]))),
-    targets: (arn) => [...group(arn).values()],
+    setTargets: (arn, targets) => elbModel.seedHealthy(arn, targets.map(ref)),
+    targets: (arn) => elbModel.describe(arn).map((t) => ({ ip: t.ip, port: t.port, ...(t.availabilityZone ? { availabilityZone: t.availabilityZone } : {}) })),
+    elbTiming: { scale: elbScale, scaled: scaledTiming, unscaled: AWS_ELB_TIMING },
+    targetHistory: (arn) => elbModel.history(arn),
     counts: () => Object.fromEntries([...calls.entries()].sort(([a], [b]) => a.localeCompare(b))),
     totalCalls: () => [...calls.values()].reduce((a, b) => a + b, 0),
     resetCounts: () => calls.clear(),

@@ -33,8 +33,11 @@ export const RUNS_PER_MONTH = HOURS_PER_MONTH * 60;
 export const METRIC_SERIES = { syncRun: 9, probe: 2, syncPerMapping: 9, acceptRun: 6, acceptPerService: 4 } as const;
 /** Alarms of the createPrivateLink template (test/docs/performance.test.ts reads the template); none per mapping. */
 export const ALARMS = { standard: 14, composite: 1 } as const;
-/** createApiEndpoints: elasticloadbalancing, monitoring, ec2, rds; ssm too past 16 mappings (syncMappingsParameter). */
-export const apiEndpointsFor = (mappings: number) => (mappings > 16 ? 5 : 4);
+/**
+ * createApiEndpoints: elasticloadbalancing, monitoring, rds; ssm too past 16 mappings
+ * (syncMappingsParameter). ec2 only with acceptInVpc (accept outside the VPC by default): not counted.
+ */
+export const apiEndpointsFor = (mappings: number) => (mappings > 16 ? 4 : 3);
 /** Assumptions, said in the table: zones of the NLB and endpoints, mappings per NLB (its 50-listener quota), NLCUs. */
 export const ASSUME = { zones: 3, mappingsPerNlb: 50, nlcuPerNlb: 1, acceptMsPerRun: 100, logBytesPerRun: 1300, logBytesPerMapping: 330, acceptLogBytesPerRun: 1500 } as const;
 

@@ -151,16 +151,19 @@ function table(seconds: number): string {
     ]);
   }
   const e = failover.rdsEvent;
+  const elb = failover.elb;
+  const sec = (x: number) => `${(x / 1000).toFixed(1)} s`;
+  const aws = `AWS's terms modelled, not measured: registration ${sec(elb.timing.registrationMs)} + ${elb.timing.healthyThreshold} x ${sec(elb.timing.intervalMs)} health checks = ${sec(elb.registeredToHealthyMs)}, run at x${elb.scale}`;
   rows.push([
-    'Failover: RDS-event path',
-    `median ${ms(e.convergeMs.median)}, max ${ms(e.convergeMs.max)}`,
-    `${failover.trials} trials; re-resolve every ${e.pollMs} ms (default); worst case one poll + the run`,
+    'Failover: RDS-event path, DNS change -> healthy',
+    `median ${sec(e.endToEnd.dnsToHealthyMs.median)}, max ${sec(e.endToEnd.dnsToHealthyMs.max)}`,
+    `ours measured: DNS change -> registered median ${ms(e.convergeMs.median)}, max ${ms(e.convergeMs.max)} (re-resolve every ${e.pollMs} ms, default); ${aws} (${ms(e.endToEnd.registeredToHealthyScaledMs.median)} scaled); ${failover.trials} trials`,
   ]);
   const s = failover.scheduled;
   rows.push([
-    `Failover: scheduled path, ${facts.syncSchedule}`,
-    `median ${ms(s.scaledMs.median)}, max ${ms(s.scaledMs.max)}`,
-    `${failover.trials} trials ticking every ${s.benchScheduleMs} ms (median ${ms(s.measuredMs.median)}), wait scaled x${s.realScheduleMs / s.benchScheduleMs}; the run: ${ms(s.runMs.median)}`,
+    `Failover: scheduled path, ${facts.syncSchedule}, DNS change -> healthy`,
+    `median ${sec(s.endToEnd.dnsToHealthyMs.median)}, max ${sec(s.endToEnd.dnsToHealthyMs.max)}`,
+    `ours measured: DNS change -> registered median ${ms(s.scaledMs.median)}, max ${ms(s.scaledMs.max)} (${failover.trials} trials ticking every ${s.benchScheduleMs} ms, wait scaled x${s.realScheduleMs / s.benchScheduleMs}; the run: ${ms(s.runMs.median)}); ${aws}`,
   ]);
   if (facts.esbuildDrift.length) rows.push(['serverless.yml custom.esbuild', 'DIFFERS from bench/build-options.ts', facts.esbuildDrift.join(', ')]);
 

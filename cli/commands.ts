@@ -5,6 +5,7 @@ import { runAccept } from '../lib/accept/run.js';
 import { createResolver } from '../lib/dns.js';
 import { FIVETRAN_CHECK_HINT } from '../lib/doctor/fivetran.js';
 import { runDoctor } from '../lib/doctor/run.js';
+import { runRemovalPreflight } from '../lib/doctor/removal.js';
 import { loadFivetranConfig } from '../lib/config.js';
 import { createFivetranClient } from '../lib/fivetran/client.js';
 import type { Log } from '../lib/log.js';
@@ -83,6 +84,7 @@ export const accept: CommandRunner = async (ctx) => {
 };
 
 export const doctor: CommandRunner = async (ctx) => {
+  if (flag(ctx.flags, 'removal')) return removalPreflight(ctx);
   const { input, dns } = loadDoctorInput(ctx.settings, typeof ctx.flags.stage === 'string' ? ctx.flags.stage : undefined);
   return withClients(ctx, async (clients, region) => {
     const { credentials, apiUrl } = loadFivetranConfig(ctx.settings.values);
@@ -90,6 +92,18 @@ export const doctor: CommandRunner = async (ctx) => {
     const report = await runDoctor(input, { ...clients, resolve: createResolver(dns), region, ...fivetran });
     const hint = credentials ? '' : `\n${FIVETRAN_CHECK_HINT}`;
     return { data: { region, ...report }, text: `${renderDoctor(report, region, ctx.style)}${hint}`, exitCode: report.ok ? 0 : 1 };
+  });
+};
+
+/** doctor --removal: what blocks the stack's deletion. Needs only the stage (and optionally NLBs). */
+const removalPreflight: CommandRunner = async (ctx) => {
+  const stage = typeof ctx.flags.stage === 'string' ? ctx.flags.stage : undefined;
+  if (!stage) throw new UsageError('doctor --removal needs --stage <stage>: the stack that `serverless remove --stage <stage>` would delete', 'doctor');
+  const loadBalancerArns = (ctx.settings.values.LOAD_BALANCER_ARNS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return withClients(ctx, async (clients, region) => {
+    const report = await runRemovalPreflight({ stage, loadBalancerArns }, clients);
+    const verdict = report.ok ? `nothing found that blocks \`serverless remove --stage ${stage}\`` : 'clear each failure above, then run `serverless remove`';
+    return { data: { region, stage, ...report }, text: `${renderDoctor(report, region, ctx.style)}\n${verdict}`, exitCode: report.ok ? 0 : 1 };
   });
 };
 

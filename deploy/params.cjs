@@ -15,9 +15,12 @@
 
 // The functions' own modules (TypeScript ESM), compiled in memory by tsx: offline, no build step.
 const { Buffer } = require('node:buffer');
+const process = require('node:process');
 const { require: requireTs } = require('tsx/cjs/api');
-const { loadSyncConfig, loadAcceptConfig, loadProbeConfig, ConfigError } = requireTs('../lib/config.ts', module.filename);
+const { loadSyncConfig, loadAcceptConfig, loadProbeConfig, ConfigError, MAPPINGS_SHAPE } = requireTs('../lib/config.ts', module.filename);
 const { parseRdsEndpoint, isMemberSet } = requireTs('../lib/rds-endpoint.ts', module.filename);
+const { stackMetadata } = require('./recorded-params.cjs');
+const PACKAGE_VERSION = require('../package.json').version;
 
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
@@ -45,8 +48,11 @@ const CREATED_SERVICE_ID = 'vpce-svc-00000000000000000';
 const CREATED_LISTENER_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/net/created-by-stack/0123456789abcdef/0123456789abcdef';
 const createdSlotArn = (n) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/created-slot-${n}/0123456789abcdef`;
 
-// The probe alarm: every probe failed for this many sync periods in a row (5 minutes by default),
-// which rides out a failover's registration in ELB (reported 90-300 s) without a page.
+// The functions serverless.yml declares: each is deployed as <service>-<stage>-<key>, and Lambda
+// takes function names of at most 64 characters (test/deploy/template.test.ts checks the keys
+// against the compiled template).
+const FUNCTION_KEYS = ['sync', 'accept'];
+const LAMBDA_FUNCTION_NAME_LIMIT = 64;
 
 // Headroom in the sync timeout for the ELB and CloudWatch calls of one run, SDK retries
 // (standard mode, 4 attempts with backoff) included.
@@ -97,7 +103,54 @@ class DeployParamsError extends Error {
 module.exports = async ({ options, resolveConfigurationProperty }) => {
   const raw = (await resolveConfigurationProperty(['custom', 'params'])) || {};
   const service = (await resolveConfigurationProperty(['service'])) || 'rds-nlb-sync';
-  return deriveDeployConfig(raw, { given: await givenParamNames(options, resolveConfigurationProperty), service });
+  const stage = options?.stage ?? (await resolveConfigurationProperty(['provider', 'stage'])) ?? 'dev';
+  const context = { given: await givenParamNames(options, resolveConfigurationProperty), service, stage };
+  const command = commandOf(process.argv.slice(2));
+  if (!READ_ONLY_COMMANDS.includes(command)) return deriveDeployConfig(raw, context);
+  try {
+    return deriveDeployConfig(raw, context);
+  } catch (error) {
+    if (!(error instanceof DeployParamsError)) throw error;
+    // These commands deploy nothing: they need the stage's names (stack, functions, log groups),
+    // which come from the service and stage, not from the parameters.
+    process.stderr.write(`rds-nlb-sync: deploy parameters not given or not valid; \`serverless ${command}\` deploys nothing and goes on without them.\n`);
+    // serverless.yml's defaults for what the user did not give, the stand-ins for the required ones.
+    const defaults = Object.fromEntries(Object.entries(raw).filter(([name]) => !context.given.includes(name)));
+    return deriveDeployConfig({ ...defaults, ...READ_ONLY_STAND_INS }, { service, stage });
+  }
+};
+
+// Commands that only read the deployed stack, call its functions or delete it. `invoke local`,
+// `print`, `package` and `deploy` (and anything unknown) need the real, checked parameters.
+const READ_ONLY_COMMANDS = ['info', 'logs', 'invoke', 'remove', 'metrics', 'rollback', 'rollback function', 'deploy list', 'deploy list functions'];
+
+/** The command words of a serverless command line (what precedes the first option), as osls parses them. */
+function commandOf(args) {
+  const words = [];
+  for (const arg of args) {
+    if (arg.startsWith('-')) break;
+    words.push(arg);
+  }
+  return words.join(' ');
+}
+
+// Valid stand-ins for the read-only commands: shaped like a stage, never deployed.
+const READ_ONLY_STAND_INS = {
+  rdsEndpoint: 'parameters-not-given.abcdefghijkl.eu-west-1.rds.amazonaws.com',
+  targetGroupArn: CREATED_TARGET_GROUP_ARN,
+  targetPort: 5432,
+  endpointServiceIds: CREATED_SERVICE_ID,
+  allowedPrincipals: '834469178297',
+  syncSchedule: 'rate(1 minute)',
+  acceptSchedule: 'rate(1 minute)',
+  failoverWatchSeconds: 180,
+  reservedConcurrency: 1,
+  dnsTimeoutMs: 2000,
+  dnsTries: 2,
+  pendingAlarmMinutes: 30,
+  logRetentionDays: 30,
+  logLevel: 'INFO',
+  metricsNamespace: 'RdsNlbSync',
 };
 
 /**
@@ -116,7 +169,8 @@ async function givenParamNames(options, resolveConfigurationProperty) {
 /**
  * Pure: raw parameters -> derived values. Throws DeployParamsError listing every problem.
  * `context.given`: the parameter names the user set (unknown ones are refused);
- * `context.service`: the service name (part of the functions' environment size).
+ * `context.service`: the service name (part of the functions' environment size);
+ * `context.stage`: the stage (part of the function names).
  */
 function deriveDeployConfig(raw, context = {}) {
   const problems = [];
@@ -154,6 +208,19 @@ function deriveDeployConfig(raw, context = {}) {
   const known = Object.keys(raw);
   for (const name of context.given ?? []) {
     if (!known.includes(name)) problems.push(`${name}: not a deploy parameter${suggest(name, known)}`);
+  }
+
+  // --- names: Lambda refuses a function name over 64 characters only at deploy -------------
+  if (context.stage !== undefined) {
+    const names = FUNCTION_KEYS.map((key) => `${service}-${context.stage}-${key}`);
+    const longest = names.reduce((a, b) => (b.length > a.length ? b : a));
+    if (longest.length > LAMBDA_FUNCTION_NAME_LIMIT) {
+      const room = LAMBDA_FUNCTION_NAME_LIMIT - (longest.length - String(context.stage).length);
+      problems.push(
+        `--stage: "${context.stage}" (${String(context.stage).length} characters) makes the function name ${longest} ${longest.length} characters long; ` +
+          `Lambda allows ${LAMBDA_FUNCTION_NAME_LIMIT}: use a stage of at most ${room} characters`,
+      );
+    }
   }
 
   // --- network ---------------------------------------------------------------------------------
@@ -210,18 +277,23 @@ function deriveDeployConfig(raw, context = {}) {
   // --- sync: which endpoint feeds which target group -------------------------------------
   let mappingsInput = [];
   let shorthand = false;
+  let mappingsGiven = false;
   const shorthandGiven = ['rdsEndpoint', 'targetGroupArn', 'targetPort', 'targetAvailabilityZone'].filter((name) => str(name));
   if (Array.isArray(raw.syncMappings) || str('syncMappings')) {
     if (shorthandGiven.length > 0) problems.push(`syncMappings: set either syncMappings or rdsEndpoint/targetGroupArn/targetPort, not both (${shorthandGiven.join(', ')} also given)`);
     if (createPrivateLink) problems.push('syncMappings: not with createPrivateLink (the created target group takes the rdsEndpoint/targetPort shorthand)');
-    if (Array.isArray(raw.syncMappings)) mappingsInput = raw.syncMappings;
-    else {
+    let parsed = raw.syncMappings;
+    if (!Array.isArray(parsed) && (typeof parsed !== 'object' || parsed === null)) {
       try {
-        mappingsInput = JSON.parse(str('syncMappings'));
+        parsed = JSON.parse(str('syncMappings'));
       } catch {
-        problems.push('syncMappings: must be a JSON list of {"endpoint","targetGroupArn","port"} objects');
+        parsed = undefined;
       }
     }
+    // null, {}, true or 5 parse as JSON but are no list: say what shape is wanted.
+    if (Array.isArray(parsed)) mappingsInput = parsed;
+    else problems.push(`syncMappings: ${MAPPINGS_SHAPE}; got ${parsed === undefined ? 'text that is not JSON' : parsed === null ? 'null' : typeof parsed === 'object' ? 'an object' : `${typeof parsed} ${JSON.stringify(parsed)}`}`);
+    mappingsGiven = Array.isArray(parsed);
   } else {
     shorthand = true;
     const what = {
@@ -283,7 +355,8 @@ function deriveDeployConfig(raw, context = {}) {
   if (warm) syncSeen.WARM_SLOT_TARGET_GROUP_ARNS = [CREATED_TARGET_GROUP_ARN, ...Array.from({ length: warmSlots - 1 }, (_, i) => createdSlotArn(i + 2))].join(',');
   delete syncSeen.SYNC_MAPPINGS_PARAMETER;
   const mappingParam = (field) => (shorthand ? SHORTHAND_FIELD_PARAMS[field] : undefined);
-  const syncConfig = mappingsInput.length > 0 ? loadWith(loadSyncConfig, syncSeen, SYNC_ENV_PARAMS, problems, mappingParam) : undefined;
+  // Given mappings are always checked (an empty list is told so); the shorthand once complete.
+  const syncConfig = mappingsGiven || mappingsInput.length > 0 ? loadWith(loadSyncConfig, syncSeen, SYNC_ENV_PARAMS, problems, mappingParam) : undefined;
 
   // The probe of the real path (lib/sync/probe.ts): sync connects through the NLB listener. The
   // created NLB's name comes from CloudFormation; another NLB's listener is probeTarget.
@@ -363,6 +436,16 @@ function deriveDeployConfig(raw, context = {}) {
   const nlbOutagePeriods = linkDownPeriods(60);
   const pendingAlarmMinutes = int('pendingAlarmMinutes', 5, 1440);
   const pendingPeriods = Math.max(1, Math.ceil((pendingAlarmMinutes * 60) / acceptPeriod));
+  // PutMetricAlarm: Period x EvaluationPeriods at most one day for periods under an hour, seven
+  // days otherwise; CloudFormation would fail the alarm at deploy.
+  const alarmWindow = (names, period, periods) => {
+    const limit = period < 3600 ? 86400 : 604800;
+    if (period * periods > limit) {
+      problems.push(`${names}: an alarm of ${periods} periods of ${period} s spans ${period * periods} s; CloudWatch allows ${limit} s for ${period < 3600 ? 'periods under an hour' : 'periods of an hour or more'} - at most ${Math.floor(limit / period)} periods, ${Math.floor(limit / period) * period / 60} minutes here`);
+    }
+  };
+  alarmWindow('pendingAlarmMinutes/acceptSchedule', acceptPeriod, pendingPeriods);
+  alarmWindow('alarmPeriodSeconds/syncSchedule', syncPeriod, heartbeatPeriods);
 
   // Reserved concurrency 1: runs never race on a target group. Lambda keeps 100 executions
   // unreserved, so accounts with a lower limit deploy with reservedConcurrency=none.
@@ -376,10 +459,9 @@ function deriveDeployConfig(raw, context = {}) {
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) problems.push(`logRetentionDays: must be one of ${LOG_RETENTION_DAYS.join(', ')}, got "${str('logRetentionDays')}"`);
   const alarmEmail = str('alarmEmail');
   if (alarmEmail && !EMAIL.test(alarmEmail)) problems.push(`alarmEmail: "${alarmEmail}" is not an e-mail address`);
-  // CloudWatch refuses PutMetricData to AWS/ namespaces (the loaders check the rest of the name).
-  if (str('metricsNamespace').startsWith('AWS/')) problems.push('metricsNamespace: must not start with "AWS/" (reserved for AWS services)');
-
-  if (problems.length > 0 || !syncConfig || !acceptConfig) throw new DeployParamsError(problems.length > 0 ? problems : ['syncMappings: required']);
+  // metricsNamespace: CloudWatch's rule is the loaders' (lib/config.ts namespaceProblem); both
+  // loaders read it, so one problem may be reported twice.
+  if (problems.length > 0 || !syncConfig || !acceptConfig) throw new DeployParamsError(problems.length > 0 ? [...new Set(problems)] : ['syncMappings: required']);
 
   return derive();
 
@@ -577,6 +659,10 @@ function deriveDeployConfig(raw, context = {}) {
       failoverWatchSeconds: syncConfig.failoverWatchMs / 1000,
 
       dashboardBody: sub(JSON.stringify(dashboard(metricsNamespace, syncPeriod, acceptPeriod))),
+
+      // The effective parameters, recorded in the template's Metadata (deploy/recorded-params.cjs):
+      // the next deploy compares its own with them (deploy/parameter-guard.cjs).
+      stackMetadata: stackMetadata(raw, PACKAGE_VERSION),
     };
   }
 }
@@ -825,4 +911,7 @@ function dashboard(namespace, period, acceptPeriod) {
 }
 
 module.exports.deriveDeployConfig = deriveDeployConfig;
+module.exports.commandOf = commandOf;
+module.exports.READ_ONLY_COMMANDS = READ_ONLY_COMMANDS;
 module.exports.DeployParamsError = DeployParamsError;
+module.exports.FUNCTION_KEYS = FUNCTION_KEYS;

@@ -1,7 +1,7 @@
 // Every environment variable the service reads, with its default, lives in this file.
 // Parsed once per cold start; a bad value fails with one message naming each bad key.
 // zod/mini: the same validation at a quarter of the bundle size (the Lambda bundle budget is tight).
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { parseRdsEndpoint } from './rds-endpoint.js';
@@ -44,7 +44,13 @@ const PORT_MESSAGE = 'must be a TCP port number (1-65535)';
 /** An endpoint as the config keeps it: lower case, no trailing dot (manual payloads are compared in this form). */
 export const normalizeHostname = (s: string) => s.trim().toLowerCase().replace(/\.$/, '');
 
-const hostname = z.pipe(z.string().check(z.trim(), z.regex(HOSTNAME, HOSTNAME_MESSAGE)), z.transform(normalizeHostname));
+// An IP address matches HOSTNAME too, but the service exists to follow a name whose address
+// changes: a fixed address would be looked up as a name (NXDOMAIN on every run) or go stale.
+const IP_ADDRESS_MESSAGE = "is an IP address: give the RDS endpoint's DNS name (its address changes on failover, which is what sync follows)";
+const hostname = z.pipe(
+  z.string().check(z.trim(), z.refine((s) => isIP(s.trim()) === 0, IP_ADDRESS_MESSAGE), z.regex(HOSTNAME, HOSTNAME_MESSAGE)),
+  z.transform(normalizeHostname),
+);
 const targetGroupArn = z.string().check(z.trim(), z.regex(TARGET_GROUP_ARN, TARGET_GROUP_MESSAGE));
 
 /**
@@ -120,11 +126,31 @@ const intInRange = (fallback: number, min: number, max: number, what: string) =>
   );
 };
 
+/**
+ * CloudWatch's namespace rule, the one place it is written (the loaders and deploy/params.cjs):
+ * up to 255 of A-Z a-z 0-9 . - _ / # : and space, at least one not a space, not starting with
+ * ":" (PutMetricData's pattern) nor "AWS/" (reserved for AWS services). PutMetricData refuses
+ * anything else at run time, so no metric would ever be sent.
+ */
+export function namespaceProblem(value: string): string | undefined {
+  if (!/^[A-Za-z0-9.\-_/#: ]{1,255}$/.test(value) || value.trim() === '') {
+    return 'must be a CloudWatch namespace: 1-255 of A-Z a-z 0-9 . - _ / # : and space, e.g. RdsNlbSync';
+  }
+  if (value.startsWith(':')) return 'must not start with ":" (CloudWatch refuses it)';
+  if (value.startsWith('AWS/')) return 'must not start with "AWS/" (reserved for AWS services)';
+  return undefined;
+}
 const namespace = z.pipe(
   z.pipe(z.optional(z.string()), z.transform((s) => s?.trim() || DEFAULT_NAMESPACE)),
-  z.string().check(z.regex(/^[^:][\x20-\x7e]{0,254}$/, 'must be a CloudWatch namespace (printable ASCII, not starting with ":")')),
+  z.string().check(
+    z.superRefine((value, ctx) => {
+      const problem = namespaceProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, input: value });
+    }),
+  ),
 );
 
+export const MAPPINGS_SHAPE = 'must be a JSON list of {"endpoint","targetGroupArn","port"} objects, e.g. [{"endpoint":"mydb.abc123.eu-west-1.rds.amazonaws.com","targetGroupArn":"arn:aws:elasticloadbalancing:...","port":5432}]';
 const mappingsJson = z.pipe(
   z.pipe(
     z.optional(z.string()),
@@ -133,12 +159,12 @@ const mappingsJson = z.pipe(
       try {
         return JSON.parse(s) as unknown;
       } catch {
-        ctx.issues.push({ code: 'custom', message: 'must be a JSON list of {"endpoint","targetGroupArn","port"} objects', input: s });
+        ctx.issues.push({ code: 'custom', message: MAPPINGS_SHAPE, input: s });
         return z.NEVER;
       }
     }),
   ),
-  z.optional(z.array(mappingSchema).check(z.minLength(1, 'must list at least one mapping'))),
+  z.optional(z.array(mappingSchema, MAPPINGS_SHAPE).check(z.minLength(1, 'must list at least one mapping'))),
 );
 
 // Every SDK client gets these (lib/aws/clients.ts): without them a VPC with no route to an AWS

@@ -1,6 +1,7 @@
 // Resolves an RDS endpoint to its current addresses, straight from the DNS servers
 // (node's Resolver talks to them directly: no OS cache, no stale answer after a failover).
 import { Resolver } from 'node:dns/promises';
+import { isIPv4 } from 'node:net';
 import { ConfigError, isDnsServer, type DnsConfig } from './config.js';
 
 /** What DNS said: the sorted addresses, or that it could not tell. */
@@ -41,9 +42,15 @@ export function createResolver(config: DnsConfig): ResolveEndpoint {
     const problem = `DNS_SERVERS ${bad.join(', ')}: not an IP address with an optional port (1-65535)`;
     throw new ConfigError(`Invalid configuration:\n- ${problem}`, [problem]);
   }
+  const resolver = newResolver(config);
+  return (hostname, ipVersion) => resolveEndpoint(resolver, hostname, ipVersion);
+}
+
+/** node's Resolver with the configured timeout and tries; the system's servers when none are given. */
+export function newResolver(config: DnsConfig): Resolver {
   const resolver = new Resolver({ timeout: config.timeoutMs, tries: config.tries });
   if (config.servers.length > 0) resolver.setServers(config.servers);
-  return (hostname, ipVersion = 'ipv4') => resolveEndpoint(resolver, hostname, ipVersion);
+  return resolver;
 }
 
 /**
@@ -52,22 +59,20 @@ export function createResolver(config: DnsConfig): ResolveEndpoint {
  * answers the CNAME alone, the chain is followed here.
  * Throws DnsError for every failure: an empty answer is a failure, not "no targets".
  */
-export async function resolveEndpoint(resolver: Resolver, hostname: string, ipVersion: IpVersion): Promise<string[]> {
+export async function resolveEndpoint(resolver: Resolver, hostname: string, ipVersion?: IpVersion): Promise<string[]> {
   let name = hostname;
   for (let hop = 0; hop <= MAX_CNAME_HOPS; hop++) {
-    let addresses: string[];
     try {
-      addresses = ipVersion === 'ipv6' ? await resolver.resolve6(name) : await resolver.resolve4(name);
+      const addresses = ipVersion === 'ipv6' ? await resolver.resolve6(name) : await resolver.resolve4(name);
+      if (addresses.length > 0) return [...new Set(addresses)].sort(compareAddresses);
+      // NOERROR with no address: a server that answered the CNAME alone. Follow it; a name with
+      // no CNAME either fails here as empty (ENODATA), a timeout as a timeout. A CNAME answer
+      // holds one name; an empty one would fail the next query.
+      name = (await resolver.resolveCname(name))[0] ?? '';
     } catch (err) {
-      const kind = KINDS[(err as NodeJS.ErrnoException).code ?? ''] ?? 'error';
-      if (kind !== 'empty') throw new DnsError(kind, hostname, { cause: err });
-      addresses = [];
+      // ENODATA (no record at all) included: a name with a CNAME answers the CNAME, not nothing.
+      throw new DnsError(KINDS[String((err as NodeJS.ErrnoException).code)] ?? 'error', hostname, { cause: err });
     }
-    if (addresses.length > 0) return [...new Set(addresses)].sort(compareAddresses);
-    // No address: either truly empty, or a server that answered the CNAME alone.
-    const next = await cnameOf(resolver, name);
-    if (!next) throw new DnsError('empty', hostname);
-    name = next;
   }
   throw new DnsError('error', hostname, { cause: new Error(`more than ${MAX_CNAME_HOPS} CNAME hops`) });
 }
@@ -81,27 +86,13 @@ export async function resolveSettled(resolve: ResolveEndpoint, hostname: string,
   }
 }
 
-async function cnameOf(resolver: Resolver, name: string): Promise<string | undefined> {
-  try {
-    return (await resolver.resolveCname(name))[0];
-  } catch {
-    return undefined; // no CNAME either: the caller reports the original empty answer
-  }
-}
-
 /** Numeric order for IPv4 (10.0.0.9 before 10.0.0.10); plain string order otherwise. */
 export function compareAddresses(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  if (pa.length === 4 && pb.length === 4) {
-    for (let i = 0; i < 4; i++) {
-      const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-      if (d !== 0) return d;
-    }
-    return 0;
-  }
+  if (isIPv4(a) && isIPv4(b)) return ipv4Number(a) - ipv4Number(b);
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+const ipv4Number = (ip: string) => ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
 
 function causeCode(cause: unknown): string {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;

@@ -1,6 +1,8 @@
 // `npm run local`: the real sync handler, with the environment serverless.yml gives it, against
 // moto (AWS API emulator) and a DNS server on 127.0.0.1. It registers the writer, shows a
-// steady-state run, then simulates an Aurora failover and follows it. Then the Fivetran side:
+// steady-state run, then simulates an Aurora failover and follows it, printed as a timeline: our
+// terms measured, ELB's registration and health checks modelled (test/harness/elb-timing.ts,
+// AWS's figures run at LOCAL_ELB_SCALE, the unscaled figure beside them). Then the Fivetran side:
 // `fivetran link` against a fake Fivetran API creates the Private Link, Fivetran's endpoint
 // appears pendingAcceptance, the SNS connection notification reaches the real accept handler,
 // which accepts it (an unlisted account stays pending), and the link turns OK. No AWS account
@@ -25,6 +27,7 @@ import {
   readTargets,
   startEmulators,
   startFakeFivetran,
+  toHealthyMs,
   type Emulators,
 } from '../test/harness/index.js';
 
@@ -33,6 +36,8 @@ const WRITER_1 = 'orders-1.c0ffee.eu-west-1.rds.amazonaws.com';
 const WRITER_2 = 'orders-2.c0ffee.eu-west-1.rds.amazonaws.com';
 const FLIP_AFTER_MS = 3000;
 const STRANGER = '111122223333';
+/** AWS's ELB terms at 1/100: registration 180 s -> 1.8 s, health checks 2 x 5 s -> 0.1 s. */
+const LOCAL_ELB_SCALE = 0.01;
 
 const verbose = process.argv.includes('--verbose');
 const started = Date.now();
@@ -48,7 +53,10 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   // The service also lets a second account connect (as a leftover permission might): the accept
   // function must still leave it pending, as it is not in ALLOWED_PRINCIPALS.
-  const emulators = await startEmulators({ seed: { allowedPrincipals: [FIVETRAN_PRINCIPAL, `arn:aws:iam::${STRANGER}:root`] } });
+  const emulators = await startEmulators({
+    seed: { allowedPrincipals: [FIVETRAN_PRINCIPAL, `arn:aws:iam::${STRANGER}:root`] },
+    elb: { scale: LOCAL_ELB_SCALE },
+  });
   const stop = () => emulators.stop();
   process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
   try {
@@ -60,9 +68,14 @@ async function main(): Promise<void> {
 }
 
 async function story(emulators: Emulators): Promise<void> {
-  const { aws, dns, moto } = emulators;
+  const { aws, dns, moto, elb } = emulators;
   const targetGroupArn = aws.targetGroupArns[0] ?? '';
   say(`moto (AWS emulator) on ${moto.endpoint}, DNS server on ${dns.address}`);
+  const u = elb.unscaled;
+  say(
+    `ELB target timing modelled (moto has none): registration ${seconds(u.registrationMs)}, health checks ${u.healthyThreshold} x ${seconds(u.intervalMs)}, ` +
+      `draining ${seconds(u.deregistrationMs)}; run here at x${elb.scale}`,
+  );
   say(`Seeded: ${aws.vpcId}, NLB ${aws.loadBalancerArn.split(':').at(-1)}, IP target group ${targetGroupArn.split(':').at(-1)} (TCP 5432),`);
   say(`        endpoint service ${aws.serviceId} allowing Fivetran (arn:aws:iam::834469178297:root) and account ${STRANGER}`);
 
@@ -85,7 +98,7 @@ async function story(emulators: Emulators): Promise<void> {
   const context = { functionName: 'rds-nlb-sync-local-sync', awsRequestId: 'local', getRemainingTimeInMillis: () => 102_000 };
   const sync = (event: unknown) => handler(event, context as never) as Promise<SyncSummary>;
   const show = async () => {
-    const targets = await readTargets(moto.endpoint, targetGroupArn);
+    const targets = await readTargets(elb.endpoint, targetGroupArn);
     return targets.length ? targets.map((t) => `${t.ip}:${t.port} ${t.state}`).join(', ') : '(empty)';
   };
 
@@ -93,17 +106,24 @@ async function story(emulators: Emulators): Promise<void> {
   say(`   target group before: ${await show()}`);
   report(await sync(scheduleEvent));
   say(`   target group after:  ${await show()}`);
+  await elb.settled(targetGroupArn, 60_000);
+  say(`   ELB registers and checks it: ${await show()} (modelled: ${seconds(toHealthyMs(elb.timing))} here, ${seconds(toHealthyMs(u))} on AWS)`);
 
   say('\n2. Next scheduled sync, nothing changed in DNS');
   report(await sync(scheduleEvent));
 
   say(`\n3. Failover: RDS sends ${rdsEvent.detail.EventID} ("${rdsEvent.detail.Message}"); DNS follows ${seconds(FLIP_AFTER_MS)} later`);
-  const flip = setTimeout(() => dns.setCname(CLUSTER, WRITER_2), FLIP_AFTER_MS);
+  let flippedAt = 0;
+  const flip = setTimeout(() => {
+    dns.setCname(CLUSTER, WRITER_2);
+    flippedAt = Date.now();
+  }, FLIP_AFTER_MS);
   const failoverStarted = Date.now();
   const failover = await sync(rdsEvent).finally(() => clearTimeout(flip));
   report(failover);
-  say(`   the target group followed ${seconds(Date.now() - failoverStarted - FLIP_AFTER_MS)} after DNS changed (${failover.mappings[0]?.polls ?? 0} re-resolves)`);
+  await elb.settled(targetGroupArn, 60_000);
   say(`   target group after:  ${await show()}`);
+  timeline(elb.history(targetGroupArn), { eventAt: failoverStarted, dnsAt: flippedAt, newIp: '10.0.2.47', oldIp: '10.0.1.23', scale: elb.scale, unscaled: u });
 
   say('\n4. Metrics read back from the emulator\'s CloudWatch (namespace RdsNlbSync, run level):');
   const metrics = await readMetrics(moto.endpoint, env.sync.METRICS_NAMESPACE ?? 'RdsNlbSync');
@@ -168,6 +188,41 @@ async function fivetranStory(emulators: Emulators): Promise<void> {
   } finally {
     await fivetran.close();
   }
+}
+
+interface TimelineInput {
+  eventAt: number;
+  dnsAt: number;
+  newIp: string;
+  oldIp: string;
+  scale: number;
+  unscaled: Emulators['elb']['unscaled'];
+}
+
+/** The failover from the ELB front's history: our terms measured, ELB's modelled (scaled, and unscaled beside). */
+function timeline(history: ReturnType<Emulators['elb']['history']>, t: TimelineInput): void {
+  const fresh = history.filter((h) => h.ip === t.newIp).at(-1);
+  const old = history.filter((h) => h.ip === t.oldIp).at(-1);
+  if (!fresh?.firstHealthyAt || !t.dnsAt) {
+    say(`   timeline incomplete: ${t.newIp} ${fresh ? 'registered, not yet healthy' : 'not registered'}`);
+    return;
+  }
+  const ours = fresh.registeredAt - t.dnsAt;
+  const modelled = fresh.firstHealthyAt - fresh.registeredAt;
+  const unscaledMs = toHealthyMs(t.unscaled);
+  const x = `modelled x${t.scale}`;
+  const rows: [number, string, string][] = [
+    [t.eventAt, 'RDS event reaches the sync run', 'measured'],
+    [t.dnsAt, 'DNS answer changes', `emulated RDS, ${seconds(FLIP_AFTER_MS)} after the event`],
+    [fresh.registeredAt, `RegisterTargets ${t.newIp} answered`, `measured: ${seconds(ours)} after DNS`],
+    [fresh.healthChecksFrom, 'ELB registration done', `${x}: ${seconds(fresh.healthChecksFrom - fresh.registeredAt)} (AWS: ${seconds(t.unscaled.registrationMs)})`],
+    [fresh.firstHealthyAt, `${t.newIp} healthy`, `${x}: ${t.unscaled.healthyThreshold} checks, ${seconds(fresh.firstHealthyAt - fresh.healthChecksFrom)} (AWS: ${seconds(t.unscaled.intervalMs * t.unscaled.healthyThreshold)})`],
+  ];
+  if (old?.deregisteredAt) rows.push([old.deregisteredAt, `DeregisterTargets ${t.oldIp} answered`, 'measured']);
+  if (old?.goneAt) rows.push([old.goneAt, `${t.oldIp} drained, gone`, `${x} (AWS: ${seconds(t.unscaled.deregistrationMs)})`]);
+  say('   Failover timeline:');
+  for (const [when, what, how] of rows.sort((a, b) => a[0] - b[0])) say(`   ${`+${((when - t.eventAt) / 1000).toFixed(2)} s`.padStart(9)}  ${what.padEnd(36)} ${how}`);
+  say(`   DNS change -> healthy: ${seconds(ours)} ours (measured) + ${seconds(unscaledMs)} ELB's (modelled) = ${seconds(ours + unscaledMs)} with AWS's terms (${seconds(ours + modelled)} here, at x${t.scale})`);
 }
 
 function report(summary: SyncSummary): void {

@@ -84,7 +84,7 @@ describe('loadSyncConfig', () => {
 
   it('rejects SYNC_MAPPINGS that is not JSON', () => {
     expect(problemsOf(() => loadSyncConfig({ SYNC_MAPPINGS: '[{endpoint:' }))).toEqual([
-      'SYNC_MAPPINGS must be a JSON list of {"endpoint","targetGroupArn","port"} objects',
+      'SYNC_MAPPINGS must be a JSON list of {"endpoint","targetGroupArn","port"} objects, e.g. [{"endpoint":"mydb.abc123.eu-west-1.rds.amazonaws.com","targetGroupArn":"arn:aws:elasticloadbalancing:...","port":5432}]',
     ]);
   });
 
@@ -181,6 +181,42 @@ describe('settings that would pass and fail later', () => {
   });
 });
 
+describe('settings CloudWatch or DNS would refuse at run time', () => {
+  const acceptEnv = { ENDPOINT_SERVICE_IDS: 'vpce-svc-0123456789abcdef0' };
+
+  // CloudWatch: 1-255 of A-Z a-z 0-9 . - _ / # : and space, not ":..." nor "AWS/..." (PutMetricData).
+  it.each([
+    ['éx', 'must be a CloudWatch namespace: 1-255 of A-Z a-z 0-9 . - _ / # : and space, e.g. RdsNlbSync'],
+    ['Rds"Sync', 'must be a CloudWatch namespace: 1-255 of A-Z a-z 0-9 . - _ / # : and space, e.g. RdsNlbSync'],
+    ['x'.repeat(256), 'must be a CloudWatch namespace: 1-255 of A-Z a-z 0-9 . - _ / # : and space, e.g. RdsNlbSync'],
+    ['AWS/EC2', 'must not start with "AWS/" (reserved for AWS services)'],
+    [':Rds', 'must not start with ":" (CloudWatch refuses it)'],
+  ])('refuses METRICS_NAMESPACE=%s in both loaders', (value, message) => {
+    expect(problemsOf(() => loadSyncConfig({ ...shorthand, METRICS_NAMESPACE: value }))).toEqual([`METRICS_NAMESPACE ${message}`]);
+    expect(problemsOf(() => loadAcceptConfig({ ...acceptEnv, METRICS_NAMESPACE: value }))).toEqual([`METRICS_NAMESPACE ${message}`]);
+  });
+
+  it.each(['RdsNlbSync', 'Team/rds-nlb-sync', 'My App #2:prod_1.0', 'x'.repeat(255)])('takes METRICS_NAMESPACE=%s', (value) => {
+    expect(loadSyncConfig({ ...shorthand, METRICS_NAMESPACE: value }).metricsNamespace).toBe(value);
+  });
+
+  const IP_MESSAGE = "is an IP address: give the RDS endpoint's DNS name (its address changes on failover, which is what sync follows)";
+  it.each(['10.0.0.5', ' 10.0.0.5 ', '192.168.1.1'])('refuses RDS_ENDPOINT=%j: an address is not a name to follow', (value) => {
+    expect(problemsOf(() => loadSyncConfig({ ...shorthand, RDS_ENDPOINT: value }))).toEqual([`RDS_ENDPOINT ${IP_MESSAGE}`]);
+  });
+
+  it('refuses an IP address as a SYNC_MAPPINGS endpoint', () => {
+    const env = { SYNC_MAPPINGS: JSON.stringify([{ endpoint: '10.0.0.5', targetGroupArn: TG, port: 5432 }]) };
+    expect(problemsOf(() => loadSyncConfig(env))).toEqual([`SYNC_MAPPINGS[0].endpoint ${IP_MESSAGE}`]);
+  });
+
+  it.each(['null', '{}', 'true', '5', '"[]"'])('says what shape SYNC_MAPPINGS=%s should have', (value) => {
+    expect(problemsOf(() => loadSyncConfig({ SYNC_MAPPINGS: value }))).toEqual([
+      'SYNC_MAPPINGS must be a JSON list of {"endpoint","targetGroupArn","port"} objects, e.g. [{"endpoint":"mydb.abc123.eu-west-1.rds.amazonaws.com","targetGroupArn":"arn:aws:elasticloadbalancing:...","port":5432}]',
+    ]);
+  });
+});
+
 describe('loadAwsClientSettings', () => {
   it('defaults to a 3 s connect and a 5 s request timeout', () => {
     expect(loadAwsClientSettings({})).toEqual({ connectTimeoutMs: 3000, requestTimeoutMs: 5000 });
@@ -236,7 +272,7 @@ describe('loadSyncConfigFrom (SYNC_MAPPINGS_PARAMETER)', () => {
     ]);
     const notJson = reader('endpoint=a.b.c');
     expect(await problemsOfAsync(() => loadSyncConfigFrom({ SYNC_MAPPINGS_PARAMETER: PARAM }, notJson.read))).toEqual([
-      `SYNC_MAPPINGS_PARAMETER (SSM parameter ${PARAM}): SYNC_MAPPINGS must be a JSON list of {"endpoint","targetGroupArn","port"} objects`,
+      `SYNC_MAPPINGS_PARAMETER (SSM parameter ${PARAM}): SYNC_MAPPINGS must be a JSON list of {"endpoint","targetGroupArn","port"} objects, e.g. [{"endpoint":"mydb.abc123.eu-west-1.rds.amazonaws.com","targetGroupArn":"arn:aws:elasticloadbalancing:...","port":5432}]`,
     ]);
   });
 

@@ -178,6 +178,7 @@ describe.skipIf(!motoOrSkip())('moto emulators', () => {
     expect(emulatorEnv(emulators)).toEqual({
       AWS_ENDPOINT_URL: emulators.moto.endpoint,
       AWS_ENDPOINT_URL_EC2: emulators.connections.endpoint,
+      AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: emulators.elb.endpoint,
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',

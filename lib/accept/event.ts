@@ -2,7 +2,7 @@
 // notification, or a manual invoke. Anything else is refused before any AWS call.
 import * as z from 'zod/mini';
 import { InvalidPayloadError } from '../errors.js';
-import { parsePayload } from '../payload.js';
+import { parsePayload, refuseManualFields } from '../payload.js';
 
 
 export type AcceptTrigger = 'schedule' | 'notification' | 'manual';
@@ -47,6 +47,7 @@ export function parseAcceptEvent(event: unknown): AcceptRequest {
   if (typeof event !== 'object' || Array.isArray(event)) {
     throw new InvalidPayloadError(`Invalid accept payload (${Array.isArray(event) ? 'array' : typeof event}): ${EXPECTED}`);
   }
+  if ('Records' in event || 'source' in event || 'detail-type' in event) refuseManualFields(event, ['dryRun', 'force'], 'accept payload', EXPECTED);
   if ('Records' in event) {
     const records = parse(snsEvent, event, 'SNS event').Records;
     // The message shape is not documented with an example by AWS: any record from the topic starts

@@ -2,7 +2,7 @@
 // Anything else is refused before any AWS call (a typo must not become a partial run).
 import * as z from 'zod/mini';
 import { normalizeHostname, type SyncConfig } from '../config.js';
-import { parsePayload } from '../payload.js';
+import { parsePayload, refuseManualFields } from '../payload.js';
 import { within } from '../deadline.js';
 import { InvalidPayloadError } from '../errors.js';
 import { parseRdsEndpoint } from '../rds-endpoint.js';
@@ -30,12 +30,14 @@ const manual = z.strictObject({
   endpoints: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
 });
 
+const MANUAL_FIELDS = Object.keys(manual.shape);
 const MANUAL_HELP = 'expected an EventBridge schedule or aws.rds event, or a manual payload {"force"?: boolean, "dryRun"?: boolean, "endpoints"?: string[]}';
 const RDS_HELP = 'expected an aws.rds event as EventBridge delivers it: {"source":"aws.rds","detail-type":"RDS DB ... Event","detail":{"SourceIdentifier":"<instance or cluster>","EventID":"RDS-EVENT-...",...}}';
 
 export function parseSyncEvent(event: unknown, config: SyncConfig): SyncRequest {
   if (event === undefined || event === null || event === '') return { trigger: 'manual', force: false, dryRun: false };
   if (isEventBridge(event)) {
+    refuseManualFields(event, MANUAL_FIELDS, 'sync event', MANUAL_HELP);
     if (scheduled.safeParse(event).success) return { trigger: 'schedule', force: false, dryRun: false };
     if (event.source !== 'aws.rds') {
       throw new InvalidPayloadError(`Invalid sync event: source ${JSON.stringify(event.source)}, detail-type ${JSON.stringify(event['detail-type'])} is neither the schedule (aws.events, "Scheduled Event") nor an RDS event (aws.rds)`);

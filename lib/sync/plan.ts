@@ -1,11 +1,12 @@
 // The safety contract (DESIGN.md "Sync rules") as one pure function: what to register,
 // what to deregister, and why. No AWS or DNS calls here.
-import { BlockList, isIP } from 'node:net';
 import type { Resolution } from '../dns.js';
 import { RdsApiError } from '../aws/rds.js';
-import { canonicalIp, ipSet } from '../ip.js';
+import { canonicalIp, ipSet, isTargetable } from '../ip.js';
 
 export type { Resolution } from '../dns.js';
+// The address rule lives with the other address helpers; plan, doctor and tests import it from here too.
+export { isTargetable } from '../ip.js';
 
 /**
  * What the mapping should point at: DNS's answer, or for a reader or custom endpoint the union
@@ -47,26 +48,6 @@ export interface Plan {
   /** Resolved addresses that cannot be NLB IP targets (reason address-refused). */
   refused: string[];
   reason: PlanReason;
-}
-
-// NLB IP targets must be private: RFC 1918 and RFC 6598 (shared address space) for IPv4.
-// IPv6 targets are the VPC's own (global) addresses, so only non-unicast ranges are refused.
-const TARGETABLE_V4 = new BlockList();
-TARGETABLE_V4.addSubnet('10.0.0.0', 8, 'ipv4');
-TARGETABLE_V4.addSubnet('172.16.0.0', 12, 'ipv4');
-TARGETABLE_V4.addSubnet('192.168.0.0', 16, 'ipv4');
-TARGETABLE_V4.addSubnet('100.64.0.0', 10, 'ipv4');
-const UNTARGETABLE_V6 = new BlockList();
-UNTARGETABLE_V6.addSubnet('::', 127, 'ipv6'); // unspecified and loopback
-UNTARGETABLE_V6.addSubnet('fe80::', 10, 'ipv6'); // link-local
-UNTARGETABLE_V6.addSubnet('ff00::', 8, 'ipv6'); // multicast
-UNTARGETABLE_V6.addSubnet('::ffff:0:0', 96, 'ipv6'); // IPv4-mapped
-
-export function isTargetable(ip: string): boolean {
-  const family = isIP(ip);
-  if (family === 4) return TARGETABLE_V4.check(ip, 'ipv4');
-  if (family === 6) return !UNTARGETABLE_V6.check(ip, 'ipv6');
-  return false;
 }
 
 /** A target on its way out: it no longer receives new connections, so it counts as absent. */

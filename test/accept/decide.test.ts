@@ -12,6 +12,20 @@ describe('decideConnections', () => {
     expect(d).toEqual({ accept: [{ endpointId: 'vpce-1', owner: FIVETRAN, reason: 'owner allowlisted' }], reject: [], leave: [] });
   });
 
+  // EC2 may list one connection twice (pages that shift under a paginated listing); a
+  // de-duplication keyed on endpoint and owner together would decide it twice.
+  it('decides an endpoint listed twice with different owner fields once, by its first listing', () => {
+    const d = decideConnections([{ endpointId: 'vpce-1' }, { endpointId: 'vpce-1', owner: FIVETRAN }], [FIVETRAN], { rejectUnlisted: true });
+
+    expect(d).toEqual({ accept: [], reject: [], leave: [{ endpointId: 'vpce-1', owner: null, reason: 'owner unknown' }] });
+  });
+
+  it('decides an endpoint listed as allowlisted, then as a stranger, once', () => {
+    const d = decideConnections([{ endpointId: 'vpce-1', owner: FIVETRAN }, { endpointId: 'vpce-1', owner: STRANGER }], [FIVETRAN], { rejectUnlisted: true });
+
+    expect(d).toEqual({ accept: [{ endpointId: 'vpce-1', owner: FIVETRAN, reason: 'owner allowlisted' }], reject: [], leave: [] });
+  });
+
   it('leaves an unlisted owner pending, with the reason, by default', () => {
     const d = decideConnections([{ endpointId: 'vpce-2', owner: STRANGER }], [FIVETRAN], { rejectUnlisted: false });
 

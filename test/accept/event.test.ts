@@ -24,6 +24,15 @@ describe('parseAcceptEvent', () => {
     expect(parseAcceptEvent(event).notification?.eventType).toBe('Delete');
   });
 
+  it.each([
+    ['a scheduled event with dryRun', { ...(fixture('scheduled.json') as object), dryRun: true }, 'dryRun'],
+    ['an SNS notification with dryRun', { ...(fixture('sns-connection-notification.json') as object), dryRun: true }, 'dryRun'],
+    ['an SNS notification with force', { ...(fixture('sns-connection-notification.json') as object), force: true }, 'force'],
+  ])('refuses %s instead of running for real', (_, event, field) => {
+    expect(() => parseAcceptEvent(event)).toThrow(InvalidPayloadError);
+    expect(() => parseAcceptEvent(event)).toThrow(`Invalid accept payload (${field}: a manual payload's field; on an AWS event it would be ignored and the run go ahead for real)`);
+  });
+
   it.each([undefined, null, {}])('treats %j as a manual run', (payload) => {
     expect(parseAcceptEvent(payload)).toEqual({ trigger: 'manual', dryRun: false });
   });

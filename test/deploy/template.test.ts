@@ -177,6 +177,13 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
     expect(resource(t(), 'AcceptLambdaFunction').Properties.Handler).toBe('functions/accept.handler');
   });
 
+  it('names each function <service>-<stage>-<key> for the keys deploy/params.cjs checks against 64 characters', () => {
+    const names = Object.values(t().Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map((r) => r.Properties.FunctionName);
+    expect(names.sort()).toEqual(FUNCTION_KEYS.map((key) => `rds-nlb-sync-${stages[config]}-${key}`).sort());
+  });
+
   it('gives the sync a timeout longer than the failover watch and follow plus DNS and API time', () => {
     const vars = env(t(), 'SyncLambdaFunction');
     const watch = Number(vars.FAILOVER_WATCH_SECONDS);
@@ -761,11 +768,12 @@ interface Derived {
   reservedConcurrency: Json;
 }
 const load = createRequire(import.meta.url);
-const { deriveDeployConfig } = load('../../deploy/params.cjs') as {
-  deriveDeployConfig: (raw: Record<string, unknown>, context?: { given?: string[]; service?: string }) => Derived;
+const { deriveDeployConfig, FUNCTION_KEYS } = load('../../deploy/params.cjs') as {
+  deriveDeployConfig: (raw: Record<string, unknown>, context?: { given?: string[]; service?: string; stage?: string }) => Derived;
+  FUNCTION_KEYS: string[];
 };
 /** The message deriveDeployConfig fails with ('' when it does not fail). */
-const failureOf = (raw: Record<string, unknown>, context?: { given?: string[] }): string => {
+const failureOf = (raw: Record<string, unknown>, context?: { given?: string[]; stage?: string }): string => {
   try {
     deriveDeployConfig(raw, context);
     return '';
@@ -1028,6 +1036,52 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     expect(statement(writer, 'rds:DescribeBlueGreenDeployments')?.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:deployment:*' });
   });
 
+  // Issue 18, class 6: parameters that passed here and failed later (at deploy or at run time).
+  it.each([
+    ['null', 'got null'],
+    ['{}', 'got an object'],
+    ['true', 'got boolean true'],
+    ['5', 'got number 5'],
+    ['[{', 'got text that is not JSON'],
+  ])('says what shape syncMappings=%s should have (no TypeError, no "required")', (value, got) => {
+    const message = failureOf({ ...defaults, syncMappings: value, endpointServiceIds: 'vpce-svc-0123456789abcdef0' });
+    expect(message).toContain(`syncMappings: must be a JSON list of {"endpoint","targetGroupArn","port"} objects, e.g. [{"endpoint":`);
+    expect(message).toContain(got);
+    expect(message).not.toContain('required');
+  });
+
+  it('says an empty syncMappings list must list a mapping', () => {
+    expect(failureOf({ ...defaults, syncMappings: '[]', endpointServiceIds: 'vpce-svc-0123456789abcdef0' })).toContain('syncMappings: must list at least one mapping');
+  });
+
+  it('refuses at package time a stage that makes a function name longer than Lambda takes (64)', () => {
+    const longest = 64 - 'rds-nlb-sync--accept'.length;
+    expect(failureOf(minimal, { stage: 'a'.repeat(longest) })).toBe('');
+    expect(failureOf(minimal, { stage: 'a'.repeat(longest + 1) })).toContain(
+      `--stage: "${'a'.repeat(longest + 1)}" (45 characters) makes the function name rds-nlb-sync-${'a'.repeat(longest + 1)}-accept 65 characters long; Lambda allows 64: use a stage of at most 44 characters`,
+    );
+  });
+
+  it.each([
+    ['éx', 'metricsNamespace: must be a CloudWatch namespace'],
+    ['AWS/EC2', 'metricsNamespace: must not start with "AWS/"'],
+  ])('refuses metricsNamespace=%s with the loaders\' one CloudWatch rule, once', (value, message) => {
+    const failure = failureOf({ ...minimal, metricsNamespace: value });
+    expect(failure.split(message)).toHaveLength(2);
+  });
+
+  it('refuses an IP address as rdsEndpoint', () => {
+    expect(failureOf({ ...minimal, rdsEndpoint: '10.0.0.5' })).toContain("rdsEndpoint: is an IP address: give the RDS endpoint's DNS name");
+  });
+
+  it('refuses a pending-connections alarm longer than CloudWatch evaluates (one day for periods under an hour)', () => {
+    // rate(7 minutes): 420 s periods; 1440 minutes would take 206 of them, 86,520 s.
+    expect(failureOf({ ...minimal, acceptSchedule: 'rate(7 minutes)', pendingAlarmMinutes: 1440 })).toContain(
+      'pendingAlarmMinutes/acceptSchedule: an alarm of 206 periods of 420 s spans 86520 s; CloudWatch allows 86400 s for periods under an hour - at most 205 periods, 1435 minutes here',
+    );
+    expect(failureOf({ ...minimal, acceptSchedule: 'rate(7 minutes)', pendingAlarmMinutes: 1435 })).toBe('');
+  });
+
   it('reserves one execution per function by default, none on request, and refuses 0', () => {
     expect(deriveDeployConfig(minimal).reservedConcurrency).toBe(1);
     expect(deriveDeployConfig({ ...minimal, reservedConcurrency: 'none' }).reservedConcurrency).toEqual({ Ref: 'AWS::NoValue' });
@@ -1071,4 +1125,59 @@ describe('cfn-lint', () => {
     expect(report).toEqual([]);
     // cfn-lint takes ~20 s on two templates when the machine is busy.
   }, 90_000);
+});
+
+// --- parameters that persist (deploy/parameter-guard.cjs, deploy/recorded-params.cjs) ------------
+
+describe('the parameter guard', () => {
+  const metadataOf = (t: Template) => (t as unknown as { Metadata: { RdsNlbSync: { Version: string; Parameters: Record<string, string> } } }).Metadata.RdsNlbSync;
+
+  it('records each stage\'s effective parameters, defaults included, in the template Metadata', () => {
+    const recorded = metadataOf(templates.privatelink);
+    expect(recorded.Version).toBe(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version);
+    expect(recorded.Parameters).toMatchObject({ dbSecurityGroupId: 'sg-0fedcba9876543210', createApiEndpoints: 'true', failoverWatchSeconds: '180' });
+    expect(metadataOf(templates.basic).Parameters).toMatchObject({ dbSecurityGroupId: '', alarmEmail: 'ops@example.com' });
+  });
+
+  // The deployed stack as `aws cloudformation get-template` answers it: example-privatelink's
+  // parameters, dbSecurityGroupId included. This package gives them all but dbSecurityGroupId.
+  const deployed = path.join(root, 'test/deploy/fixtures/get-template-privatelink.json');
+  const withoutDbGroup = {
+    createPrivateLink: 'true',
+    rdsEndpoint: 'mycluster.cluster-abcdefghijkl.eu-west-1.rds.amazonaws.com',
+    targetPort: '5432',
+    vpcId: 'vpc-0123456789abcdef0',
+    subnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
+    securityGroupIds: 'sg-0123456789abcdef0',
+    nlbSubnetIds: 'subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002,subnet-0a1b2c3d4e5f60003',
+    createApiEndpoints: 'true',
+  };
+  const packageGuarded = (extra: string[]) =>
+    exec(
+      process.execPath,
+      [serverlessBin, 'package', '--stage', 'guarded', '--package', path.join(outDir, 'guarded'), ...Object.entries(withoutDbGroup).flatMap(([k, v]) => ['--param', `${k}=${v}`]), ...extra],
+      { cwd: root, env: { ...packageEnv, RDS_NLB_SYNC_DEPLOYED_TEMPLATE: deployed }, timeout: 120_000 },
+    ).then(
+      ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }),
+    );
+
+  it('stops a package that would drop the recorded dbSecurityGroupId, naming it; with --confirm-parameter-changes it proceeds', async () => {
+    rmSync(path.join(outDir, 'guarded'), { recursive: true, force: true });
+
+    const refused = await packageGuarded([]);
+
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain('This deploy would drop or change deploy parameters recorded with stack rds-nlb-sync-guarded:\n  dbSecurityGroupId: sg-0fedcba9876543210 -> (not set) [dropped]\nGive them again');
+    expect(refused.output).toContain('--confirm-parameter-changes');
+    expect(statSync(path.join(outDir, 'guarded'), { throwIfNoEntry: false })).toBeUndefined(); // nothing built
+
+    const confirmed = await packageGuarded(['--confirm-parameter-changes']);
+
+    expect(confirmed.output).toContain('recorded parameter(s) dropped or changed (--confirm-parameter-changes): dbSecurityGroupId');
+    expect(confirmed.code).toBe(0);
+    const template = JSON.parse(readFileSync(path.join(outDir, 'guarded', 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+    expect(metadataOf(template).Parameters.dbSecurityGroupId).toBe('');
+    expect(template.Parameters.DbSecurityGroupId?.Default).toBe('');
+  }, 240_000);
 });

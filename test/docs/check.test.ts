@@ -53,6 +53,11 @@ describe('checkCommand against the real rules', () => {
     ]);
   });
 
+  it('takes the upgrade page\'s git steps and nothing else of git', () => {
+    expect(problemsOf('git pull\ngit checkout v0.1.0')).toEqual([]);
+    expect(problemsOf('git push --force')).toEqual(['git: only pull, fetch, checkout <ref> and log are shown']);
+  });
+
   it('refuses serverless without npx (not on PATH after npm ci)', () => {
     expect(problemsOf('serverless invoke -f accept --stage prod')).toEqual([
       'no rule for "serverless" commands (see docs/README.md): run it in a "sh runnable" block, or give it a rule in test/docs/check.ts',

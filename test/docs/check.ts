@@ -134,6 +134,8 @@ export function checkCommand(argv: string[], rules: Rules): string[] {
     return args.length > 0 && bad.length === 0 ? [] : [`export takes NAME=value or NAME words, not ${bad.map((a) => `"${a}"`).join(', ')}`];
   }
   if (program === 'read') return /^[A-Za-z_][A-Za-z0-9_]*$/.test(args.at(-1) ?? '') && !/^-[a-z]*p$/.test(args.at(-2) ?? '') ? [] : ['read needs the name of the variable to set'];
+  // The upgrade page's version control steps.
+  if (program === 'git') return ['pull', 'fetch', 'checkout', 'log'].includes(args[0] ?? '') && args.length <= 2 ? [] : ['git: only pull, fetch, checkout <ref> and log are shown'];
   if (program === 'aws') return args.length >= 2 && args.slice(0, 2).every((a) => /^[a-z0-9-]+$/.test(a)) ? [] : ['aws needs a service and an operation'];
   return [`no rule for "${program ?? ''}" commands (see docs/README.md): run it in a "sh runnable" block, or give it a rule in test/docs/check.ts`];
 }

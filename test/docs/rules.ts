@@ -24,6 +24,12 @@ export function loadRules(): Rules {
       },
     ]),
   );
+  // Commands and options serverless.yml's own plugins add (deploy/*.cjs): osls accepts them too.
+  const load = createRequire(import.meta.url);
+  for (const file of ['../../deploy/parameter-guard.cjs', '../../deploy/preview.cjs']) {
+    const Plugin = load(file) as new (serverless: object, options: object) => { commands: Record<string, PluginCommand> };
+    addPluginCommands(serverlessCommands, new Plugin({}, {}).commands);
+  }
   return {
     scripts: pkg.scripts,
     serverlessCommands,
@@ -31,4 +37,22 @@ export function loadRules(): Rules {
     // `fivetran` has subcommands and flags of its own (cli/fivetran.ts).
     parseCli: (argv) => (argv[0] === 'fivetran' ? parseFivetranCommandLine(argv.slice(1)) : parseCommandLine(argv)),
   };
+}
+
+interface PluginCommand {
+  options?: Record<string, { shortcut?: string }>;
+  commands?: Record<string, PluginCommand>;
+}
+
+function addPluginCommands(into: Map<string, { flags: Set<string>; shortcuts: Set<string> }>, commands: Record<string, PluginCommand>, prefix = ''): void {
+  for (const [name, command] of Object.entries(commands)) {
+    const full = `${prefix}${name}`;
+    const entry = into.get(full) ?? { flags: new Set<string>(), shortcuts: new Set<string>() };
+    for (const [flag, option] of Object.entries(command.options ?? {})) {
+      entry.flags.add(flag);
+      if (option.shortcut) entry.shortcuts.add(option.shortcut);
+    }
+    into.set(full, entry);
+    if (command.commands) addPluginCommands(into, command.commands, `${full} `);
+  }
 }

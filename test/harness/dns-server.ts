@@ -44,6 +44,12 @@ export interface DnsServer {
 export interface DnsServerOptions {
   /** TTL of every record, seconds. Default 5, as RDS uses. */
   readonly ttl?: number;
+  /**
+   * Answer a CNAME alone, without following the chain (NOERROR, the one CNAME record), as an
+   * authoritative server for the alias's zone does: the client follows the chain itself.
+   * Default false: the whole chain in one answer, as a recursive resolver does.
+   */
+  readonly cnameAlone?: boolean;
 }
 
 type Entry =
@@ -89,11 +95,13 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
       switch (entry.kind) {
         case 'cname':
           answers.push(record(owner, CNAME, { domain: entry.target }));
+          if (options.cnameAlone) return { rcode: RCODE.NOERROR, answers };
           owner = entry.target;
           continue;
         case 'rotation': {
           const target = entry.targets[entry.next++ % entry.targets.length] ?? '';
           answers.push(record(owner, CNAME, { domain: target }));
+          if (options.cnameAlone) return { rcode: RCODE.NOERROR, answers };
           owner = target;
           continue;
         }

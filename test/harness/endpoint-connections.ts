@@ -61,14 +61,20 @@ export interface EndpointConnections {
   state(endpointId: string): ConnectionState | undefined;
   /** The next Accept or Reject naming this endpoint lists it in Unsuccessful with this error. */
   failNext(endpointId: string, fault: ConnectionFault): void;
-  /** How many requests each of the three actions served. */
+  /**
+   * A connection notification on an endpoint service (moto 5.2.1 has none: "not implemented"), as
+   * CreateVpcEndpointConnectionNotification makes it; DescribeVpcEndpointConnectionNotifications
+   * lists them (filter service-id). Returns the notification ID (vpce-nfn-...).
+   */
+  createConnectionNotification(input: { serviceId: string; topicArn: string }): string;
+  /** How many requests each of the served actions answered. */
   calls(action: string): number;
   reset(): void;
   close(): Promise<void>;
 }
 
 const XMLNS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
-const SERVED = new Set(['DescribeVpcEndpointConnections', 'AcceptVpcEndpointConnections', 'RejectVpcEndpointConnections']);
+const SERVED = new Set(['DescribeVpcEndpointConnections', 'AcceptVpcEndpointConnections', 'RejectVpcEndpointConnections', 'DescribeVpcEndpointConnectionNotifications']);
 const FILTERS = new Set(['service-id', 'vpc-endpoint-state', 'vpc-endpoint-owner', 'vpc-endpoint-id']);
 
 class QueryError extends Error {
@@ -87,6 +93,22 @@ export async function startEndpointConnections(motoEndpoint: string, options: En
   const faults = new Map<string, ConnectionFault>();
   const callCount = new Map<string, number>();
   const tokens = new Map<string, { key: string; offset: number }>();
+  const notifications = new Map<string, { serviceId: string; topicArn: string }>();
+
+  const describeNotifications = (params: URLSearchParams): string => {
+    const filters = [...params].filter(([key]) => /^Filter\.\d+\.Name$/.test(key));
+    for (const [, name] of filters) if (name !== 'service-id') throw new QueryError('InvalidParameterValue', `The filter '${name}' is not modelled by the emulator`);
+    const wanted = [...params].filter(([key]) => /^Filter\.\d+\.Value\.\d+$/.test(key)).map(([, v]) => v);
+    const items = [...notifications]
+      .filter(([, n]) => filters.length === 0 || wanted.includes(n.serviceId))
+      .map(
+        ([id, n]) =>
+          `<item><connectionNotificationId>${id}</connectionNotificationId><serviceId>${n.serviceId}</serviceId>` +
+          `<connectionNotificationType>Topic</connectionNotificationType><connectionNotificationArn>${esc(n.topicArn)}</connectionNotificationArn>` +
+          `<connectionEvents><item>Connect</item></connectionEvents><connectionNotificationState>Enabled</connectionNotificationState></item>`,
+      );
+    return `<connectionNotificationSet>${items.join('')}</connectionNotificationSet>`;
+  };
 
   const current = (c: EmulatedConnection & { acceptedAt?: number }): EmulatedConnection => {
     if (c.state === 'pending' && c.acceptedAt !== undefined && Date.now() - c.acceptedAt >= settleMs) c.state = 'available';
@@ -154,7 +176,12 @@ export async function startEndpointConnections(motoEndpoint: string, options: En
     callCount.set(action, (callCount.get(action) ?? 0) + 1);
     const requestId = randomBytes(16).toString('hex');
     try {
-      const inner = action === 'DescribeVpcEndpointConnections' ? describe(params) : change(params, action === 'AcceptVpcEndpointConnections' ? 'accept' : 'reject');
+      const inner =
+        action === 'DescribeVpcEndpointConnections'
+          ? describe(params)
+          : action === 'DescribeVpcEndpointConnectionNotifications'
+            ? describeNotifications(params)
+            : change(params, action === 'AcceptVpcEndpointConnections' ? 'accept' : 'reject');
       send(res, 200, `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${XMLNS}"><requestId>${requestId}</requestId>${inner}</${action}Response>`);
     } catch (err) {
       const { code, message } = err instanceof QueryError ? err : { code: 'InternalError', message: String(err) };
@@ -200,11 +227,17 @@ export async function startEndpointConnections(motoEndpoint: string, options: En
       const c = store.get(endpointId);
       return c ? current(c).state : undefined;
     },
+    createConnectionNotification: ({ serviceId, topicArn }) => {
+      const id = `vpce-nfn-0${randomBytes(8).toString('hex').slice(0, 16)}`;
+      notifications.set(id, { serviceId, topicArn });
+      return id;
+    },
     failNext: (endpointId, fault) => void faults.set(endpointId, fault),
     calls: (action) => callCount.get(action) ?? 0,
     reset: () => {
       store.clear();
       faults.clear();
+      notifications.clear();
       callCount.clear();
       tokens.clear();
     },
@@ -265,7 +298,7 @@ function connectionXml(c: EmulatedConnection): string {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
@@ -276,7 +309,8 @@ function send(res: ServerResponse, status: number, xml: string): void {
   res.end(xml);
 }
 
-async function proxy(req: IncomingMessage, res: ServerResponse, body: Buffer, target: string): Promise<void> {
+/** Forwards the request to `target` (moto) unchanged and relays the answer. */
+export async function proxy(req: IncomingMessage, res: ServerResponse, body: Buffer, target: string): Promise<void> {
   const headers = new Headers();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value === undefined || ['host', 'connection', 'content-length', 'transfer-encoding'].includes(key)) continue;

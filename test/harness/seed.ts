@@ -145,7 +145,7 @@ export async function seedAws(endpoint: string, options: SeedOptions = {}): Prom
 export interface Target {
   readonly ip: string;
   readonly port: number;
-  /** healthy, unhealthy, draining, ... (moto: healthy as soon as registered). */
+  /** healthy, unhealthy, draining, ... (moto: healthy as soon as registered; emulators.elb.endpoint: AWS's timing). */
   readonly state: string;
 }
 

@@ -181,6 +181,7 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
   it('passes a correctly built chain and exits 0; only what moto cannot show, and the seeded NLB without a security group, warn', async () => {
     emulators.dns.setA(ORDERS, ['10.0.1.5']);
     expect((await cli('sync', '--local')).code).toBe(0); // registers the target and sends the SyncSuccess heartbeat
+    await emulators.elb.settled(tg()); // ELB's registration and health checks (the harness's front models them)
 
     const { code, status, check } = await doctor();
 
@@ -244,6 +245,7 @@ describe.skipIf(!motoOrSkip())('doctor against the AWS emulator', () => {
     await ec2.send(new ModifyVpcEndpointServicePermissionsCommand({ ServiceId: aws.serviceId, RemoveAllowedPrincipals: [FIVETRAN_PRINCIPAL] }));
     emulators.dns.setA(ORDERS, ['10.0.1.5']);
     await cli('sync', '--local');
+    await emulators.elb.settled(tg());
 
     const { code, stdout } = await cli('doctor', '--sync-function', SYNC_FUNCTION, '--accept-function', ACCEPT_FUNCTION);
 

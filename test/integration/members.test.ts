@@ -60,7 +60,11 @@ describe.skipIf(!motoOrSkip())('reader endpoint mappings against the AWS emulato
     DNS_TRIES: '1',
   });
   const sync = async () => (await coldStart<SyncSummary>(() => import('../../functions/sync.js'), env()))(scheduleEvent);
-  const ips = async (i: number) => (await readTargets(emulators.moto.endpoint, aws.targetGroupArns[i] ?? '')).map((t) => t.ip);
+  // Through the ELB front (AWS's timing): the group as AWS shows it once draining is over.
+  const ips = async (i: number) => {
+    await emulators.elb.settled(aws.targetGroupArns[i] ?? '');
+    return (await readTargets(emulators.elb.endpoint, aws.targetGroupArns[i] ?? '')).map((t) => t.ip);
+  };
 
   it('answers the reader endpoint with a different reader per query, as Aurora does', async () => {
     const resolve = createResolver({ servers: [emulators.dns.address], timeoutMs: 300, tries: 1 });
@@ -87,6 +91,7 @@ describe.skipIf(!motoOrSkip())('reader endpoint mappings against the AWS emulato
 
   it('follows a failover: the writer mapping and the reader set both move', async () => {
     await sync();
+    await Promise.all(aws.targetGroupArns.map((arn) => emulators.elb.settled(arn)));
 
     await failoverCluster(emulators.moto.endpoint, 'orders', 'orders-2');
     pointDns('orders-2', ['orders-1', 'orders-3']);

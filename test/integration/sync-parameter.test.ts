@@ -35,7 +35,7 @@ describe.skipIf(!motoOrSkip())('sync with SYNC_MAPPINGS_PARAMETER against the AW
     const summary = await sync(scheduleEvent);
 
     expect(summary).toMatchObject({ outcome: 'success', mappings: [{ endpoint: ORDERS, added: ['10.0.1.5'] }] });
-    expect((await readTargets(emulators.moto.endpoint, targetGroupArn)).map((t) => t.ip)).toEqual(['10.0.1.5']);
+    expect((await readTargets(emulators.elb.endpoint, targetGroupArn)).map((t) => t.ip)).toEqual(['10.0.1.5']);
   });
 
   it('fails the cold start naming the parameter when it does not exist', async () => {

@@ -1,6 +1,8 @@
 // The real sync handler and SDK clients against moto (AWS API emulator) and a loopback DNS
-// server. moto marks targets healthy at once and never shows `draining`: those cases live in
-// the unit tests.
+// server. ELBv2 goes through the harness's front with AWS's target timing, scaled down
+// (test/harness/elb-front.ts): a registered target is `initial` until registration and health
+// checks pass, a deregistered one `draining` for the deregistration delay. Tests that need the
+// group settled, as it would be minutes later on AWS, wait for it (settled()).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SyncSummary } from '../../lib/sync/run.js';
 import { coldStart } from '../cold-start.js';
@@ -13,6 +15,7 @@ import {
   seedAws,
   startEmulators,
   startSilentServer,
+  toHealthyMs,
   type Emulators,
   type SeededAws,
 } from '../harness/index.js';
@@ -50,31 +53,44 @@ describe.skipIf(!motoOrSkip())('sync against the AWS emulator', () => {
     METRICS_NAMESPACE: NAMESPACE,
   });
   const sync = async (event: unknown, e: Record<string, string> = env()) => (await coldStart<SyncSummary>(() => import('../../functions/sync.js'), e))(event);
-  const targets = (i = 0) => readTargets(emulators.moto.endpoint, aws.targetGroupArns[i] ?? '');
+  const targets = (i = 0) => readTargets(emulators.elb.endpoint, aws.targetGroupArns[i] ?? '');
+  /** What AWS shows minutes later: registration and health checks done, draining over. */
+  const settled = (i = 0) => emulators.elb.settled(aws.targetGroupArns[i] ?? '');
   const ips = async (i = 0) => (await targets(i)).map((t) => t.ip);
 
-  it('registers the endpoint, then changes nothing on the next run', async () => {
+  it('registers the endpoint (initial until ELB has registered and checked it), then changes nothing on the next run', async () => {
     await sync(scheduleEvent);
+    await settled();
     expect(await targets()).toEqual([{ ip: '10.0.1.5', port: 5432, state: 'healthy' }]);
+    // Healthy no sooner than ELB's registration and health checks allow (scaled).
+    const [h] = emulators.elb.history(aws.targetGroupArns[0]);
+    expect((h?.firstHealthyAt ?? 0) - (h?.registeredAt ?? 0)).toBeGreaterThanOrEqual(toHealthyMs(emulators.elb.timing) - 1);
 
     const second = await sync(scheduleEvent);
     expect(second.mappings[0]).toMatchObject({ reason: 'in-sync', added: [], removed: [] });
     expect(await ips()).toEqual(['10.0.1.5']);
   });
 
-  it('follows a failover: the new writer registered, the old one gone', async () => {
+  it('follows a failover: the new writer registered, the old one drained and gone', async () => {
     await sync(scheduleEvent);
+    await settled();
     emulators.dns.setA(ORDERS, ['10.0.2.9']);
 
     const summary = await sync(scheduleEvent);
 
     expect(summary.mappings[0]).toMatchObject({ added: ['10.0.2.9'], removed: ['10.0.1.5'] });
-    expect(await ips()).toEqual(['10.0.2.9']);
+    await settled();
+    expect(await targets()).toEqual([{ ip: '10.0.2.9', port: 5432, state: 'healthy' }]);
+    const [old, fresh] = emulators.elb.history(aws.targetGroupArns[0]);
+    expect(old).toMatchObject({ ip: '10.0.1.5', deregisteredAt: expect.any(Number), goneAt: expect.any(Number) });
+    expect(fresh).toMatchObject({ ip: '10.0.2.9', firstHealthyAt: expect.any(Number) });
+    expect(fresh?.deregisteredAt).toBeUndefined();
   });
 
   it('keeps several mappings apart', async () => {
     const both = env([mapping(ORDERS, 0, 5432), mapping(BILLING, 1, 3306)]);
     await sync(scheduleEvent, both);
+    await Promise.all([settled(0), settled(1)]);
 
     expect(await targets(0)).toEqual([{ ip: '10.0.1.5', port: 5432, state: 'healthy' }]);
     expect(await targets(1)).toEqual([{ ip: '10.0.2.7', port: 3306, state: 'healthy' }]);
@@ -103,6 +119,7 @@ describe.skipIf(!motoOrSkip())('sync against the AWS emulator', () => {
 
   it('puts the metrics into CloudWatch with their names, dimensions and values', async () => {
     await sync(scheduleEvent);
+    await settled();
     emulators.dns.setA(ORDERS, ['10.0.2.9']);
     await sync(scheduleEvent);
 

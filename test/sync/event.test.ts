@@ -56,6 +56,17 @@ describe('parseSyncEvent', () => {
     });
   });
 
+  // An AWS envelope is matched loosely (AWS adds fields): a manual-only field on one used to be
+  // dropped, and {"dryRun":true} on a scheduled event ran a real pass.
+  it.each([
+    ['a scheduled event with dryRun', { ...scheduleEvent, dryRun: true }, 'dryRun'],
+    ['a scheduled event with force', { ...scheduleEvent, force: true }, 'force'],
+    ['an RDS event with dryRun and endpoints', { ...rdsEvent, dryRun: true, endpoints: ['x'] }, 'dryRun, endpoints'],
+  ])('refuses %s instead of running for real', (_, event, fields) => {
+    expect(() => parseSyncEvent(event, config)).toThrow(InvalidPayloadError);
+    expect(() => parseSyncEvent(event, config)).toThrow(`Invalid sync event (${fields}: a manual payload's field; on an AWS event it would be ignored and the run go ahead for real)`);
+  });
+
   it.each([undefined, null, {}])('treats %j as a manual run of everything', (payload) => {
     expect(parseSyncEvent(payload, config)).toEqual({ trigger: 'manual', force: false, dryRun: false });
   });

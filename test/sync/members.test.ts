@@ -81,6 +81,9 @@ describe('combineMembers', () => {
 
   it('skips a member that has no instance endpoint yet, and fails when that leaves nothing', () => {
     expect(combineMembers(READER, [{ id: 'orders-4', endpoint: null }])).toMatchObject({ ok: false, error: { name: 'NoMembersError' }, members: [{ id: 'orders-4', endpoint: null, addresses: [] }] });
+    expect(combineMembers(READER, [{ id: 'orders-4', endpoint: null }])).toMatchObject({
+      error: { message: `${READER}: the cluster has no member with an instance endpoint (RDS API), so there is nothing to point at` },
+    });
   });
 
   it('de-duplicates and sorts the union numerically', () => {

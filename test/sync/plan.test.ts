@@ -59,6 +59,11 @@ describe('planTargets', () => {
     expect(plan.add).toEqual(['10.0.2.9']);
   });
 
+  it('keeps nothing aside when forced: every resolved address is in add', () => {
+    const plan = planTargets(resolved('10.0.1.5'), [target('10.0.1.5')], { ...options, force: true });
+    expect(plan).toEqual({ add: ['10.0.1.5'], remove: [], keep: [], refused: [], reason: 'forced' });
+  });
+
   it('registers every resolved address again when forced', () => {
     const plan = planTargets(resolved('10.0.1.5', '10.0.1.6'), [target('10.0.1.5'), target('10.0.4.4')], { ...options, force: true });
     expect(plan.add).toEqual(['10.0.1.5', '10.0.1.6']);
