@@ -2,9 +2,9 @@
 // handler and SDK clients; one NLB listener forwarding to three slot target groups with weights
 // (moto accepts ForwardConfig weights in ModifyListener and returns them in DescribeListeners);
 // an Aurora cluster of four instances, failed over with FailoverDBCluster (moto swaps
-// IsClusterWriter at once and changes no DNS: the test points the writer endpoint itself).
-// moto registers targets healthy at once: registration and health-check timing are modeled in
-// the unit tests and docs/performance.md, not here.
+// IsClusterWriter at once and changes no DNS: the test points the writer endpoint itself). ELB's
+// target timing (registration, health checks) comes from the harness's ELBv2 front, scaled down
+// (test/harness/elb-front.ts): a slot's candidate is healthy only once the front says so.
 import {
   CreateTargetGroupCommand,
   DescribeListenersCommand,
@@ -78,7 +78,7 @@ describe.skipIf(!motoOrSkip())('warm standby against the AWS emulator', () => {
     return (Listeners?.[0]?.DefaultActions?.[0]?.ForwardConfig?.TargetGroups ?? []).map((g) => [g.TargetGroupArn, g.Weight]);
   };
   /** Each slot's addresses, in slot order. */
-  const held = async () => Promise.all(slots.map(async (arn) => (await readTargets(emulators.moto.endpoint, arn)).map((t) => t.ip)));
+  const held = async () => Promise.all(slots.map(async (arn) => (await readTargets(emulators.elb.endpoint, arn)).map((t) => t.ip)));
   const weightedIps = async () => {
     const w = await weights();
     const i = w.findIndex(([, weight]) => weight !== 0);
@@ -104,9 +104,14 @@ describe.skipIf(!motoOrSkip())('warm standby against the AWS emulator', () => {
       rds.destroy();
     }
   };
-  /** Runs until a pass changes nothing (at most 4): the slots filled from empty. */
+  /** Runs until a pass changes nothing (at most 4): the slots filled from empty; then ELB's (modeled) registration and health checks pass. */
   const settle = async () => {
-    for (let i = 0; i < 4; i++) if ((await sync()).mappings[0]?.reason === 'in-sync') return;
+    for (let i = 0; i < 4; i++) {
+      if ((await sync()).mappings[0]?.reason === 'in-sync') {
+        await Promise.all(slots.map((arn) => emulators.elb.settled(arn, 15_000)));
+        return;
+      }
+    }
     throw new Error('warm standby did not settle in 4 passes');
   };
 
@@ -126,14 +131,17 @@ describe.skipIf(!motoOrSkip())('warm standby against the AWS emulator', () => {
     const before = await held();
     // Before the failover the candidate sits in its own slot, healthy, at weight 0.
     const candidateSlot = before.findIndex((ips) => ips.includes(IPS['orders-2'] ?? ''));
-    expect((await readTargets(emulators.moto.endpoint, slots[candidateSlot] ?? ''))[0]?.state).toBe('healthy');
+    expect((await readTargets(emulators.elb.endpoint, slots[candidateSlot] ?? ''))[0]?.state).toBe('healthy');
     expect((await weights())[candidateSlot]?.[1]).toBe(0);
 
     await failoverCluster(emulators.moto.endpoint, 'orders', 'orders-2');
     pointWriter('orders-2');
+    const [registers, deregisters] = [emulators.elb.calls('RegisterTargets'), emulators.elb.calls('DeregisterTargets')];
     const summary = await sync();
 
     expect(summary.outcome).toBe('success');
+    // No RegisterTargets (nor DeregisterTargets) reached ELB on the failover path.
+    expect([emulators.elb.calls('RegisterTargets') - registers, emulators.elb.calls('DeregisterTargets') - deregisters]).toEqual([0, 0]);
     expect(summary.mappings[0]).toMatchObject({ reason: 'address-changed', resolved: [IPS['orders-2']], added: [], removed: [] });
     expect(summary.mappings[0]?.warm).toMatchObject({ reason: 'weights-changed', weightsChanged: true, cold: false, registered: [], deregistered: [], weightedSlot: slots[candidateSlot] });
     expect(await weightedIps()).toEqual([IPS['orders-2']]);
