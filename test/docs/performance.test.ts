@@ -55,7 +55,7 @@ describe('docs/performance.md and bench/results.json', () => {
   // [what, the sentence in the doc (a template: {} is the figure), the figure from the results]
   const figures: [string, string, () => string][] = [
     ['bench duration', 'The run below took\n{} s', () => String(results.durationSeconds)],
-    ['machine', 'AMD EPYC, {} cores', () => String(results.machine.cores)],
+    ['machine', 'Intel Xeon, {} cores', () => String(results.machine.cores)],
     ['node', `Node {},`, () => results.machine.node.replace(/^v/, '')],
     ['esbuild', 'esbuild {}.', () => results.machine.esbuild],
     ['accept cold start quoted', 'yet measured {} ms here', () => String(Math.round(coldMedian('accept', 'chosen')))],
