@@ -167,6 +167,7 @@ export function loadDoctorInput(settings: ResolvedSettings, stage: string | unde
     serviceIds: accept.serviceIds,
     allowedAccounts: accept.allowedAccounts,
     metricsNamespace: sync.metricsNamespace,
+    ...(sync.warm ? { warm: sync.warm } : {}),
     functions: { ...(syncFunction ? { sync: syncFunction } : {}), ...(acceptFunction ? { accept: acceptFunction } : {}) },
   };
   return { input, dns: sync.dns };

@@ -5,6 +5,7 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { describeDatabase, listEvents, requestFailover, type FailoverSource } from '../lib/aws/failover.js';
 import { describeTargets } from '../lib/aws/targets.js';
+import { describeServingTargets } from '../lib/aws/listener.js';
 import type { Mapping, SyncConfig } from '../lib/config.js';
 import { createResolver } from '../lib/dns.js';
 import { connectOnce, parseProbeTarget, startProbe, type ProbeTarget } from '../lib/drill/probe.js';
@@ -82,6 +83,10 @@ export const drill: CommandRunner = async (ctx) => {
     if (refusal) return refused(refusal);
     const { config, mapping } = drillConfig(ctx.settings, db);
     const resolve = createResolver(config.dns);
+    // failoverMode warm: what serves is the slot the listener weights now, not one target group.
+    const warm = config.warm?.slotArns.includes(mapping.targetGroupArn) ? config.warm : undefined;
+    const readTargets = warm ? () => describeServingTargets(clients.elb, warm.listenerArn, warm.slotArns) : () => describeTargets(clients.elb, mapping.targetGroupArn);
+    const mode = warm ? 'warm' : 'cold';
     const syncOnce = args.local ? localSync({ ...config, mappings: [mapping] }, { elb: clients.elb, rds: clients.rds, resolve }) : undefined;
 
     // Before: the group in sync with the endpoint (with --local, after one pass of our own).
@@ -95,7 +100,7 @@ export const drill: CommandRunner = async (ctx) => {
     } catch (err) {
       return refused(`${mapping.endpoint} does not resolve before the failover (${describeError(err).message}): nothing to measure from`);
     }
-    const targets = (await describeTargets(clients.elb, mapping.targetGroupArn)).filter((t) => t.port === mapping.port && !isDraining(t));
+    const targets = (await readTargets()).filter((t) => t.port === mapping.port && !isDraining(t));
     const mismatch = baselineMismatch(addresses, targets.map((t) => t.ip));
     if (mismatch) return refused(mismatch);
     if (args.probe) {
@@ -125,7 +130,7 @@ export const drill: CommandRunner = async (ctx) => {
           requestFailover: () => requestFailover(clients.rds, args.source, args.targetInstance),
           listEvents: (since) => listEvents(clients.rds, args.source, since),
           resolve: () => resolve(mapping.endpoint, mapping.ipAddressType),
-          describeTargets: () => describeTargets(clients.elb, mapping.targetGroupArn),
+          describeTargets: readTargets,
           ...(syncOnce ? { sync: syncOnce } : {}),
           ...(probe ? { startProbe: (onChange) => startProbe(probe, { onChange }) } : {}),
           print,
@@ -134,7 +139,8 @@ export const drill: CommandRunner = async (ctx) => {
       );
       const exitCode = record.verdict.outcome === 'interrupted' ? EXIT_INTERRUPTED : record.verdict.ok ? 0 : 1;
       // A blank line between the live timeline and the summary.
-      return { data: record, text: `\n${renderSummary(record)}`, exitCode };
+      const modeLine = warm ? 'failover mode: warm (the targets are the slot the listener weights; "registered" is the weight change)' : 'failover mode: cold';
+      return { data: { ...record, failoverMode: mode }, text: `\n${modeLine}\n${renderSummary(record)}`, exitCode };
     } finally {
       process.removeListener('SIGINT', onInterrupt);
     }

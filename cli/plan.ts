@@ -3,12 +3,13 @@
 // must not feed the SyncSuccess heartbeat).
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { RDSClient } from '@aws-sdk/client-rds';
-import type { Mapping, SyncConfig } from '../lib/config.js';
+import type { Mapping, SyncConfig, WarmConfig } from '../lib/config.js';
 import type { ResolveEndpoint } from '../lib/dns.js';
 import { describeError } from '../lib/log.js';
 import { planTargets, type PlanReason, type RegisteredTarget } from '../lib/sync/plan.js';
 import { describeTargets } from '../lib/aws/targets.js';
 import { resolveDesired, type MemberResult } from '../lib/sync/members.js';
+import { syncWarmMapping, type WarmSummary } from '../lib/warm/run.js';
 
 export interface MappingPlan {
   endpoint: string;
@@ -25,6 +26,8 @@ export interface MappingPlan {
   reason: PlanReason | 'error';
   /** Reader and custom endpoints: each member instance and what it resolved to. */
   members?: MemberResult[];
+  /** FAILOVER_MODE=warm: the decision over the slots and the listener (add/remove: every slot's planned moves). */
+  warm?: WarmSummary;
   error?: { name: string; message: string };
 }
 
@@ -43,8 +46,39 @@ export interface PlanDeps {
 }
 
 export async function planMappings(config: SyncConfig, force: boolean, deps: PlanDeps): Promise<PlanReport> {
-  const mappings = await Promise.all(config.mappings.map((m) => planMapping(m, force, deps)));
+  const warm = config.warm;
+  const mappings = await Promise.all(config.mappings.map((m) => (warm?.slotArns.includes(m.targetGroupArn) ? planWarm(m, warm, deps) : planMapping(m, force, deps))));
   return { ok: mappings.every((m) => !m.error), force, mappings };
+}
+
+/** The warm mapping: the warm pass as a dry run (reads only). */
+async function planWarm(mapping: Mapping, warm: WarmConfig, deps: PlanDeps): Promise<MappingPlan> {
+  const r = await syncWarmMapping(mapping, warm, { dryRun: true, watch: false }, deps);
+  const moves = r.warm?.planned.slots ?? [];
+  // What serves: the weighted slot's targets with their states (unknown when no slot is weighted as ours).
+  const serving = r.warm?.weightedSlot;
+  let registered: MappingPlan['registered'] = null;
+  let readError: MappingPlan['error'];
+  if (serving) {
+    try {
+      registered = (await describeTargets(deps.elb, serving)).filter((t) => t.port === mapping.port).map(({ ip, state }) => ({ ip, state }));
+    } catch (err) {
+      readError = describeError(err);
+    }
+  }
+  return {
+    endpoint: mapping.endpoint,
+    targetGroupArn: r.warm?.weightedSlot ?? mapping.targetGroupArn,
+    port: mapping.port,
+    resolved: r.resolved ?? null,
+    registered,
+    add: moves.flatMap((m) => m.register),
+    remove: moves.flatMap((m) => m.deregister),
+    keep: [],
+    reason: r.reason,
+    ...(r.warm ? { warm: r.warm } : {}),
+    ...(r.error ? { error: { name: r.error.name, message: r.error.message } } : readError ? { error: readError } : {}),
+  };
 }
 
 async function planMapping(mapping: Mapping, force: boolean, deps: PlanDeps): Promise<MappingPlan> {

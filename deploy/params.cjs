@@ -45,6 +45,8 @@ const LONGEST_TARGET_GROUP_ARN = `arn:aws-iso-b:elasticloadbalancing:ap-southeas
 // Stand-ins of the right shape for what only CloudFormation knows, so the loaders can check the rest.
 const CREATED_TARGET_GROUP_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/created-by-stack/0123456789abcdef';
 const CREATED_SERVICE_ID = 'vpce-svc-00000000000000000';
+const CREATED_LISTENER_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/net/created-by-stack/0123456789abcdef/0123456789abcdef';
+const createdSlotArn = (n) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/created-slot-${n}/0123456789abcdef`;
 
 // The functions serverless.yml declares: each is deployed as <service>-<stage>-<key>, and Lambda
 // takes function names of at most 64 characters (test/deploy/template.test.ts checks the keys
@@ -67,6 +69,9 @@ const SYNC_ENV_PARAMS = {
   SCHEDULE_INTERVAL_SECONDS: 'syncSchedule',
   METRICS_NAMESPACE: 'metricsNamespace',
   DRY_RUN: 'dryRun',
+  FAILOVER_MODE: 'failoverMode',
+  WARM_LISTENER_ARN: 'failoverMode',
+  WARM_SLOT_TARGET_GROUP_ARNS: 'warmSlots',
 };
 const PROBE_ENV_PARAMS = {
   PROBE_ENABLED: 'probe',
@@ -252,6 +257,23 @@ function deriveDeployConfig(raw, context = {}) {
   const nlbIdleTimeoutSeconds = int('nlbIdleTimeoutSeconds', 60, 6000);
   const nlbDeletionProtection = bool('nlbDeletionProtection');
 
+  // --- failover mode: warm standby slots behind a weighted listener (docs/deploy.md) ----------
+  const failoverMode = str('failoverMode') || 'cold';
+  if (!['cold', 'warm'].includes(failoverMode)) problems.push(`failoverMode: must be cold or warm, got "${failoverMode}"`);
+  const warm = failoverMode === 'warm';
+  // 2-5 slots: lib/config.ts WARM_SLOTS_MIN/MAX (the listener forward action's target group quota, docs/configuration.md).
+  const warmSlots = warm ? int('warmSlots', 2, 5) : 0;
+  if (warm) {
+    if (!createPrivateLink) problems.push('failoverMode: warm needs createPrivateLink=true (the stack creates the slot target groups and the weighted listener; a listener of your own is not changed)');
+    const kind = parseRdsEndpoint(str('rdsEndpoint')).kind;
+    if (str('rdsEndpoint') && kind !== 'cluster') {
+      problems.push(
+        `failoverMode: warm needs the cluster writer endpoint of an Aurora or Multi-AZ DB cluster (<cluster>.cluster-<hash>...), not a ${kind} endpoint: ` +
+          (kind === 'instance' ? 'a single instance or a Multi-AZ instance deployment has no standby with an address of its own' : 'reader and custom endpoints are member sets already (every member registered)'),
+      );
+    }
+  }
+
   // --- sync: which endpoint feeds which target group -------------------------------------
   let mappingsInput = [];
   let shorthand = false;
@@ -318,6 +340,7 @@ function deriveDeployConfig(raw, context = {}) {
     // During a failover watch the scheduled runs wait behind it: the watching run re-syncs every
     // mapping this often instead (cron schedules: every minute, the most a schedule runs).
     SCHEDULE_INTERVAL_SECONDS: String(Math.min(3600, scheduleSeconds(syncSchedule) ?? 60)),
+    ...(warm ? { FAILOVER_MODE: 'warm', WARM_LISTENER_ARN: CREATED_LISTENER_ARN, WARM_SLOT_TARGET_GROUP_ARNS: Array(warmSlots).fill(LONGEST_TARGET_GROUP_ARN).join(',') } : {}),
   };
   const acceptEnv = {
     ...common,
@@ -329,6 +352,7 @@ function deriveDeployConfig(raw, context = {}) {
 
   // What the function will see: the mappings (from SSM when there) and the created target group.
   const syncSeen = { ...syncEnv, SYNC_MAPPINGS: mappingsJson.replaceAll('${TargetGroup}', CREATED_TARGET_GROUP_ARN) };
+  if (warm) syncSeen.WARM_SLOT_TARGET_GROUP_ARNS = [CREATED_TARGET_GROUP_ARN, ...Array.from({ length: warmSlots - 1 }, (_, i) => createdSlotArn(i + 2))].join(',');
   delete syncSeen.SYNC_MAPPINGS_PARAMETER;
   const mappingParam = (field) => (shorthand ? SHORTHAND_FIELD_PARAMS[field] : undefined);
   // Given mappings are always checked (an empty list is told so); the shorthand once complete.
@@ -472,6 +496,15 @@ function deriveDeployConfig(raw, context = {}) {
         readStatements.push({ Sid: 'ReadCustomEndpoints', Effect: 'Allow', Action: 'rds:DescribeDBClusterEndpoints', Resource: [...clusters, ...endpoints] });
       }
     }
+    // Warm standby: weights on our listener only (a list, so it is empty without the listener); the cluster's members and tiers.
+    if (warm) {
+      readStatements.push(
+        { Sid: 'WeightOwnListener', Effect: 'Allow', Action: 'elasticloadbalancing:ModifyListener', Resource: [ifPrivateLink({ Ref: 'Listener' })] },
+        // DescribeListeners supports no resource-level permissions.
+        { Sid: 'ReadListeners', Effect: 'Allow', Action: 'elasticloadbalancing:DescribeListeners', Resource: '*' },
+        { Sid: 'ReadFailoverCandidates', Effect: 'Allow', Action: 'rds:DescribeDBClusters', Resource: arn('rds', `cluster:${parseRdsEndpoint(mappings[0].endpoint).identifier}`) },
+      );
+    }
     const parameterArn = syncMappingsParameter ? arn('ssm', `parameter/${syncMappingsParameter.replace(/^\//, '')}`) : undefined;
     if (parameterArn) readStatements.push({ Sid: 'ReadMappingsParameter', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameterArn });
 
@@ -488,6 +521,9 @@ function deriveDeployConfig(raw, context = {}) {
       },
     });
     const mappingsParameterBytes = Buffer.byteLength(mappingsJson);
+
+    // Warm standby: slot 1 is TargetGroup (weighted at creation), WarmSlot2..N sit at weight 0.
+    const slotIds = warm ? ['TargetGroup', ...Array.from({ length: warmSlots - 1 }, (_, i) => `WarmSlot${i + 2}`)] : [];
 
     return {
       // CloudFormation parameter defaults (Conditions switch the optional parts on them).
@@ -506,6 +542,12 @@ function deriveDeployConfig(raw, context = {}) {
       syncEnvironment: {
         ...syncEnv,
         ...(syncEnv.SYNC_MAPPINGS && createPrivateLink ? { SYNC_MAPPINGS: ifPrivateLink(sub(syncEnv.SYNC_MAPPINGS)) } : {}),
+        ...(warm
+          ? {
+              WARM_LISTENER_ARN: ifPrivateLink({ Ref: 'Listener' }),
+              WARM_SLOT_TARGET_GROUP_ARNS: ifPrivateLink({ 'Fn::Join': [',', slotIds.map((id) => ({ Ref: id }))] }),
+            }
+          : {}),
         ...(createPrivateLink ? { PROBE_TARGET: { 'Fn::If': ['CreatePrivateLink', sub(`\${LoadBalancer.DNSName}:${mappings[0].port}`), ''] } } : {}),
       },
       // The NLB's group admits the probing function's groups on the listener port, and nothing else.
@@ -522,7 +564,16 @@ function deriveDeployConfig(raw, context = {}) {
 
       // sync
       // RegisterTargets/DeregisterTargets are allowed on these target groups only.
-      targetGroupArns: createPrivateLink ? [ifPrivateLink({ Ref: 'TargetGroup' })] : [...new Set(mappings.map((m) => m.targetGroupArn))],
+      targetGroupArns: warm
+        ? slotIds.map((id) => ifPrivateLink({ Ref: id }))
+        : createPrivateLink
+          ? [ifPrivateLink({ Ref: 'TargetGroup' })]
+          : [...new Set(mappings.map((m) => m.targetGroupArn))],
+      // The created listener: one target group, or (warm) every slot with one weighted.
+      listenerDefaultActions: warm
+        ? [{ Type: 'forward', ForwardConfig: { TargetGroups: slotIds.map((id, i) => ({ TargetGroupArn: { Ref: id }, Weight: i === 0 ? 1 : 0 })) } }]
+        : [{ Type: 'forward', TargetGroupArn: { Ref: 'TargetGroup' } }],
+      failoverMode,
       targetPort: mappings[0].port,
       syncReadPolicy: { PolicyName: 'sync-reads', PolicyDocument: { Version: '2012-10-17', Statement: readStatements } },
       syncSchedule,
@@ -550,6 +601,9 @@ function deriveDeployConfig(raw, context = {}) {
 
       // Resources whose number follows the parameters.
       extraResources: {
+        // Warm standby slots: the same health checks and attributes as TargetGroup (serverless.yml;
+        // test/deploy/warm-template.test.ts compares them).
+        ...Object.fromEntries(slotIds.slice(1).map((id) => [id, slotTargetGroup(mappings[0].port)])),
         // One AWS::EC2::VPCEndpointConnectionNotification per given service, to the accept topic.
         ...Object.fromEntries(
           (createPrivateLink ? [] : acceptConfig.serviceIds).map((id) => [
@@ -611,6 +665,31 @@ function deriveDeployConfig(raw, context = {}) {
       stackMetadata: stackMetadata(raw, PACKAGE_VERSION),
     };
   }
+}
+
+/** A warm standby slot: TargetGroup's properties (serverless.yml), kept equal by the template test. */
+function slotTargetGroup(port) {
+  return {
+    Type: 'AWS::ElasticLoadBalancingV2::TargetGroup',
+    Condition: 'CreatePrivateLink',
+    Properties: {
+      TargetType: 'ip',
+      Protocol: 'TCP',
+      Port: port,
+      VpcId: { Ref: 'VpcId' },
+      HealthCheckProtocol: 'TCP',
+      HealthCheckIntervalSeconds: 5,
+      HealthCheckTimeoutSeconds: 3,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 2,
+      TargetGroupAttributes: [
+        { Key: 'deregistration_delay.timeout_seconds', Value: '10' },
+        { Key: 'deregistration_delay.connection_termination.enabled', Value: 'true' },
+        { Key: 'preserve_client_ip.enabled', Value: 'false' },
+        { Key: 'target_health_state.unhealthy.connection_termination.enabled', Value: 'true' },
+      ],
+    },
+  };
 }
 
 /**

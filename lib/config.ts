@@ -4,6 +4,7 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
+import { parseRdsEndpoint } from './rds-endpoint.js';
 
 // zod/mini ships without messages: English ones make every error say what was expected.
 z.config(en());
@@ -27,6 +28,8 @@ type Env = Record<string, string | undefined>;
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$/i;
 const TARGET_GROUP_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
 const LOAD_BALANCER_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/(net|app)\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
+// net/ on AWS; moto names every load balancer's listeners app/ (as LOAD_BALANCER_ARN accepts both).
+const LISTENER_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/(net|app)\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+\/[0-9a-f]+$/;
 const SERVICE_ID = /^vpce-svc-[0-9a-f]{8,17}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const ROOT_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):root$/;
@@ -218,10 +221,15 @@ const syncEnvSchema = z
     SCHEDULE_INTERVAL_SECONDS: intInRange(60, 10, 3600, 'seconds between scheduled runs'),
     METRICS_NAMESPACE: namespace,
     DRY_RUN: bool(false),
+    // Warm standby (docs/deploy.md "Failover mode"): slot target groups behind one weighted listener.
+    FAILOVER_MODE: z._default(z.enum(['cold', 'warm']), 'cold'),
+    WARM_LISTENER_ARN: z.optional(z.string().check(z.trim(), z.regex(LISTENER_ARN, 'must be an NLB listener ARN (arn:aws:elasticloadbalancing:<region>:<account>:listener/net/<name>/<id>/<id>)'))),
+    WARM_SLOT_TARGET_GROUP_ARNS: listOf(targetGroupArn),
     ...awsClientFields,
   })
   .check((ctx) => {
     const env = ctx.value;
+    checkWarm(env, ctx.issues);
     const shorthand = [env.RDS_ENDPOINT, env.TARGET_GROUP_ARN, env.TARGET_PORT];
     const given = shorthand.filter((v) => v !== undefined).length;
     if (env.SYNC_MAPPINGS_PARAMETER !== undefined && (env.SYNC_MAPPINGS || given > 0)) {
@@ -244,6 +252,50 @@ const syncEnvSchema = z
     }
   });
 
+/** NLB forward actions take a handful of target groups; see docs/configuration.md (warmSlots). */
+export const WARM_SLOTS_MIN = 2;
+export const WARM_SLOTS_MAX = 5;
+
+type WarmEnv = {
+  FAILOVER_MODE: 'cold' | 'warm';
+  WARM_LISTENER_ARN?: string | undefined;
+  WARM_SLOT_TARGET_GROUP_ARNS: string[];
+  SYNC_MAPPINGS?: Mapping[] | undefined;
+  RDS_ENDPOINT?: string | undefined;
+  TARGET_GROUP_ARN?: string | undefined;
+};
+
+/** Warm mode: the listener and its slots, one cluster writer endpoint mapped into the slots. */
+function checkWarm(env: WarmEnv, issues: Check): void {
+  const slots = env.WARM_SLOT_TARGET_GROUP_ARNS;
+  if (env.FAILOVER_MODE === 'cold') {
+    if (env.WARM_LISTENER_ARN !== undefined) issue(issues, ['WARM_LISTENER_ARN'], 'is only used with FAILOVER_MODE=warm');
+    if (slots.length > 0) issue(issues, ['WARM_SLOT_TARGET_GROUP_ARNS'], 'is only used with FAILOVER_MODE=warm');
+    return;
+  }
+  if (env.WARM_LISTENER_ARN === undefined) issue(issues, ['WARM_LISTENER_ARN'], 'is required with FAILOVER_MODE=warm: the NLB listener whose forward action weights the slots');
+  if (slots.length < WARM_SLOTS_MIN || slots.length > WARM_SLOTS_MAX) {
+    issue(issues, ['WARM_SLOT_TARGET_GROUP_ARNS'], `must list ${WARM_SLOTS_MIN}-${WARM_SLOTS_MAX} slot target group ARNs with FAILOVER_MODE=warm (got ${slots.length})`);
+  }
+  if (new Set(slots).size !== slots.length) issue(issues, ['WARM_SLOT_TARGET_GROUP_ARNS'], 'names a target group twice');
+  const mappings = env.SYNC_MAPPINGS ?? (env.RDS_ENDPOINT && env.TARGET_GROUP_ARN ? [{ endpoint: env.RDS_ENDPOINT, targetGroupArn: env.TARGET_GROUP_ARN }] : []);
+  const warm = mappings.filter((m) => slots.includes(m.targetGroupArn));
+  if (warm.length !== 1) {
+    issue(issues, ['WARM_SLOT_TARGET_GROUP_ARNS'], `must include the target group of exactly one mapping (the warm one), got ${warm.length}`);
+    return;
+  }
+  const kind = parseRdsEndpoint(warm[0]?.endpoint ?? '').kind;
+  if (kind !== 'cluster') {
+    issue(issues, ['FAILOVER_MODE'], `warm needs a cluster writer endpoint (<cluster>.cluster-<hash>.<region>.rds.amazonaws.com) of an Aurora or Multi-AZ DB cluster; ${warm[0]?.endpoint} is a ${kind} endpoint`);
+  }
+}
+
+/** Warm standby of one mapping: the listener that weights the slots, and the slots (the mapping's target group among them). */
+export interface WarmConfig {
+  listenerArn: string;
+  slotArns: string[];
+}
+
 export interface DnsConfig {
   /** Empty: the system resolver's servers (the VPC resolver inside Lambda). */
   servers: string[];
@@ -264,6 +316,8 @@ export interface SyncConfig {
   concurrency: number;
   metricsNamespace: string;
   dryRun: boolean;
+  /** FAILOVER_MODE=warm: the mapping whose targetGroupArn is a slot is kept by lib/warm. */
+  warm?: WarmConfig;
 }
 
 export function loadSyncConfig(env: Env = process.env): SyncConfig {
@@ -288,6 +342,7 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
     concurrency: e.SYNC_CONCURRENCY,
     metricsNamespace: e.METRICS_NAMESPACE,
     dryRun: e.DRY_RUN,
+    ...(e.FAILOVER_MODE === 'warm' && e.WARM_LISTENER_ARN ? { warm: { listenerArn: e.WARM_LISTENER_ARN, slotArns: e.WARM_SLOT_TARGET_GROUP_ARNS } } : {}),
   };
 }
 

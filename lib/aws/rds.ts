@@ -146,3 +146,40 @@ async function call<T>(api: string, resource: string, read: () => Promise<T>): P
     throw new RdsApiError(api, resource, { cause: err });
   }
 }
+
+/** A cluster member with what failover order needs (warm standby: lib/warm/decide.ts ranks them). */
+export interface FailoverMember {
+  id: string;
+  writer: boolean;
+  promotionTier: number;
+  instanceClass?: string;
+  /** The instance endpoint's DNS name; null while the instance has none. */
+  endpoint: string | null;
+}
+
+/**
+ * An Aurora or Multi-AZ DB cluster's members, with IsClusterWriter and PromotionTier
+ * (DescribeDBClusters) and instance class and endpoint (DescribeDBInstances): 2 calls.
+ */
+export async function listFailoverMembers(rds: RDSClient, clusterId: string): Promise<FailoverMember[]> {
+  const members = await call('DescribeDBClusters', `cluster ${clusterId}`, async () => {
+    const out = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterId }));
+    const cluster = out.DBClusters?.[0];
+    if (!cluster) throw notFound(`cluster ${clusterId}`);
+    return (cluster.DBClusterMembers ?? []).flatMap((m) =>
+      // AWS's default tier is 1 (ModifyDBInstance PromotionTier); Multi-AZ DB clusters report none.
+      m.DBInstanceIdentifier ? [{ id: m.DBInstanceIdentifier.toLowerCase(), writer: m.IsClusterWriter === true, promotionTier: m.PromotionTier ?? 1 }] : [],
+    );
+  });
+  if (members.length === 0) return [];
+  const ids = members.map((m) => m.id);
+  const instances = await call('DescribeDBInstances', `instances ${ids.join(', ')}`, async () => {
+    const found: DBInstance[] = [];
+    for await (const page of paginateDescribeDBInstances({ client: rds }, { Filters: [{ Name: 'db-instance-id', Values: ids }] })) found.push(...(page.DBInstances ?? []));
+    return new Map(found.flatMap((i) => (i.DBInstanceIdentifier ? [[i.DBInstanceIdentifier.toLowerCase(), i] as const] : [])));
+  });
+  return members.map((m) => {
+    const i = instances.get(m.id);
+    return { ...m, endpoint: i?.Endpoint?.Address ?? null, ...(i?.DBInstanceClass ? { instanceClass: i.DBInstanceClass } : {}) };
+  });
+}

@@ -2,7 +2,7 @@
 // with the fix for each link. A check that cannot tell (an API the caller may not use, or one
 // the emulator lacks) warns; only a check that saw something wrong fails.
 import type { ServiceConfiguration } from '@aws-sdk/client-ec2';
-import type { Mapping } from '../config.js';
+import type { Mapping, WarmConfig } from '../config.js';
 import { createDoctorReader, type DoctorClients, type DoctorReader } from './read.js';
 import { MAPPING_CHECKS } from './chain.js';
 import { memberChecks } from './members.js';
@@ -10,6 +10,7 @@ import { functionChecks, heartbeat, type FunctionRole, type FunctionSubject } fr
 import { SERVICE_CHECKS, serviceExists } from './service.js';
 import { DATABASE_CHECKS, nlbSecurityGroup } from './database.js';
 import { nlbIdleTimeout, vpcDns } from './network.js';
+import { warmSlots } from './warm.js';
 import type { FivetranClient } from '../fivetran/client.js';
 import { fivetranLinkCheck } from './fivetran.js';
 import { lastProbe } from './probe.js';
@@ -25,6 +26,8 @@ export interface DoctorInput {
   allowedAccounts: string[];
   metricsNamespace: string;
   functions: Partial<Record<FunctionRole, string>>;
+  /** FAILOVER_MODE=warm: the warm mapping's slots are checked (warm.slots) instead of its one group's targets. */
+  warm?: WarmConfig;
 }
 
 export interface DoctorDeps extends DoctorClients {
@@ -62,7 +65,13 @@ export async function runDoctor(input: DoctorInput, deps: DoctorDeps): Promise<D
   };
 
   // In the order of the chain, so the first failure in the output is the one to fix first.
-  for (const mapping of input.mappings) await runAll([...MAPPING_CHECKS, nlbIdleTimeout, vpcDns, ...DATABASE_CHECKS, ...memberChecks(mapping)], mapping, mappingLabel(mapping));
+  for (const mapping of input.mappings) {
+    const warm = input.warm?.slotArns.includes(mapping.targetGroupArn) ? input.warm : undefined;
+    // Warm: slot 1 need not hold the writer; warm.slots checks what serves instead.
+    const chain = warm ? MAPPING_CHECKS.filter((c) => c.id !== 'targets.registered' && c.id !== 'targets.health') : MAPPING_CHECKS;
+    await runAll([...chain, nlbIdleTimeout, vpcDns, ...DATABASE_CHECKS, ...memberChecks(mapping)], mapping, mappingLabel(mapping));
+    if (warm) await runAll([warmSlots], { mapping, warm }, mappingLabel(mapping));
+  }
   for (const loadBalancerArn of await loadBalancersOf(input.mappings, ctx.reader)) {
     await runAll([serviceExists, nlbSecurityGroup], loadBalancerArn, `load balancer ${loadBalancerArn.split('/').slice(-2, -1)[0] ?? loadBalancerArn}`);
   }

@@ -16,6 +16,7 @@ import { canonicalIp, ipSet } from '../ip.js';
 import { decideRemoval, type DeferReason } from './overlap.js';
 import { driveMapping, Watchers, type Clock, type MappingOptions, type Slot, type Step } from './watch.js';
 import { addTimelineMetrics, buildTimeline, type Failover, type FailoverTimeline, type FollowFacts } from './timeline.js';
+import { syncWarmMapping, type WarmSummary } from '../warm/run.js';
 import { addProbeMetrics, type Probe, type ProbeResult } from './probe.js';
 
 export interface SyncDeps {
@@ -96,6 +97,8 @@ export interface MappingResult {
   deferReason?: DeferReason;
   durationMs: number;
   error?: { name: string; message: string; kind?: string };
+  /** failoverMode warm: the writer, the weighted slot, what moved (lib/warm/run.ts). */
+  warm?: WarmSummary;
 }
 
 export interface SyncSummary {
@@ -126,17 +129,26 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
   // Every mapping is active until its first pass is done (lib/sync/watch.ts).
   const watchers = new Watchers(selected.length);
   const limit = pLimit(config.concurrency);
-  const slot: Slot<MappingResult> = (mapping, options) => limit(() => syncWithin(mapping, options, bounds.workUntil, config, deps, clock));
+  const slot: Slot<MappingResult> = (mapping, options) => limit(() => syncWithin(mapping, options, bounds.workUntil, config, deps, clock)).then((step) => followedByWeights(mapping, step));
   const read = (mapping: Mapping) => limit(() => withinDeadline(describeTargets(deps.elb, mapping.targetGroupArn), bounds.workUntil - clock.now(), 'DescribeTargetHealth'));
   const failovers: FailoverTimeline[] = [];
   // The event's time is a failover's origin only for the mappings the event concerns (watch or not).
   const concerned = new Set(request.watch ?? []);
-  const followed = (mapping: Mapping, facts: FollowFacts) => {
+  const followed = (mapping: Mapping, facts: FollowFacts, extra: Record<string, unknown> = {}) => {
     const { time, eventId } = request.event ?? {};
     const event = concerned.has(mapping.endpoint) && request.event ? { ...(time ? { time } : {}), ...(eventId ? { eventId } : {}) } : undefined;
     const timeline = buildTimeline(mapping, facts, { trigger: request.trigger, ...(event ? { event } : {}) });
     failovers.push(timeline);
-    deps.log.info('failover timeline', { ...timeline });
+    deps.log.info('failover timeline', { ...timeline, ...extra });
+  };
+  // Warm standby: a failover the weights alone followed is settled when ModifyListener answers.
+  const followedByWeights = (mapping: Mapping, step: Step<MappingResult>) => {
+    const facts = step.result.warm?.failover;
+    if (facts) {
+      delete step.result.warm?.failover;
+      followed(mapping, facts, { failoverMode: 'warm', weightsChangedAt: new Date(facts.registeredAt).toISOString() });
+    }
+    return step;
   };
 
   const mappings = await Promise.all(
@@ -244,6 +256,12 @@ function emptyResult(mapping: Mapping): MappingResult {
 /** One pass: resolve, read, plan; unless watching and unchanged, register, re-read, deregister. Fills `result` as it goes. */
 async function syncMapping(mapping: Mapping, options: MappingOptions, result: MappingResult, _config: SyncConfig, deps: SyncDeps, clock: Clock): Promise<Step<MappingResult>> {
   const started = clock.now();
+  // Warm standby: the slots and the listener's weights instead of one target group.
+  if (_config.warm?.slotArns.includes(mapping.targetGroupArn)) {
+    const { waiting, ...fields } = await syncWarmMapping(mapping, _config.warm, options, deps);
+    Object.assign(result, fields, { durationMs: clock.now() - started });
+    return { result, waiting };
+  }
   let registered: RegisteredTarget[] | undefined;
   let waiting = false;
   let failover: Failover | undefined;

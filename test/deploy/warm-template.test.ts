@@ -1,0 +1,161 @@
+// Warm standby (failoverMode=warm): `serverless package` of the example-warm stage offline, the
+// compiled template's slots, weighted listener and IAM, cfn-lint on it; and the deploy
+// parameters' refusals (deploy/params.cjs).
+import { execFile } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const exec = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const outDir = path.join(root, '.serverless-test', 'warm');
+const serverlessBin = path.join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+interface Resource {
+  Type: string;
+  Condition?: string;
+  Properties: Record<string, Json>;
+}
+let resources: Record<string, Resource> = {};
+const templateFile = path.join(outDir, 'cloudformation-template-update-stack.json');
+
+beforeAll(async () => {
+  rmSync(outDir, { recursive: true, force: true });
+  const env = { ...process.env, AWS_ACCESS_KEY_ID: 'dummy', AWS_SECRET_ACCESS_KEY: 'dummy', AWS_PROFILE: undefined, SLS_TELEMETRY_DISABLED: '1' };
+  await exec(process.execPath, [serverlessBin, 'package', '--stage', 'example-warm', '--package', outDir], { cwd: root, env, timeout: 90_000 });
+  resources = (JSON.parse(readFileSync(templateFile, 'utf8')) as { Resources: Record<string, Resource> }).Resources;
+}, 120_000);
+
+const get = (id: string): Resource => {
+  const r = resources[id];
+  if (!r) throw new Error(`no resource ${id}`);
+  return r;
+};
+
+describe('the example-warm template', () => {
+  it('creates warmSlots slot target groups with TargetGroup\'s health checks and attributes', () => {
+    const slots = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    expect(slots.map(([id]) => id).sort()).toEqual(['TargetGroup', 'WarmSlot2', 'WarmSlot3']);
+    for (const id of ['WarmSlot2', 'WarmSlot3']) {
+      expect(get(id).Properties).toEqual(get('TargetGroup').Properties);
+      expect(get(id).Condition).toBe('CreatePrivateLink');
+    }
+  });
+
+  it('forwards the listener to every slot, TargetGroup weighted, the others at 0', () => {
+    expect(get('Listener').Properties.DefaultActions).toEqual([
+      {
+        Type: 'forward',
+        ForwardConfig: {
+          TargetGroups: [
+            { TargetGroupArn: { Ref: 'TargetGroup' }, Weight: 1 },
+            { TargetGroupArn: { Ref: 'WarmSlot2' }, Weight: 0 },
+            { TargetGroupArn: { Ref: 'WarmSlot3' }, Weight: 0 },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('tells the sync function the mode, the listener and the slots', () => {
+    const env = (get('SyncLambdaFunction').Properties.Environment as { Variables: Record<string, Json> }).Variables;
+    expect(env.FAILOVER_MODE).toBe('warm');
+    expect(env.WARM_LISTENER_ARN).toEqual({ 'Fn::If': ['CreatePrivateLink', { Ref: 'Listener' }, { Ref: 'AWS::NoValue' }] });
+    expect(env.WARM_SLOT_TARGET_GROUP_ARNS).toEqual({
+      'Fn::If': ['CreatePrivateLink', { 'Fn::Join': [',', [{ Ref: 'TargetGroup' }, { Ref: 'WarmSlot2' }, { Ref: 'WarmSlot3' }]] }, { Ref: 'AWS::NoValue' }],
+    });
+  });
+
+  it('allows ModifyListener on our listener only, and register/deregister on our slots only', () => {
+    const policies = get('SyncRole').Properties.Policies as Json[];
+    const statements = JSON.stringify(policies);
+    const all = policies.flatMap((p) => ((p as { PolicyDocument?: { Statement: { Sid?: string; Resource: Json }[] } }).PolicyDocument?.Statement ?? []));
+    expect(all).toContainEqual({
+      Sid: 'WeightOwnListener',
+      Effect: 'Allow',
+      Action: 'elasticloadbalancing:ModifyListener',
+      Resource: [{ 'Fn::If': ['CreatePrivateLink', { Ref: 'Listener' }, { Ref: 'AWS::NoValue' }] }],
+    });
+    expect(all).toContainEqual({
+      Sid: 'ReadFailoverCandidates',
+      Effect: 'Allow',
+      Action: 'rds:DescribeDBClusters',
+      Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:cluster:mycluster' },
+    });
+    expect(statements.match(/ModifyListener/g)).toHaveLength(1);
+    const manage = all.find((st) => st.Sid === 'ManageTargetsOfConfiguredTargetGroups');
+    const own = (id: string) => ({ 'Fn::If': ['CreatePrivateLink', { Ref: id }, { Ref: 'AWS::NoValue' }] });
+    expect(manage?.Resource).toEqual([own('TargetGroup'), own('WarmSlot2'), own('WarmSlot3')]);
+  });
+
+  it('passes cfn-lint (no errors, no warnings but the framework\'s W3005)', async (ctx) => {
+    const available = await exec('cfn-lint', ['--version']).then(
+      () => true,
+      () => false,
+    );
+    if (!available) {
+      if (process.env.REQUIRE_CFN_LINT === '1') throw new Error('cfn-lint is not installed, and REQUIRE_CFN_LINT=1');
+      ctx.skip();
+    }
+    const { stdout } = await exec('cfn-lint', ['--format', 'parseable', '--', templateFile], { timeout: 60_000 }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+    expect(stdout.split('\n').filter((line) => line && !/:W3005:'(Sync|Accept)Role' dependency already enforced/.test(line))).toEqual([]);
+  }, 90_000);
+});
+
+const load = createRequire(import.meta.url);
+const { deriveDeployConfig } = load('../../deploy/params.cjs') as { deriveDeployConfig: (raw: Record<string, unknown>) => Record<string, Json> };
+const failureOf = (raw: Record<string, unknown>): string => {
+  try {
+    deriveDeployConfig(raw);
+    return '';
+  } catch (error) {
+    return (error as Error).message;
+  }
+};
+
+describe('failoverMode deploy parameter', () => {
+  const privateLink = {
+    rdsEndpoint: 'mycluster.cluster-abc.eu-west-1.rds.amazonaws.com',
+    targetPort: '5432',
+    createPrivateLink: 'true',
+    vpcId: 'vpc-0123456789abcdef0',
+    subnetIds: 'subnet-0123456789abcdef0',
+    securityGroupIds: 'sg-0123456789abcdef0',
+    nlbSubnetIds: 'subnet-0a1b2c3d4e5f60001,subnet-0a1b2c3d4e5f60002',
+    syncSchedule: 'rate(1 minute)',
+    acceptSchedule: 'rate(1 minute)',
+    logRetentionDays: 30,
+    pendingAlarmMinutes: 30,
+    reservedConcurrency: 1,
+    nlbIdleTimeoutSeconds: 3600,
+    failoverMode: 'warm',
+    warmSlots: 3,
+  };
+
+  it('accepts a cluster writer endpoint behind a created NLB', () => {
+    expect(failureOf(privateLink)).toBe('');
+    expect(deriveDeployConfig(privateLink).failoverMode).toBe('warm');
+  });
+
+  it('stays cold by default: one target group, no warm policy', () => {
+    const cold = deriveDeployConfig({ ...privateLink, failoverMode: '' });
+    expect(cold.listenerDefaultActions).toEqual([{ Type: 'forward', TargetGroupArn: { Ref: 'TargetGroup' } }]);
+    expect(JSON.stringify(cold.syncReadPolicy)).not.toContain('ModifyListener');
+    expect((cold.syncEnvironment as Record<string, Json>).FAILOVER_MODE).toBeUndefined();
+  });
+
+  it.each([
+    ['without createPrivateLink', { createPrivateLink: 'false', targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/a/0123456789abcdef', endpointServiceIds: 'vpce-svc-0123456789abcdef0' }, /failoverMode: warm needs createPrivateLink=true/],
+    ['for a single instance', { rdsEndpoint: 'mydb.abc.eu-west-1.rds.amazonaws.com' }, /failoverMode: warm needs the cluster writer endpoint .* not a instance endpoint: a single instance or a Multi-AZ instance deployment has no standby/],
+    ['for a reader endpoint', { rdsEndpoint: 'mycluster.cluster-ro-abc.eu-west-1.rds.amazonaws.com' }, /not a reader endpoint: reader and custom endpoints are member sets already/],
+    ['with one slot', { warmSlots: 1 }, /warmSlots: must be a whole number from 2 to 5/],
+    ['with six slots', { warmSlots: 6 }, /warmSlots: must be a whole number from 2 to 5/],
+    ['with an unknown mode', { failoverMode: 'hot' }, /failoverMode: must be cold or warm/],
+  ])('refuses warm %s, naming why', (_name, change, message) => {
+    expect(failureOf({ ...privateLink, ...change })).toMatch(message);
+  });
+});
