@@ -17,6 +17,7 @@ import { decideRemoval, type DeferReason } from './overlap.js';
 import { driveMapping, Watchers, type Clock, type MappingOptions, type Slot, type Step } from './watch.js';
 import { addTimelineMetrics, buildTimeline, type Failover, type FailoverTimeline, type FollowFacts } from './timeline.js';
 import { addProbeMetrics, type Probe, type ProbeResult } from './probe.js';
+import { discoveryFailures, type DiscoveryReport } from './discovery.js';
 
 export interface SyncDeps {
   elb: ElasticLoadBalancingV2Client;
@@ -45,6 +46,8 @@ export interface SyncRequest {
   deadline?: number;
   /** The RDS event that started the run, and what it matched (lib/sync/event.ts), for the log. */
   event?: RdsEventInfo;
+  /** Target groups found by tag (lib/sync/discovery.ts): the config's mappings include them; its failures fail the run. */
+  discovery?: DiscoveryReport;
 }
 
 /** What an RDS event is about: its source, without `rds:` or the ARN around it, lower case. */
@@ -112,6 +115,7 @@ export interface SyncSummary {
   failovers?: FailoverTimeline[];
   /** The real path through the NLB (lib/sync/probe.ts). */
   probe?: ProbeResult;
+  discovery?: DiscoveryReport;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -147,7 +151,7 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
 
   // After the mappings, so it sees the target group this run left (a failover followed included).
   const probe = deps.probe ? await deps.probe(bounds.workUntil) : undefined;
-  const failed = mappings.filter((m) => m.error).length;
+  const failed = mappings.filter((m) => m.error).length + discoveryFailures(request.discovery);
   const durationMs = clock.now() - started;
   const summary: SyncSummary = {
     trigger: request.trigger,
@@ -161,11 +165,12 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
     ...(request.event ? { event: request.event } : {}),
     ...(failovers.length > 0 ? { failovers } : {}),
     ...(probe ? { probe } : {}),
+    ...(request.discovery ? { discovery: request.discovery } : {}),
   };
   // Logged before the metrics are sent: a hanging CloudWatch call must not cost the run's record.
   const { metricsSent: _, failovers: _timelines, ...logged } = summary;
   deps.log.info('sync run', logged);
-  const metrics = addProbeMetrics(addTimelineMetrics(syncMetrics(mappings, durationMs, dryRun), failovers), probe);
+  const metrics = addProbeMetrics(addTimelineMetrics(syncMetrics(mappings, durationMs, dryRun, discoveryFailures(request.discovery)), failovers), probe);
   summary.metricsSent = await sendMetrics(metrics, bounds.metricsUntil, config, deps, clock);
   return summary;
 }
@@ -373,7 +378,7 @@ function refusedError(mapping: Mapping, plan: Plan): AddressRefusedError {
   );
 }
 
-function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: boolean): MetricsBatch {
+function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: boolean, otherFailures = 0): MetricsBatch {
   const batch = new MetricsBatch();
   const applied = (ips: string[]) => (dryRun ? 0 : ips.length);
   for (const m of mappings) {
@@ -395,7 +400,7 @@ function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: bool
   }
   // Dimensionless run-level series: what the alarms watch.
   const sum = (f: (m: MappingResult) => number) => mappings.reduce((n, m) => n + f(m), 0);
-  const failed = sum((m) => (m.error ? 1 : 0));
+  const failed = sum((m) => (m.error ? 1 : 0)) + otherFailures;
   batch
     .add('SyncSuccess', failed === 0 ? 1 : 0)
     .add('SyncErrors', failed)
