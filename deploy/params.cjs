@@ -67,6 +67,8 @@ const SYNC_ENV_PARAMS = {
   SCHEDULE_INTERVAL_SECONDS: 'syncSchedule',
   METRICS_NAMESPACE: 'metricsNamespace',
   DRY_RUN: 'dryRun',
+  DISCOVER_TARGET_GROUPS: 'discoverTargetGroups',
+  DISCOVERY_TAG_KEY: 'discoveryTagKey',
 };
 const PROBE_ENV_PARAMS = {
   PROBE_ENABLED: 'probe',
@@ -253,6 +255,8 @@ function deriveDeployConfig(raw, context = {}) {
   const nlbDeletionProtection = bool('nlbDeletionProtection');
 
   // --- sync: which endpoint feeds which target group -------------------------------------
+  // With discoverTargetGroups the tagged target groups are served too, and static mappings are optional.
+  const discoverTargetGroups = bool('discoverTargetGroups');
   let mappingsInput = [];
   let shorthand = false;
   let mappingsGiven = false;
@@ -272,6 +276,8 @@ function deriveDeployConfig(raw, context = {}) {
     if (Array.isArray(parsed)) mappingsInput = parsed;
     else problems.push(`syncMappings: ${MAPPINGS_SHAPE}; got ${parsed === undefined ? 'text that is not JSON' : parsed === null ? 'null' : typeof parsed === 'object' ? 'an object' : `${typeof parsed} ${JSON.stringify(parsed)}`}`);
     mappingsGiven = Array.isArray(parsed);
+  } else if (discoverTargetGroups && shorthandGiven.length === 0 && !createPrivateLink) {
+    // Every database comes from the tags: no static mapping.
   } else {
     shorthand = true;
     const what = {
@@ -290,10 +296,12 @@ function deriveDeployConfig(raw, context = {}) {
       mappingsInput = [mapping];
     }
   }
-  const mappingsJson = JSON.stringify(mappingsInput);
+  // No static mapping (discovery only): SYNC_MAPPINGS is left unset.
+  const mappingsJson = mappingsInput.length === 0 && !mappingsGiven ? '' : JSON.stringify(mappingsInput);
 
   // Mappings in an SSM parameter the stack creates: the way past Lambda's 4 KB environment.
   const syncMappingsParameter = str('syncMappingsParameter');
+  if (syncMappingsParameter && !mappingsJson) problems.push('syncMappingsParameter: holds the static mappings, and there are none (discoverTargetGroups finds the groups): leave it unset');
   if (syncMappingsParameter) {
     if (!SSM_PARAMETER_NAME.test(syncMappingsParameter) || syncMappingsParameter.length > 1011 || /^\/?(aws|ssm)/i.test(syncMappingsParameter)) {
       problems.push(`syncMappingsParameter: "${syncMappingsParameter}" is not an SSM parameter name (letters, digits, _.-/, not starting with aws or ssm), e.g. /rds-nlb-sync/prod/mappings`);
@@ -318,6 +326,8 @@ function deriveDeployConfig(raw, context = {}) {
     // During a failover watch the scheduled runs wait behind it: the watching run re-syncs every
     // mapping this often instead (cron schedules: every minute, the most a schedule runs).
     SCHEDULE_INTERVAL_SECONDS: String(Math.min(3600, scheduleSeconds(syncSchedule) ?? 60)),
+    DISCOVER_TARGET_GROUPS: String(discoverTargetGroups),
+    DISCOVERY_TAG_KEY: str('discoveryTagKey'),
   };
   const acceptEnv = {
     ...common,
@@ -332,7 +342,7 @@ function deriveDeployConfig(raw, context = {}) {
   delete syncSeen.SYNC_MAPPINGS_PARAMETER;
   const mappingParam = (field) => (shorthand ? SHORTHAND_FIELD_PARAMS[field] : undefined);
   // Given mappings are always checked (an empty list is told so); the shorthand once complete.
-  const syncConfig = mappingsGiven || mappingsInput.length > 0 ? loadWith(loadSyncConfig, syncSeen, SYNC_ENV_PARAMS, problems, mappingParam) : undefined;
+  const syncConfig = mappingsGiven || mappingsInput.length > 0 || discoverTargetGroups ? loadWith(loadSyncConfig, syncSeen, SYNC_ENV_PARAMS, problems, mappingParam) : undefined;
 
   // The probe of the real path (lib/sync/probe.ts): sync connects through the NLB listener. The
   // created NLB's name comes from CloudFormation; another NLB's listener is probeTarget.
@@ -489,6 +499,30 @@ function deriveDeployConfig(raw, context = {}) {
     });
     const mappingsParameterBytes = Buffer.byteLength(mappingsJson);
 
+    // RegisterTargets/DeregisterTargets: on the configured target groups, and with discovery on the
+    // groups that carry the discovery tag (the targetgroup resource type takes aws:ResourceTag/<key>,
+    // Service Authorization Reference, Elastic Load Balancing V2), never on every group of the account.
+    function targetStatements() {
+      const manage = ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'];
+      const arns = createPrivateLink ? [ifPrivateLink({ Ref: 'TargetGroup' })] : [...new Set(mappings.map((m) => m.targetGroupArn))];
+      const statements = arns.length > 0 ? [{ Sid: 'ManageTargetsOfConfiguredTargetGroups', Effect: 'Allow', Action: manage, Resource: arns }] : [];
+      if (syncConfig.discovery) {
+        statements.push(
+          {
+            Sid: 'ManageTargetsOfTaggedTargetGroups',
+            Effect: 'Allow',
+            Action: manage,
+            Resource: arn('elasticloadbalancing', 'targetgroup/*'),
+            // The tag is present (any value: the function checks the value is an RDS endpoint).
+            Condition: { Null: { [`aws:ResourceTag/${syncConfig.discovery.tagKey}`]: 'false' } },
+          },
+          // The listing (lib/aws/target-groups.ts); neither action takes resource-level permissions.
+          { Sid: 'DiscoverTargetGroups', Effect: 'Allow', Action: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTags'], Resource: '*' },
+        );
+      }
+      return statements;
+    }
+
     return {
       // CloudFormation parameter defaults (Conditions switch the optional parts on them).
       subnetIds: subnetIds.join(','),
@@ -523,7 +557,8 @@ function deriveDeployConfig(raw, context = {}) {
       // sync
       // RegisterTargets/DeregisterTargets are allowed on these target groups only.
       targetGroupArns: createPrivateLink ? [ifPrivateLink({ Ref: 'TargetGroup' })] : [...new Set(mappings.map((m) => m.targetGroupArn))],
-      targetPort: mappings[0].port,
+      targetPort: mappings[0]?.port ?? 5432,
+      syncTargetsPolicy: { PolicyName: 'sync-targets', PolicyDocument: { Version: '2012-10-17', Statement: targetStatements() } },
       syncReadPolicy: { PolicyName: 'sync-reads', PolicyDocument: { Version: '2012-10-17', Statement: readStatements } },
       syncSchedule,
       syncTimeout,

@@ -764,6 +764,7 @@ interface Derived {
   targetGroupArns: Json[];
   syncEnvironment: Record<string, Json>;
   syncReadPolicy: Policy;
+  syncTargetsPolicy: Policy;
   extraResources: Record<string, Resource>;
   reservedConcurrency: Json;
 }
@@ -818,6 +819,8 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     logLevel: 'INFO',
     metricsNamespace: 'RdsNlbSync',
     dryRun: false,
+    discoverTargetGroups: false,
+    discoveryTagKey: 'rds-nlb-sync:endpoint',
     nlbIdleTimeoutSeconds: 3600,
     nlbDeletionProtection: true,
     probe: true,
@@ -848,6 +851,44 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     ];
     const derived = deriveDeployConfig({ ...defaults, syncMappings: JSON.stringify(mappings), endpointServiceIds: 'vpce-svc-0123456789abcdef0' });
     expect(derived.targetGroupArns).toEqual([tg('one'), tg('two')]);
+  });
+
+  describe('discovery by tag (discoverTargetGroups)', () => {
+    const manage = ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'];
+    const statements = (d: Derived) => d.syncTargetsPolicy.PolicyDocument.Statement;
+    const discovery = { ...defaults, discoverTargetGroups: 'true', endpointServiceIds: 'vpce-svc-0123456789abcdef0' };
+
+    it('scopes RegisterTargets/DeregisterTargets to target groups carrying the tag, with no static mapping needed', () => {
+      const derived = deriveDeployConfig(discovery);
+      expect(statements(derived)).toEqual([
+        {
+          Sid: 'ManageTargetsOfTaggedTargetGroups',
+          Effect: 'Allow',
+          Action: manage,
+          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:targetgroup/*' },
+          Condition: { Null: { 'aws:ResourceTag/rds-nlb-sync:endpoint': 'false' } },
+        },
+        { Sid: 'DiscoverTargetGroups', Effect: 'Allow', Action: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTags'], Resource: '*' },
+      ]);
+      expect(derived.syncEnvironment).toMatchObject({ DISCOVER_TARGET_GROUPS: 'true', DISCOVERY_TAG_KEY: 'rds-nlb-sync:endpoint', SYNC_MAPPINGS: '' });
+    });
+
+    it('keeps the static groups on their own statement beside the tagged ones, and follows a custom key', () => {
+      const derived = deriveDeployConfig({ ...minimal, discoverTargetGroups: 'true', discoveryTagKey: 'team-a:endpoint' });
+      expect(statements(derived).map((s) => [s.Sid, s.Resource, s.Condition])).toEqual([
+        ['ManageTargetsOfConfiguredTargetGroups', [tg('a')], undefined],
+        ['ManageTargetsOfTaggedTargetGroups', expect.anything(), { Null: { 'aws:ResourceTag/team-a:endpoint': 'false' } }],
+        ['DiscoverTargetGroups', '*', undefined],
+      ]);
+    });
+
+    it('grants nothing by tag, and no listing, when discovery is off', () => {
+      expect(statements(deriveDeployConfig(minimal))).toEqual([{ Sid: 'ManageTargetsOfConfiguredTargetGroups', Effect: 'Allow', Action: manage, Resource: [tg('a')] }]);
+    });
+
+    it('refuses a bad tag key, naming the parameter', () => {
+      expect(failureOf({ ...discovery, discoveryTagKey: 'aws:x' })).toContain('discoveryTagKey: must not start with "aws:"');
+    });
   });
 
   it('rejects the shorthand and a mappings list together', () => {
