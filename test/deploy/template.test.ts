@@ -543,6 +543,31 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
 
 // docs/operate.md's alarm tables say when each alarm fires; the template decides. With the default
 // schedules (both example stages use them), each alarm's window in the docs is its template's.
+describe('compiled template with discoverTargetGroups=true (example stage)', () => {
+  let t: Template;
+  beforeAll(async () => {
+    const dir = path.join(outDir, 'discovery');
+    rmSync(dir, { recursive: true, force: true });
+    await exec(process.execPath, [serverlessBin, 'package', '--stage', 'example', '--param', 'discoverTargetGroups=true', '--package', dir], { cwd: root, env: packageEnv, timeout: 60_000 });
+    t = JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  }, 90_000);
+
+  it('allows RegisterTargets/DeregisterTargets on the configured group and on groups carrying the discovery tag only', () => {
+    const manage = statementsOf(t, 'SyncRole').filter((s) => actionsOf(s).includes('elasticloadbalancing:RegisterTargets'));
+    expect(manage.map((s) => [s.Sid, actionsOf(s).sort(), s.Resource, s.Condition])).toEqual([
+      ['ManageTargetsOfConfiguredTargetGroups', ['elasticloadbalancing:DeregisterTargets', 'elasticloadbalancing:RegisterTargets'], ['arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/fivetran-mydb/0123456789abcdef'], undefined],
+      [
+        'ManageTargetsOfTaggedTargetGroups',
+        ['elasticloadbalancing:DeregisterTargets', 'elasticloadbalancing:RegisterTargets'],
+        { 'Fn::Sub': 'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:targetgroup/*' },
+        { Null: { 'aws:ResourceTag/rds-nlb-sync:endpoint': 'false' } },
+      ],
+    ]);
+    expect(statementFor(t, 'SyncRole', 'elasticloadbalancing:DescribeTags')).toMatchObject({ Action: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTags'], Resource: '*' });
+    expect(env(t, 'SyncLambdaFunction')).toMatchObject({ DISCOVER_TARGET_GROUPS: 'true', DISCOVERY_TAG_KEY: 'rds-nlb-sync:endpoint' });
+  });
+});
+
 describe('docs/operate.md and the template agree on every alarm', () => {
   const operate = readFileSync(path.join(root, 'docs', 'operate.md'), 'utf8');
   const alarmsSection = operate.slice(operate.indexOf('## Alarms'));
