@@ -470,15 +470,17 @@ function deriveDeployConfig(raw, context = {}) {
     ];
     const readers = memberSets.filter((e) => e.kind === 'reader').map((e) => e.identifier);
     const customs = memberSets.filter((e) => e.kind === 'custom').map((e) => e.identifier);
-    if (memberSets.length > 0) {
+    // Discovered groups may name any reader or custom endpoint: known only at run time.
+    const discovering = Boolean(syncConfig.discovery);
+    if (memberSets.length > 0 || discovering) {
       // A reader endpoint names its cluster; a custom endpoint names only itself, so its
       // cluster is found at run time (cluster:* for the cluster read).
-      const clusters = customs.length > 0 ? [arn('rds', 'cluster:*')] : [...new Set(readers)].map((id) => arn('rds', `cluster:${id}`));
+      const clusters = customs.length > 0 || discovering ? [arn('rds', 'cluster:*')] : [...new Set(readers)].map((id) => arn('rds', `cluster:${id}`));
       readStatements.push({ Sid: 'ReadClusterMembers', Effect: 'Allow', Action: 'rds:DescribeDBClusters', Resource: clusters });
       // A custom endpoint's static and excluded members (DescribeDBClusterEndpoints): on the
       // cluster and on the custom endpoint, the two resource types the action takes.
-      if (customs.length > 0) {
-        const endpoints = [...new Set(customs)].map((id) => arn('rds', `cluster-endpoint:${id}`));
+      if (customs.length > 0 || discovering) {
+        const endpoints = discovering ? [arn('rds', 'cluster-endpoint:*')] : [...new Set(customs)].map((id) => arn('rds', `cluster-endpoint:${id}`));
         readStatements.push({ Sid: 'ReadCustomEndpoints', Effect: 'Allow', Action: 'rds:DescribeDBClusterEndpoints', Resource: [...clusters, ...endpoints] });
       }
     }

@@ -911,6 +911,13 @@ describe('deploy parameters (deploy/params.cjs)', () => {
       expect(statements(deriveDeployConfig(minimal))).toEqual([{ Sid: 'ManageTargetsOfConfiguredTargetGroups', Effect: 'Allow', Action: manage, Resource: [tg('a')] }]);
     });
 
+    it('lets sync list the members of any reader or custom endpoint a tag may name', () => {
+      const reads = deriveDeployConfig(discovery).syncReadPolicy.PolicyDocument.Statement;
+      const sub = (r: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:${r}` });
+      expect(reads.find((s) => s.Sid === 'ReadClusterMembers')?.Resource).toEqual([sub('cluster:*')]);
+      expect(reads.find((s) => s.Sid === 'ReadCustomEndpoints')?.Resource).toEqual([sub('cluster:*'), sub('cluster-endpoint:*')]);
+    });
+
     it('refuses a bad tag key, naming the parameter', () => {
       expect(failureOf({ ...discovery, discoveryTagKey: 'aws:x' })).toContain('discoveryTagKey: must not start with "aws:"');
     });
