@@ -12,6 +12,7 @@ import { MetricsBatch, targetGroupDimension } from '../aws/metrics.js';
 import { isDraining, planTargets, type Plan, type PlanReason, type RegisteredTarget, type Resolution } from './plan.js';
 import { deregisterTargets, describeTargets, registerTargets } from '../aws/targets.js';
 import { resolveDesired, type DesiredDeps, type MemberResult } from './members.js';
+import { RdsReads } from '../aws/rds.js';
 import { canonicalIp, ipSet } from '../ip.js';
 import { decideRemoval, type DeferReason } from './overlap.js';
 import { driveMapping, Watchers, type Clock, type MappingOptions, type Slot, type Step } from './watch.js';
@@ -25,6 +26,7 @@ export interface SyncDeps {
   resolve: ResolveEndpoint;
   /** Reader and custom endpoint mappings list their members with it (lib/sync/members.ts). */
   rds?: RDSClient;
+  rdsReads?: RdsReads;
   log: Log;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -130,7 +132,9 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
   // Every mapping is active until its first pass is done (lib/sync/watch.ts).
   const watchers = new Watchers(selected.length);
   const limit = pLimit(config.concurrency);
-  const slot: Slot<MappingResult> = (mapping, options) => limit(() => syncWithin(mapping, options, bounds.workUntil, config, deps, clock));
+  // RDS reads reused within this run and its watch (lib/aws/rds.ts); the next run starts afresh.
+  const runDeps: SyncDeps = { ...deps, rdsReads: new RdsReads() };
+  const slot: Slot<MappingResult> = (mapping, options) => limit(() => syncWithin(mapping, options, bounds.workUntil, config, runDeps, clock));
   const read = (mapping: Mapping) => limit(() => withinDeadline(describeTargets(deps.elb, mapping.targetGroupArn), bounds.workUntil - clock.now(), 'DescribeTargetHealth'));
   const failovers: FailoverTimeline[] = [];
   // The event's time is a failover's origin only for the mappings the event concerns (watch or not).
