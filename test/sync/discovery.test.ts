@@ -1,6 +1,10 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
 import { loadSyncConfig, type Mapping, type SyncConfig } from '../../lib/config.js';
 import { decideDiscovered, DiscoveryCache, DiscoveryError, discoverMappings, type TargetGroupFacts } from '../../lib/sync/discovery.js';
+import { runSync } from '../../lib/sync/run.js';
+import { recordLog } from '../fixtures.js';
 
 const KEYS = { tagKey: 'rds-nlb-sync:endpoint', portTagKey: 'rds-nlb-sync:port' };
 const WRITER = 'orders.cluster-abc123def456.eu-west-1.rds.amazonaws.com';
@@ -129,5 +133,33 @@ describe('discoverMappings', () => {
     await discoverMappings(base(), async () => [group('a', { [KEYS.tagKey]: WRITER })], cache);
     const { config } = await discoverMappings(base(), async () => [], cache);
     expect(config.mappings.map((m) => m.targetGroupArn)).toEqual([arn('fixed')]);
+  });
+});
+
+describe('the sync run line with discovery', () => {
+  it('carries the fields the documented discovery query reads, and fails the run for a group it could not serve', async () => {
+    const log = recordLog();
+    const discovery = {
+      tagKey: KEYS.tagKey,
+      source: 'cached' as const,
+      groups: 0,
+      failures: [{ targetGroupArn: arn('bad'), targetGroupName: 'bad', tag: KEYS.tagKey, value: 'x', message: 'target group bad ...' }],
+      overridden: [{ targetGroupArn: arn('a'), port: 5432, taggedEndpoint: WRITER, servedEndpoint: READER }],
+      error: { name: 'Throttling', message: 'Rate exceeded' },
+    };
+    const config = { ...loadSyncConfig({ DISCOVER_TARGET_GROUPS: 'true' }), mappings: [] };
+    const cloudwatch = new CloudWatchClient({ region: 'eu-west-1' });
+    cloudwatch.send = (async () => ({})) as typeof cloudwatch.send;
+
+    const summary = await runSync(config, { trigger: 'schedule', force: false, dryRun: false, discovery }, { elb: new ElasticLoadBalancingV2Client({}), cloudwatch, resolve: async () => [], log });
+
+    expect(summary).toMatchObject({ outcome: 'failed', failed: 2 });
+    const line = log.lines.find((l) => l.message === 'sync run')?.extra as { discovery: typeof discovery };
+    expect(line.discovery.source).toBe('cached');
+    expect(line.discovery.groups).toBe(0);
+    expect(line.discovery.error?.message).toBe('Rate exceeded');
+    expect(line.discovery.failures[0]?.targetGroupName).toBe('bad');
+    expect(line.discovery.failures[0]?.message).toBe('target group bad ...');
+    expect(line.discovery.overridden[0]?.targetGroupArn).toBe(arn('a'));
   });
 });
