@@ -11,7 +11,7 @@ import { createResolver } from '../lib/dns.js';
 import { RunFailedError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { MATCH_BUDGET_MS, parseSyncEvent, withEventMatch } from '../lib/sync/event.js';
-import { DiscoveryCache, discoverMappings } from '../lib/sync/discovery.js';
+import { DiscoveryCache, discoverMappings, discoveryFailures } from '../lib/sync/discovery.js';
 import { createProbe } from '../lib/sync/probe.js';
 import { listTaggedTargetGroups } from '../lib/aws/target-groups.js';
 import { FINISH_MARGIN_MS, runSync, type SyncSummary } from '../lib/sync/run.js';
@@ -46,7 +46,8 @@ async function sync(event: unknown, context: Context): Promise<SyncSummary> {
       ...(report?.failures ?? []).map((f) => f.message),
     ];
     // Thrown so Lambda's Errors metric and the alarms see the failed run.
-    throw new RunFailedError(`sync failed for ${summary.failed} of ${summary.mappings.length} mappings: ${failures.join('; ')}`);
+    // A tagged group that could not be served counts as a mapping (and a failed listing as one more).
+    throw new RunFailedError(`sync failed for ${summary.failed} of ${summary.mappings.length + discoveryFailures(report)} mappings: ${failures.join('; ')}`);
   }
   return summary;
 }

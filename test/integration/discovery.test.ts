@@ -104,7 +104,7 @@ describe.skipIf(!motoOrSkip())('discovery by tag against the AWS emulator', () =
     await tag(3, 'db.example.com');
     const sync = await container();
     const run = sync(scheduleEvent);
-    await expect(run).rejects.toMatchObject({ name: 'RunFailedError' });
+    await expect(run).rejects.toMatchObject({ name: 'RunFailedError', message: expect.stringContaining('sync failed for 1 of 3 mappings') });
     await expect(run).rejects.toThrow(/target group ledger \(arn:aws:elasticloadbalancing:[^)]+\) tagged rds-nlb-sync:endpoint="db\.example\.com": the value is not an RDS endpoint name/);
     expect(await ips(0)).toEqual(['10.0.1.5:5432']);
     expect(await ips(1)).toEqual(['10.0.2.7:3306']);
