@@ -10,6 +10,9 @@ import { loadFivetranConfig } from '../lib/config.js';
 import { createFivetranClient } from '../lib/fivetran/client.js';
 import type { Log } from '../lib/log.js';
 import { runSync } from '../lib/sync/run.js';
+import type { SyncConfig } from '../lib/config.js';
+import { DiscoveryCache, discoverMappings, type DiscoveryReport } from '../lib/sync/discovery.js';
+import { listTaggedTargetGroups } from '../lib/aws/target-groups.js';
 import { awsOptionsOf, checkCredentials, createCliClients, createInvokeClient, regionOf, type CliClients } from './clients.js';
 import { loadAccept, loadDoctorInput, loadSync } from './config.js';
 import { UsageError, type Flags } from './options.js';
@@ -24,12 +27,31 @@ export type { CommandContext, CommandResult, CommandRunner } from './command.js'
 const flag = (flags: Flags, name: string) => flags[name] === true;
 
 export const plan: CommandRunner = async (ctx) => {
-  const config = loadSync(ctx.settings);
+  const loaded = loadSync(ctx.settings);
   return withClients(ctx, async (clients) => {
+    const { config, report: discovery } = await discover(loaded, clients);
     const report = await planMappings(config, flag(ctx.flags, 'force'), { elb: clients.elb, rds: clients.rds, resolve: createResolver(config.dns) });
-    return { data: report, text: renderPlan(report, ctx.style), exitCode: report.ok ? 0 : 1 };
+    const text = [renderPlan(report, ctx.style), ...discoveryLines(discovery)].join('\n');
+    return { data: { ...report, ...(discovery ? { discovery } : {}) }, text, exitCode: report.ok && !discovery?.failures.length ? 0 : 1 };
   });
 };
+
+/**
+ * DISCOVER_TARGET_GROUPS (--discover): the tagged target groups join the mappings, as in the
+ * Lambda (lib/sync/discovery.ts). One listing per command: a failed one fails the command.
+ */
+function discover(config: SyncConfig, clients: CliClients) {
+  return discoverMappings(config, (keys) => listTaggedTargetGroups(clients.elb, keys), new DiscoveryCache());
+}
+
+/** The groups discovery could not serve, and the static mappings that won over a tag, for the text output. */
+function discoveryLines(report: DiscoveryReport | undefined): string[] {
+  if (!report) return [];
+  return [
+    ...report.overridden.map((o) => `discovery: ${o.targetGroupArn} port ${o.port} is tagged ${o.taggedEndpoint}; the static mapping (${o.servedEndpoint}) is served`),
+    ...report.failures.map((f) => `discovery failed: ${f.message}`),
+  ];
+}
 
 /** Mapping and DNS flags describe a local run; the deployed function has its own settings. */
 const LOCAL_ONLY_FLAGS = ['mappings', 'mappings-parameter', 'no-metrics', 'target-group-arn', 'port', 'availability-zone', 'ip-address-type', 'dns-servers', 'dns-timeout-ms', 'dns-tries', 'namespace', 'verbose'];
@@ -65,12 +87,14 @@ export const sync: CommandRunner = async (ctx) => {
 const syncHere: CommandRunner = async (ctx) => {
   // The Lambda follows a failover until the new target is healthy (minutes); from a terminal,
   // the run ends once the group is changed (doctor and drill show the health).
-  const config = { ...loadSync(ctx.settings), failoverFollowMs: 0 };
+  const loaded = { ...loadSync(ctx.settings), failoverFollowMs: 0 };
   return withClients(ctx, async (clients) => {
-    const request = { trigger: 'manual' as const, force: flag(ctx.flags, 'force'), dryRun: flag(ctx.flags, 'dry-run') };
+    const { config, report: discovery } = await discover(loaded, clients);
+    const request = { trigger: 'manual' as const, force: flag(ctx.flags, 'force'), dryRun: flag(ctx.flags, 'dry-run'), ...(discovery ? { discovery } : {}) };
     const deps = { elb: clients.elb, cloudwatch: metricsClient(ctx, clients), rds: clients.rds, resolve: createResolver(config.dns), log: runLog(ctx) };
     const summary = withMetricsFlag(ctx, await runSync(config, request, deps));
-    return { data: summary, text: renderSync(summary, ctx.style, { metricsOff: noMetrics(ctx) }), exitCode: summary.outcome === 'success' ? 0 : 1 };
+    const text = [renderSync(summary, ctx.style, { metricsOff: noMetrics(ctx) }), ...discoveryLines(discovery)].join('\n');
+    return { data: summary, text, exitCode: summary.outcome === 'success' ? 0 : 1 };
   });
 };
 
@@ -85,13 +109,17 @@ export const accept: CommandRunner = async (ctx) => {
 
 export const doctor: CommandRunner = async (ctx) => {
   if (flag(ctx.flags, 'removal')) return removalPreflight(ctx);
-  const { input, dns } = loadDoctorInput(ctx.settings, typeof ctx.flags.stage === 'string' ? ctx.flags.stage : undefined);
+  const { input: given, dns } = loadDoctorInput(ctx.settings, typeof ctx.flags.stage === 'string' ? ctx.flags.stage : undefined);
   return withClients(ctx, async (clients, region) => {
+    // --discover: every discovered group is checked like a mapping.
+    const { config, report: discovery } = await discover({ ...loadSync(ctx.settings), mappings: given.mappings }, clients);
+    const input = { ...given, mappings: config.mappings };
     const { credentials, apiUrl } = loadFivetranConfig(ctx.settings.values);
     const fivetran = credentials ? { fivetran: createFivetranClient({ ...credentials, baseUrl: apiUrl }) } : {};
     const report = await runDoctor(input, { ...clients, resolve: createResolver(dns), region, ...fivetran });
     const hint = credentials ? '' : `\n${FIVETRAN_CHECK_HINT}`;
-    return { data: { region, ...report }, text: `${renderDoctor(report, region, ctx.style)}${hint}`, exitCode: report.ok ? 0 : 1 };
+    const text = [`${renderDoctor(report, region, ctx.style)}${hint}`, ...discoveryLines(discovery)].join('\n');
+    return { data: { region, ...report, ...(discovery ? { discovery } : {}) }, text, exitCode: report.ok && !discovery?.failures.length ? 0 : 1 };
   });
 };
 

@@ -72,6 +72,8 @@ const SYNC_ENV_PARAMS = {
   FAILOVER_MODE: 'failoverMode',
   WARM_LISTENER_ARN: 'failoverMode',
   WARM_SLOT_TARGET_GROUP_ARNS: 'warmSlots',
+  DISCOVER_TARGET_GROUPS: 'discoverTargetGroups',
+  DISCOVERY_TAG_KEY: 'discoveryTagKey',
 };
 const PROBE_ENV_PARAMS = {
   PROBE_ENABLED: 'probe',
@@ -275,6 +277,8 @@ function deriveDeployConfig(raw, context = {}) {
   }
 
   // --- sync: which endpoint feeds which target group -------------------------------------
+  // With discoverTargetGroups the tagged target groups are served too, and static mappings are optional.
+  const discoverTargetGroups = bool('discoverTargetGroups');
   let mappingsInput = [];
   let shorthand = false;
   let mappingsGiven = false;
@@ -294,6 +298,8 @@ function deriveDeployConfig(raw, context = {}) {
     if (Array.isArray(parsed)) mappingsInput = parsed;
     else problems.push(`syncMappings: ${MAPPINGS_SHAPE}; got ${parsed === undefined ? 'text that is not JSON' : parsed === null ? 'null' : typeof parsed === 'object' ? 'an object' : `${typeof parsed} ${JSON.stringify(parsed)}`}`);
     mappingsGiven = Array.isArray(parsed);
+  } else if (discoverTargetGroups && shorthandGiven.length === 0 && !createPrivateLink) {
+    // Every database comes from the tags: no static mapping.
   } else {
     shorthand = true;
     const what = {
@@ -312,10 +318,12 @@ function deriveDeployConfig(raw, context = {}) {
       mappingsInput = [mapping];
     }
   }
-  const mappingsJson = JSON.stringify(mappingsInput);
+  // No static mapping (discovery only): SYNC_MAPPINGS is left unset.
+  const mappingsJson = mappingsInput.length === 0 && !mappingsGiven ? '' : JSON.stringify(mappingsInput);
 
   // Mappings in an SSM parameter the stack creates: the way past Lambda's 4 KB environment.
   const syncMappingsParameter = str('syncMappingsParameter');
+  if (syncMappingsParameter && !mappingsJson) problems.push('syncMappingsParameter: holds the static mappings, and there are none (discoverTargetGroups finds the groups): leave it unset');
   if (syncMappingsParameter) {
     if (!SSM_PARAMETER_NAME.test(syncMappingsParameter) || syncMappingsParameter.length > 1011 || /^\/?(aws|ssm)/i.test(syncMappingsParameter)) {
       problems.push(`syncMappingsParameter: "${syncMappingsParameter}" is not an SSM parameter name (letters, digits, _.-/, not starting with aws or ssm), e.g. /rds-nlb-sync/prod/mappings`);
@@ -341,6 +349,8 @@ function deriveDeployConfig(raw, context = {}) {
     // mapping this often instead (cron schedules: every minute, the most a schedule runs).
     SCHEDULE_INTERVAL_SECONDS: String(Math.min(3600, scheduleSeconds(syncSchedule) ?? 60)),
     ...(warm ? { FAILOVER_MODE: 'warm', WARM_LISTENER_ARN: CREATED_LISTENER_ARN, WARM_SLOT_TARGET_GROUP_ARNS: Array(warmSlots).fill(LONGEST_TARGET_GROUP_ARN).join(',') } : {}),
+    DISCOVER_TARGET_GROUPS: String(discoverTargetGroups),
+    DISCOVERY_TAG_KEY: str('discoveryTagKey'),
   };
   const acceptEnv = {
     ...common,
@@ -356,7 +366,7 @@ function deriveDeployConfig(raw, context = {}) {
   delete syncSeen.SYNC_MAPPINGS_PARAMETER;
   const mappingParam = (field) => (shorthand ? SHORTHAND_FIELD_PARAMS[field] : undefined);
   // Given mappings are always checked (an empty list is told so); the shorthand once complete.
-  const syncConfig = mappingsGiven || mappingsInput.length > 0 ? loadWith(loadSyncConfig, syncSeen, SYNC_ENV_PARAMS, problems, mappingParam) : undefined;
+  const syncConfig = mappingsGiven || mappingsInput.length > 0 || discoverTargetGroups ? loadWith(loadSyncConfig, syncSeen, SYNC_ENV_PARAMS, problems, mappingParam) : undefined;
 
   // The probe of the real path (lib/sync/probe.ts): sync connects through the NLB listener. The
   // created NLB's name comes from CloudFormation; another NLB's listener is probeTarget.
@@ -484,15 +494,17 @@ function deriveDeployConfig(raw, context = {}) {
     ];
     const readers = memberSets.filter((e) => e.kind === 'reader').map((e) => e.identifier);
     const customs = memberSets.filter((e) => e.kind === 'custom').map((e) => e.identifier);
-    if (memberSets.length > 0) {
+    // Discovered groups may name any reader or custom endpoint: known only at run time.
+    const discovering = Boolean(syncConfig.discovery);
+    if (memberSets.length > 0 || discovering) {
       // A reader endpoint names its cluster; a custom endpoint names only itself, so its
       // cluster is found at run time (cluster:* for the cluster read).
-      const clusters = customs.length > 0 ? [arn('rds', 'cluster:*')] : [...new Set(readers)].map((id) => arn('rds', `cluster:${id}`));
+      const clusters = customs.length > 0 || discovering ? [arn('rds', 'cluster:*')] : [...new Set(readers)].map((id) => arn('rds', `cluster:${id}`));
       readStatements.push({ Sid: 'ReadClusterMembers', Effect: 'Allow', Action: 'rds:DescribeDBClusters', Resource: clusters });
       // A custom endpoint's static and excluded members (DescribeDBClusterEndpoints): on the
       // cluster and on the custom endpoint, the two resource types the action takes.
-      if (customs.length > 0) {
-        const endpoints = [...new Set(customs)].map((id) => arn('rds', `cluster-endpoint:${id}`));
+      if (customs.length > 0 || discovering) {
+        const endpoints = discovering ? [arn('rds', 'cluster-endpoint:*')] : [...new Set(customs)].map((id) => arn('rds', `cluster-endpoint:${id}`));
         readStatements.push({ Sid: 'ReadCustomEndpoints', Effect: 'Allow', Action: 'rds:DescribeDBClusterEndpoints', Resource: [...clusters, ...endpoints] });
       }
     }
@@ -524,6 +536,35 @@ function deriveDeployConfig(raw, context = {}) {
 
     // Warm standby: slot 1 is TargetGroup (weighted at creation), WarmSlot2..N sit at weight 0.
     const slotIds = warm ? ['TargetGroup', ...Array.from({ length: warmSlots - 1 }, (_, i) => `WarmSlot${i + 2}`)] : [];
+    // The target groups sync registers into: the created one, (warm) every slot, or the mappings'.
+    const targetGroupArns = warm
+      ? slotIds.map((id) => ifPrivateLink({ Ref: id }))
+      : createPrivateLink
+        ? [ifPrivateLink({ Ref: 'TargetGroup' })]
+        : [...new Set(mappings.map((m) => m.targetGroupArn))];
+    // RegisterTargets/DeregisterTargets: on the configured target groups, and with discovery on the
+    // groups that carry the discovery tag (the targetgroup resource type takes aws:ResourceTag/<key>,
+    // Service Authorization Reference, Elastic Load Balancing V2), never on every group of the account.
+    function targetStatements() {
+      const manage = ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'];
+      const arns = targetGroupArns;
+      const statements = arns.length > 0 ? [{ Sid: 'ManageTargetsOfConfiguredTargetGroups', Effect: 'Allow', Action: manage, Resource: arns }] : [];
+      if (syncConfig.discovery) {
+        statements.push(
+          {
+            Sid: 'ManageTargetsOfTaggedTargetGroups',
+            Effect: 'Allow',
+            Action: manage,
+            Resource: arn('elasticloadbalancing', 'targetgroup/*'),
+            // The tag is present (any value: the function checks the value is an RDS endpoint).
+            Condition: { Null: { [`aws:ResourceTag/${syncConfig.discovery.tagKey}`]: 'false' } },
+          },
+          // The listing (lib/aws/target-groups.ts); neither action takes resource-level permissions.
+          { Sid: 'DiscoverTargetGroups', Effect: 'Allow', Action: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTags'], Resource: '*' },
+        );
+      }
+      return statements;
+    }
 
     return {
       // CloudFormation parameter defaults (Conditions switch the optional parts on them).
@@ -564,17 +605,14 @@ function deriveDeployConfig(raw, context = {}) {
 
       // sync
       // RegisterTargets/DeregisterTargets are allowed on these target groups only.
-      targetGroupArns: warm
-        ? slotIds.map((id) => ifPrivateLink({ Ref: id }))
-        : createPrivateLink
-          ? [ifPrivateLink({ Ref: 'TargetGroup' })]
-          : [...new Set(mappings.map((m) => m.targetGroupArn))],
+      targetGroupArns,
       // The created listener: one target group, or (warm) every slot with one weighted.
       listenerDefaultActions: warm
         ? [{ Type: 'forward', ForwardConfig: { TargetGroups: slotIds.map((id, i) => ({ TargetGroupArn: { Ref: id }, Weight: i === 0 ? 1 : 0 })) } }]
         : [{ Type: 'forward', TargetGroupArn: { Ref: 'TargetGroup' } }],
       failoverMode,
-      targetPort: mappings[0].port,
+      targetPort: mappings[0]?.port ?? 5432,
+      syncTargetsPolicy: { PolicyName: 'sync-targets', PolicyDocument: { Version: '2012-10-17', Statement: targetStatements() } },
       syncReadPolicy: { PolicyName: 'sync-reads', PolicyDocument: { Version: '2012-10-17', Statement: readStatements } },
       syncSchedule,
       syncTimeout,

@@ -11,7 +11,9 @@ import { createResolver } from '../lib/dns.js';
 import { RunFailedError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { MATCH_BUDGET_MS, parseSyncEvent, withEventMatch } from '../lib/sync/event.js';
+import { DiscoveryCache, discoverMappings, discoveryFailures } from '../lib/sync/discovery.js';
 import { createProbe } from '../lib/sync/probe.js';
+import { listTaggedTargetGroups } from '../lib/aws/target-groups.js';
 import { FINISH_MARGIN_MS, runSync, type SyncSummary } from '../lib/sync/run.js';
 
 // Cold start: a bad setting fails here, with one message naming every bad key. The mappings come
@@ -23,18 +25,29 @@ const rds = createRdsClient();
 const probe = createProbe(loadProbeConfig());
 const deps = { elb: createElbClient(), cloudwatch: createCloudWatchClient(), rds, resolve: createResolver(config.dns), log: logger, probe };
 const lookup = rdsLookup(rds);
+// DISCOVER_TARGET_GROUPS: the last successful discovery, served while a listing fails (warm invocations).
+const discovered = new DiscoveryCache();
+const listGroups = (keys: string[]) => listTaggedTargetGroups(deps.elb, keys);
 
 async function sync(event: unknown, context: Context): Promise<SyncSummary> {
   const deadline = Date.now() + context.getRemainingTimeInMillis();
   // An RDS event: which mappings it concerns (RDS reads where the source is an instance, a deployment
   // or a custom endpoint). Every mapping waits for it: the lookups run in parallel, bounded.
   const until = Math.min(Date.now() + MATCH_BUDGET_MS, deadline - FINISH_MARGIN_MS);
-  const request = { ...(await withEventMatch(parseSyncEvent(event, config), config, lookup, until)), deadline };
-  const summary = await runSync(config, request, deps);
+  // The tagged target groups join the mappings before anything else reads them (event matching included).
+  const { config: serving, report } = await discoverMappings(config, listGroups, discovered);
+  const matched = await withEventMatch(parseSyncEvent(event, serving), serving, lookup, until);
+  const request = { ...matched, deadline, ...(report ? { discovery: report } : {}) };
+  const summary = await runSync(serving, request, deps);
   if (summary.outcome === 'failed') {
-    const failures = summary.mappings.filter((m) => m.error).map((m) => `${m.endpoint}: ${m.error?.message}`);
+    const failures = [
+      ...summary.mappings.filter((m) => m.error).map((m) => `${m.endpoint}: ${m.error?.message}`),
+      ...(report?.error ? [`discovery: ${report.error.message} (served the last discovery)`] : []),
+      ...(report?.failures ?? []).map((f) => f.message),
+    ];
     // Thrown so Lambda's Errors metric and the alarms see the failed run.
-    throw new RunFailedError(`sync failed for ${summary.failed} of ${summary.mappings.length} mappings: ${failures.join('; ')}`);
+    // A tagged group that could not be served counts as a mapping (and a failed listing as one more).
+    throw new RunFailedError(`sync failed for ${summary.failed} of ${summary.mappings.length + discoveryFailures(report)} mappings: ${failures.join('; ')}`);
   }
   return summary;
 }

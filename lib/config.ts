@@ -101,6 +101,25 @@ const mappingSchema = z.strictObject({
 
 export type Mapping = z.output<typeof mappingSchema>;
 
+// --- discovery by tag (lib/sync/discovery.ts) ---------------------------------------------------
+export const DEFAULT_DISCOVERY_TAG_KEY = 'rds-nlb-sync:endpoint';
+/** ELBv2's tag key rule (AddTags): 1-128 of letters, digits, spaces and _ . : / = + - @; "aws:" is reserved. */
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+/** The port tag's key, derived from the endpoint key: `<prefix>:port` (`rds-nlb-sync:endpoint` -> `rds-nlb-sync:port`). */
+export function portTagKey(endpointKey: string): string {
+  const i = endpointKey.lastIndexOf(':');
+  return `${i > 0 ? endpointKey.slice(0, i) : endpointKey}:port`;
+}
+const discoveryTagKey = z.pipe(
+  z.pipe(z.optional(z.string()), z.transform((s) => s?.trim() || DEFAULT_DISCOVERY_TAG_KEY)),
+  z.string().check(
+    z.regex(TAG_KEY, 'must be a target group tag key: 1-128 of letters, digits, spaces and _ . : / = + - @, e.g. rds-nlb-sync:endpoint'),
+    z.refine((k) => !k.toLowerCase().startsWith('aws:'), 'must not start with "aws:" (reserved for AWS)'),
+    // The port key is derived from it: `x:port` would make the two the same tag.
+    z.refine((k) => portTagKey(k) !== k, 'must not end in ":port" (the port tag\'s key is derived from it: <prefix>:port)'),
+  ),
+);
+
 /** A comma-separated env value as a trimmed list without empty items. */
 const splitList = (s: string | undefined) => (s ?? '').split(',').map((item) => item.trim()).filter(Boolean);
 const listOf = <T extends z.ZodMiniType<unknown, string>>(item: T) => z.pipe(z.pipe(z.optional(z.string()), z.transform(splitList)), z.array(item));
@@ -225,6 +244,9 @@ const syncEnvSchema = z
     FAILOVER_MODE: z._default(z.enum(['cold', 'warm']), 'cold'),
     WARM_LISTENER_ARN: z.optional(z.string().check(z.trim(), z.regex(LISTENER_ARN, 'must be an NLB listener ARN (arn:aws:elasticloadbalancing:<region>:<account>:listener/net/<name>/<id>/<id>)'))),
     WARM_SLOT_TARGET_GROUP_ARNS: listOf(targetGroupArn),
+    // Serve every IP target group tagged DISCOVERY_TAG_KEY=<RDS endpoint> too (lib/sync/discovery.ts).
+    DISCOVER_TARGET_GROUPS: bool(false),
+    DISCOVERY_TAG_KEY: discoveryTagKey,
     ...awsClientFields,
   })
   .check((ctx) => {
@@ -238,7 +260,7 @@ const syncEnvSchema = z
       issue(ctx.issues, ['SYNC_MAPPINGS_PARAMETER'], 'is read from SSM at cold start (loadSyncConfigFrom), not by loadSyncConfig');
     } else if (env.SYNC_MAPPINGS && given > 0) {
       issue(ctx.issues, ['SYNC_MAPPINGS'], 'set either SYNC_MAPPINGS or RDS_ENDPOINT/TARGET_GROUP_ARN/TARGET_PORT, not both');
-    } else if (!env.SYNC_MAPPINGS && given < 3) {
+    } else if (!env.SYNC_MAPPINGS && given < 3 && !(env.DISCOVER_TARGET_GROUPS && given === 0)) {
       const missing = (['RDS_ENDPOINT', 'TARGET_GROUP_ARN', 'TARGET_PORT'] as const).filter((k) => env[k] === undefined);
       for (const key of missing) issue(ctx.issues, [key], 'is required (or set SYNC_MAPPINGS to a JSON list of mappings)');
     }
@@ -318,11 +340,21 @@ export interface SyncConfig {
   dryRun: boolean;
   /** FAILOVER_MODE=warm: the mapping whose targetGroupArn is a slot is kept by lib/warm. */
   warm?: WarmConfig;
+  /** Target groups found by tag besides `mappings` (DISCOVER_TARGET_GROUPS); absent when off. */
+  discovery?: DiscoverySettings;
+}
+
+export interface DiscoverySettings {
+  /** The tag whose value is the RDS endpoint. */
+  tagKey: string;
+  /** The optional tag whose value is the port (default: the target group's port). */
+  portTagKey: string;
 }
 
 export function loadSyncConfig(env: Env = process.env): SyncConfig {
   const e = parseEnv(syncEnvSchema, env);
-  const mappings: Mapping[] = e.SYNC_MAPPINGS ?? [
+  const shorthandGiven = e.RDS_ENDPOINT !== undefined || e.TARGET_GROUP_ARN !== undefined || e.TARGET_PORT !== undefined;
+  const mappings: Mapping[] = e.SYNC_MAPPINGS ?? (e.DISCOVER_TARGET_GROUPS && !shorthandGiven ? [] : [
     mappingSchema.parse({
       endpoint: e.RDS_ENDPOINT,
       targetGroupArn: e.TARGET_GROUP_ARN,
@@ -330,7 +362,7 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
       availabilityZone: e.TARGET_AVAILABILITY_ZONE,
       ipAddressType: e.TARGET_IP_ADDRESS_TYPE,
     }),
-  ];
+  ]);
   return {
     mappings,
     dns: { servers: e.DNS_SERVERS, timeoutMs: e.DNS_TIMEOUT_MS, tries: e.DNS_TRIES },
@@ -343,7 +375,20 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
     metricsNamespace: e.METRICS_NAMESPACE,
     dryRun: e.DRY_RUN,
     ...(e.FAILOVER_MODE === 'warm' && e.WARM_LISTENER_ARN ? { warm: { listenerArn: e.WARM_LISTENER_ARN, slotArns: e.WARM_SLOT_TARGET_GROUP_ARNS } } : {}),
+    ...(e.DISCOVER_TARGET_GROUPS ? { discovery: { tagKey: e.DISCOVERY_TAG_KEY, portTagKey: portTagKey(e.DISCOVERY_TAG_KEY) } } : {}),
   };
+}
+
+/** An endpoint by the mappings' rule (a DNS name, not an IP address), normalised; or the problem. */
+export function checkEndpoint(value: string): { ok: true; endpoint: string } | { ok: false; problem: string } {
+  const result = hostname.safeParse(value);
+  return result.success ? { ok: true, endpoint: result.data } : { ok: false, problem: result.error.issues.map((i) => i.message).join('; ') };
+}
+
+/** A port by the mappings' rule (a decimal 1-65535), or the problem. */
+export function checkPort(value: string): { ok: true; port: number } | { ok: false; problem: string } {
+  const result = port.safeParse(value);
+  return result.success ? { ok: true, port: result.data } : { ok: false, problem: PORT_MESSAGE };
 }
 
 /** Reads one SSM parameter's value (lib/aws/parameters.ts in the Lambda and the CLI). */

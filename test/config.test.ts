@@ -308,3 +308,41 @@ describe('loadSyncConfigFrom (SYNC_MAPPINGS_PARAMETER)', () => {
     expect(names).toEqual([]);
   });
 });
+
+describe('discovery settings', () => {
+  it('is off by default: no discovery in the config, mappings still required', () => {
+    expect(loadSyncConfig(shorthand).discovery).toBeUndefined();
+    expect(problemsOf(() => loadSyncConfig({}))).toContain('RDS_ENDPOINT is required (or set SYNC_MAPPINGS to a JSON list of mappings)');
+  });
+
+  it('needs no static mapping when on, with the default key and the port key derived from it', () => {
+    const config = loadSyncConfig({ DISCOVER_TARGET_GROUPS: 'true' });
+    expect(config.mappings).toEqual([]);
+    expect(config.discovery).toEqual({ tagKey: 'rds-nlb-sync:endpoint', portTagKey: 'rds-nlb-sync:port' });
+  });
+
+  it('keeps static mappings beside discovery', () => {
+    expect(loadSyncConfig({ ...shorthand, DISCOVER_TARGET_GROUPS: 'yes' }).mappings).toHaveLength(1);
+  });
+
+  it('derives the port key from a custom key (its prefix before the last colon)', () => {
+    expect(loadSyncConfig({ DISCOVER_TARGET_GROUPS: 'true', DISCOVERY_TAG_KEY: 'team-a/rds:endpoint' }).discovery).toEqual({ tagKey: 'team-a/rds:endpoint', portTagKey: 'team-a/rds:port' });
+    expect(loadSyncConfig({ DISCOVER_TARGET_GROUPS: 'true', DISCOVERY_TAG_KEY: 'dbendpoint' }).discovery?.portTagKey).toBe('dbendpoint:port');
+  });
+
+  it.each([
+    ['aws:reserved', 'must not start with "aws:"'],
+    ['rds:port', 'must not end in ":port"'],
+    ['bad,key', 'must be a target group tag key'],
+    ['x'.repeat(129), 'must be a target group tag key'],
+  ])('refuses DISCOVERY_TAG_KEY=%s, naming the setting', (key, why) => {
+    const problems = problemsOf(() => loadSyncConfig({ DISCOVER_TARGET_GROUPS: 'true', DISCOVERY_TAG_KEY: key }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^DISCOVERY_TAG_KEY /);
+    expect(problems[0]).toContain(why);
+  });
+
+  it('refuses a DISCOVER_TARGET_GROUPS that is not a boolean', () => {
+    expect(problemsOf(() => loadSyncConfig({ ...shorthand, DISCOVER_TARGET_GROUPS: 'maybe' }))).toEqual(['DISCOVER_TARGET_GROUPS must be true or false']);
+  });
+});

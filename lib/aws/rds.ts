@@ -4,6 +4,11 @@
 //   custom endpoint: DescribeDBClusterEndpoints + DescribeDBClusters + DescribeDBInstances = 3 calls
 // DescribeDBInstances is one call for all members (a cluster has at most 16 instances; a page
 // holds 100): the paginator only asks again if AWS ever returns a Marker.
+// Within one run (RdsReads, created per run by lib/sync/run.ts) a watch that polls every 2 s asks
+// again only what can change during a failover: DescribeDBClusters (which instance is the writer,
+// which are members). A custom endpoint's rule and an instance's endpoint name (fixed for its
+// identifier) are read once per run, so a watched reader endpoint costs 1 call per poll instead
+// of 2, a custom one 1 instead of 3; mappings of one cluster read it once at a time.
 import {
   DescribeDBClusterEndpointsCommand,
   DescribeDBClustersCommand,
@@ -33,6 +38,36 @@ export interface MemberInstance {
   id: string;
   /** The instance endpoint's DNS name; null while the instance has none (being created, or gone). */
   endpoint: string | null;
+}
+
+/**
+ * What one run reuses between its RDS reads. Only successful reads are kept (a failed one is asked
+ * again: unknown is retried, never remembered); a new run starts empty, so an RDS event's run
+ * always reads the custom endpoint rules afresh.
+ */
+export class RdsReads {
+  readonly customRules = new Map<string, Promise<CustomEndpointRule & { clusterId: string }>>();
+  /** Cluster reads in flight: concurrent mappings of one cluster share one call (not kept after it answers). */
+  readonly clustersInFlight = new Map<string, Promise<ClusterMember[]>>();
+  /** Instance ID -> its endpoint name (fixed for the identifier). */
+  readonly instanceEndpoints = new Map<string, string>();
+}
+
+function shared<T>(map: Map<string, Promise<T>>, key: string, read: () => Promise<T>, keep: boolean): Promise<T> {
+  const known = map.get(key);
+  if (known) return known;
+  const p = read().then(
+    (value) => {
+      if (!keep) map.delete(key);
+      return value;
+    },
+    (err: unknown) => {
+      map.delete(key);
+      throw err;
+    },
+  );
+  map.set(key, p);
+  return p;
 }
 
 const IAM_FIX =
@@ -88,18 +123,24 @@ export function customMembers(rule: CustomEndpointRule, members: ClusterMember[]
 }
 
 /** The instances behind a reader or custom endpoint, with their instance endpoints, in member order. */
-export async function listMemberInstances(rds: RDSClient, endpoint: RdsEndpoint): Promise<MemberInstance[]> {
+export async function listMemberInstances(rds: RDSClient, endpoint: RdsEndpoint, reads?: RdsReads): Promise<MemberInstance[]> {
+  const cluster = (id: string) => (reads ? shared(reads.clustersInFlight, id, () => describeClusterMembers(rds, id), false) : describeClusterMembers(rds, id));
   let ids: string[];
   if (endpoint.kind === 'custom') {
-    const rule = await describeCustomEndpoint(rds, endpoint.identifier);
-    ids = customMembers(rule, await describeClusterMembers(rds, rule.clusterId));
+    const id = endpoint.identifier;
+    const rule = await (reads ? shared(reads.customRules, id, () => describeCustomEndpoint(rds, id), true) : describeCustomEndpoint(rds, id));
+    ids = customMembers(rule, await cluster(rule.clusterId));
   } else if (endpoint.kind === 'reader') {
-    ids = readerMembers(await describeClusterMembers(rds, endpoint.identifier));
+    ids = readerMembers(await cluster(endpoint.identifier));
   } else {
     throw new Error(`${endpoint.identifier} is a ${endpoint.kind} endpoint, not a reader or custom one`);
   }
-  const addresses = await describeInstanceEndpoints(rds, ids);
-  return ids.map((id) => ({ id, endpoint: addresses.get(id) ?? null }));
+  const known = reads?.instanceEndpoints;
+  const missing = known ? ids.filter((id) => !known.has(id)) : ids;
+  const addresses = await describeInstanceEndpoints(rds, missing);
+  // An instance without an endpoint yet (being created) is not remembered: asked again next time.
+  if (known) for (const [id, address] of addresses) known.set(id, address);
+  return ids.map((id) => ({ id, endpoint: addresses.get(id) ?? known?.get(id) ?? null }));
 }
 
 async function describeCustomEndpoint(rds: RDSClient, id: string): Promise<CustomEndpointRule & { clusterId: string }> {

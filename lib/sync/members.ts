@@ -7,7 +7,7 @@ import type { Mapping } from '../config.js';
 import { compareAddresses, DnsError, resolveSettled, type ResolveEndpoint } from '../dns.js';
 import { describeError } from '../log.js';
 import { isMemberSet, parseRdsEndpoint } from '../rds-endpoint.js';
-import { listMemberInstances, type MemberInstance } from '../aws/rds.js';
+import { listMemberInstances, type MemberInstance, type RdsReads } from '../aws/rds.js';
 import type { Desired, Resolution } from './plan.js';
 
 /** One member of a reader or custom endpoint, as the summary log line shows it. */
@@ -25,6 +25,8 @@ export interface DesiredDeps {
   resolve: ResolveEndpoint;
   /** Needed only by reader and custom endpoint mappings. */
   rds?: RDSClient;
+  /** What the run's RDS reads reuse (lib/aws/rds.ts); without it every resolution asks RDS in full. */
+  rdsReads?: RdsReads;
 }
 
 /** A reader or custom endpoint whose cluster has no member with an instance endpoint: nothing to point at, which is not "remove everything". */
@@ -37,7 +39,7 @@ export async function resolveDesired(mapping: Pick<Mapping, 'endpoint' | 'ipAddr
   if (!deps.rds) return { ok: false, error: new Error(`${mapping.endpoint} is a reader or custom endpoint, which needs an RDS client (deps.rds)`) };
   let instances: MemberInstance[];
   try {
-    instances = await listMemberInstances(deps.rds, parseRdsEndpoint(mapping.endpoint));
+    instances = await listMemberInstances(deps.rds, parseRdsEndpoint(mapping.endpoint), deps.rdsReads);
   } catch (err) {
     return { ok: false, error: err instanceof Error ? err : new Error(String(err)) };
   }

@@ -12,12 +12,14 @@ import { MetricsBatch, targetGroupDimension } from '../aws/metrics.js';
 import { isDraining, planTargets, type Plan, type PlanReason, type RegisteredTarget, type Resolution } from './plan.js';
 import { deregisterTargets, describeTargets, registerTargets } from '../aws/targets.js';
 import { resolveDesired, type DesiredDeps, type MemberResult } from './members.js';
+import { RdsReads } from '../aws/rds.js';
 import { canonicalIp, ipSet } from '../ip.js';
 import { decideRemoval, type DeferReason } from './overlap.js';
 import { driveMapping, Watchers, type Clock, type MappingOptions, type Slot, type Step } from './watch.js';
 import { addTimelineMetrics, buildTimeline, type Failover, type FailoverTimeline, type FollowFacts } from './timeline.js';
 import { syncWarmMapping, type WarmSummary } from '../warm/run.js';
 import { addProbeMetrics, type Probe, type ProbeResult } from './probe.js';
+import { discoveryFailures, type DiscoveryReport } from './discovery.js';
 
 export interface SyncDeps {
   elb: ElasticLoadBalancingV2Client;
@@ -25,6 +27,7 @@ export interface SyncDeps {
   resolve: ResolveEndpoint;
   /** Reader and custom endpoint mappings list their members with it (lib/sync/members.ts). */
   rds?: RDSClient;
+  rdsReads?: RdsReads;
   log: Log;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -46,6 +49,8 @@ export interface SyncRequest {
   deadline?: number;
   /** The RDS event that started the run, and what it matched (lib/sync/event.ts), for the log. */
   event?: RdsEventInfo;
+  /** Target groups found by tag (lib/sync/discovery.ts): the config's mappings include them; its failures fail the run. */
+  discovery?: DiscoveryReport;
 }
 
 /** What an RDS event is about: its source, without `rds:` or the ARN around it, lower case. */
@@ -115,6 +120,7 @@ export interface SyncSummary {
   failovers?: FailoverTimeline[];
   /** The real path through the NLB (lib/sync/probe.ts). */
   probe?: ProbeResult;
+  discovery?: DiscoveryReport;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -129,7 +135,9 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
   // Every mapping is active until its first pass is done (lib/sync/watch.ts).
   const watchers = new Watchers(selected.length);
   const limit = pLimit(config.concurrency);
-  const slot: Slot<MappingResult> = (mapping, options) => limit(() => syncWithin(mapping, options, bounds.workUntil, config, deps, clock)).then((step) => followedByWeights(mapping, step));
+  // RDS reads reused within this run and its watch (lib/aws/rds.ts); the next run starts afresh.
+  const runDeps: SyncDeps = { ...deps, rdsReads: new RdsReads() };
+  const slot: Slot<MappingResult> = (mapping, options) => limit(() => syncWithin(mapping, options, bounds.workUntil, config, runDeps, clock)).then((step) => followedByWeights(mapping, step));
   const read = (mapping: Mapping) => limit(() => withinDeadline(describeTargets(deps.elb, mapping.targetGroupArn), bounds.workUntil - clock.now(), 'DescribeTargetHealth'));
   const failovers: FailoverTimeline[] = [];
   // The event's time is a failover's origin only for the mappings the event concerns (watch or not).
@@ -159,7 +167,7 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
 
   // After the mappings, so it sees the target group this run left (a failover followed included).
   const probe = deps.probe ? await deps.probe(bounds.workUntil) : undefined;
-  const failed = mappings.filter((m) => m.error).length;
+  const failed = mappings.filter((m) => m.error).length + discoveryFailures(request.discovery);
   const durationMs = clock.now() - started;
   const summary: SyncSummary = {
     trigger: request.trigger,
@@ -173,11 +181,12 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
     ...(request.event ? { event: request.event } : {}),
     ...(failovers.length > 0 ? { failovers } : {}),
     ...(probe ? { probe } : {}),
+    ...(request.discovery ? { discovery: request.discovery } : {}),
   };
   // Logged before the metrics are sent: a hanging CloudWatch call must not cost the run's record.
   const { metricsSent: _, failovers: _timelines, ...logged } = summary;
   deps.log.info('sync run', logged);
-  const metrics = addProbeMetrics(addTimelineMetrics(syncMetrics(mappings, durationMs, dryRun), failovers), probe);
+  const metrics = addProbeMetrics(addTimelineMetrics(syncMetrics(mappings, durationMs, dryRun, discoveryFailures(request.discovery)), failovers), probe);
   summary.metricsSent = await sendMetrics(metrics, bounds.metricsUntil, config, deps, clock);
   return summary;
 }
@@ -391,7 +400,7 @@ function refusedError(mapping: Mapping, plan: Plan): AddressRefusedError {
   );
 }
 
-function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: boolean): MetricsBatch {
+function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: boolean, otherFailures = 0): MetricsBatch {
   const batch = new MetricsBatch();
   const applied = (ips: string[]) => (dryRun ? 0 : ips.length);
   for (const m of mappings) {
@@ -413,7 +422,7 @@ function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: bool
   }
   // Dimensionless run-level series: what the alarms watch.
   const sum = (f: (m: MappingResult) => number) => mappings.reduce((n, m) => n + f(m), 0);
-  const failed = sum((m) => (m.error ? 1 : 0));
+  const failed = sum((m) => (m.error ? 1 : 0)) + otherFailures;
   batch
     .add('SyncSuccess', failed === 0 ? 1 : 0)
     .add('SyncErrors', failed)

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { customMembers, listMemberInstances, RdsApiError, readerMembers } from '../../lib/aws/rds.js';
+import { customMembers, listMemberInstances, RdsApiError, RdsReads, readerMembers } from '../../lib/aws/rds.js';
 import { parseRdsEndpoint } from '../../lib/rds-endpoint.js';
 
 const rdsMock = mockClient(RDSClient);
@@ -170,5 +170,72 @@ describe('listMemberInstances', () => {
   it('says the next run retries when RDS throttles', async () => {
     rdsMock.on(DescribeDBClustersCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
     await expect(listMemberInstances(rds, READER)).rejects.toThrow(/Throttling: Rate exceeded\. RDS throttled the call.*next run tries again/);
+  });
+});
+
+describe('listMemberInstances within one run (RdsReads)', () => {
+  it('asks only DescribeDBClusters again for a reader endpoint: the members instance endpoints are read once', async () => {
+    cluster(member('orders-1', true), member('orders-2'), member('orders-3'));
+    instances('orders-1', 'orders-2', 'orders-3');
+    const reads = new RdsReads();
+    for (let poll = 0; poll < 5; poll++) await listMemberInstances(rds, READER, reads);
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBClustersCommand, 5);
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 1);
+  });
+
+  it('sees a failover at once: the writer and reader roles come from a fresh DescribeDBClusters each time', async () => {
+    cluster(member('orders-1', true), member('orders-2'));
+    instances('orders-1', 'orders-2');
+    const reads = new RdsReads();
+    expect((await listMemberInstances(rds, READER, reads)).map((m) => m.id)).toEqual(['orders-2']);
+    cluster(member('orders-1'), member('orders-2', true));
+    expect(await listMemberInstances(rds, READER, reads)).toEqual([{ id: 'orders-1', endpoint: host('orders-1') }]);
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 2);
+    expect(rdsMock).toHaveReceivedCommandWith(DescribeDBInstancesCommand, { Filters: [{ Name: 'db-instance-id', Values: ['orders-1'] }] });
+  });
+
+  it('reads a custom endpoint rule once per run: one call per poll instead of three', async () => {
+    customEndpoint({ type: 'ANY', staticMembers: ['orders-2', 'orders-3'] });
+    cluster(member('orders-1', true), member('orders-2'), member('orders-3'));
+    instances('orders-1', 'orders-2', 'orders-3');
+    const reads = new RdsReads();
+    for (let poll = 0; poll < 4; poll++) await listMemberInstances(rds, CUSTOM, reads);
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBClusterEndpointsCommand, 1);
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBClustersCommand, 4);
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 1);
+  });
+
+  it('shares one DescribeDBClusters between mappings of the same endpoint read at the same time (one endpoint, two target groups)', async () => {
+    cluster(member('orders-1', true), member('orders-2'));
+    instances('orders-1', 'orders-2');
+    const reads = new RdsReads();
+    await Promise.all([listMemberInstances(rds, READER, reads), listMemberInstances(rds, READER, reads)]);
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBClustersCommand, 1);
+    // Not kept once answered: the next poll reads the cluster afresh.
+    await listMemberInstances(rds, READER, reads);
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBClustersCommand, 2);
+  });
+
+  it('does not remember a failed read: the next poll asks again', async () => {
+    let calls = 0;
+    rdsMock.on(DescribeDBClusterEndpointsCommand).callsFake(() => {
+      if (calls++ === 0) throw denied();
+      return { DBClusterEndpoints: [{ DBClusterEndpointIdentifier: 'analytics', DBClusterIdentifier: 'orders', CustomEndpointType: 'ANY', StaticMembers: [], ExcludedMembers: [] }] };
+    });
+    cluster(member('orders-1', true));
+    instances('orders-1');
+    const reads = new RdsReads();
+    await expect(listMemberInstances(rds, CUSTOM, reads)).rejects.toThrow(RdsApiError);
+    await expect(listMemberInstances(rds, CUSTOM, reads)).resolves.toEqual([{ id: 'orders-1', endpoint: host('orders-1') }]);
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBClusterEndpointsCommand, 2);
+  });
+
+  it('asks again for an instance that had no endpoint yet (being created)', async () => {
+    cluster(member('orders-1', true), member('orders-2'));
+    rdsMock.on(DescribeDBInstancesCommand).resolvesOnce({ DBInstances: [{ DBInstanceIdentifier: 'orders-2' }] });
+    const reads = new RdsReads();
+    expect(await listMemberInstances(rds, READER, reads)).toEqual([{ id: 'orders-2', endpoint: null }]);
+    instances('orders-2');
+    expect(await listMemberInstances(rds, READER, reads)).toEqual([{ id: 'orders-2', endpoint: host('orders-2') }]);
   });
 });

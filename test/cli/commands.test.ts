@@ -15,6 +15,8 @@ import {
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
   DeregisterTargetsCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
@@ -579,5 +581,30 @@ describe('errors every command shares', () => {
     const { stdout } = await cli(['--help']);
 
     for (const command of COMMANDS) expect(stdout).toMatch(new RegExp(`^ {2}${command} +[^\\n]*\\.$`, 'm'));
+  });
+});
+
+describe('plan --discover', () => {
+  it('plans every tagged group as the deployed function serves it, and fails on a group it cannot serve', async () => {
+    elbMock.on(DescribeTargetGroupsCommand).resolves({
+      TargetGroups: [
+        { TargetGroupArn: TG_A, TargetGroupName: 'orders', TargetType: 'ip', Protocol: 'TCP', Port: 5432 },
+        { TargetGroupArn: TG_B, TargetGroupName: 'legacy', TargetType: 'instance', Protocol: 'TCP', Port: 5432 },
+      ],
+    });
+    elbMock.on(DescribeTagsCommand).resolves({
+      TagDescriptions: [
+        { ResourceArn: TG_A, Tags: [{ Key: 'rds-nlb-sync:endpoint', Value: ORDERS }] },
+        { ResourceArn: TG_B, Tags: [{ Key: 'rds-nlb-sync:endpoint', Value: BILLING }] },
+      ],
+    });
+
+    const { code, stdout } = await cli(['plan', '--discover', '--dns-servers', dns.address, '--dns-tries', '1']);
+
+    expect(code).toBe(1);
+    expect(stdout).toContain(ORDERS);
+    expect(stdout).toContain('10.0.2.9');
+    expect(stdout).toMatch(/discovery failed: target group legacy \(arn:[^)]+\) tagged rds-nlb-sync:endpoint="billing[^"]+": its target type is instance/);
+    expect(elbMock).toHaveReceivedCommandTimes(RegisterTargetsCommand, 0);
   });
 });

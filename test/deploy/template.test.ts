@@ -543,6 +543,31 @@ describe.each(Object.keys(stages) as Config[])('compiled template (%s)', (config
 
 // docs/operate.md's alarm tables say when each alarm fires; the template decides. With the default
 // schedules (both example stages use them), each alarm's window in the docs is its template's.
+describe('compiled template with discoverTargetGroups=true (example stage)', () => {
+  let t: Template;
+  beforeAll(async () => {
+    const dir = path.join(outDir, 'discovery');
+    rmSync(dir, { recursive: true, force: true });
+    await exec(process.execPath, [serverlessBin, 'package', '--stage', 'example', '--param', 'discoverTargetGroups=true', '--package', dir], { cwd: root, env: packageEnv, timeout: 60_000 });
+    t = JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  }, 90_000);
+
+  it('allows RegisterTargets/DeregisterTargets on the configured group and on groups carrying the discovery tag only', () => {
+    const manage = statementsOf(t, 'SyncRole').filter((s) => actionsOf(s).includes('elasticloadbalancing:RegisterTargets'));
+    expect(manage.map((s) => [s.Sid, actionsOf(s).sort(), s.Resource, s.Condition])).toEqual([
+      ['ManageTargetsOfConfiguredTargetGroups', ['elasticloadbalancing:DeregisterTargets', 'elasticloadbalancing:RegisterTargets'], ['arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/fivetran-mydb/0123456789abcdef'], undefined],
+      [
+        'ManageTargetsOfTaggedTargetGroups',
+        ['elasticloadbalancing:DeregisterTargets', 'elasticloadbalancing:RegisterTargets'],
+        { 'Fn::Sub': 'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:targetgroup/*' },
+        { Null: { 'aws:ResourceTag/rds-nlb-sync:endpoint': 'false' } },
+      ],
+    ]);
+    expect(statementFor(t, 'SyncRole', 'elasticloadbalancing:DescribeTags')).toMatchObject({ Action: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTags'], Resource: '*' });
+    expect(env(t, 'SyncLambdaFunction')).toMatchObject({ DISCOVER_TARGET_GROUPS: 'true', DISCOVERY_TAG_KEY: 'rds-nlb-sync:endpoint' });
+  });
+});
+
 describe('docs/operate.md and the template agree on every alarm', () => {
   const operate = readFileSync(path.join(root, 'docs', 'operate.md'), 'utf8');
   const alarmsSection = operate.slice(operate.indexOf('## Alarms'));
@@ -764,6 +789,7 @@ interface Derived {
   targetGroupArns: Json[];
   syncEnvironment: Record<string, Json>;
   syncReadPolicy: Policy;
+  syncTargetsPolicy: Policy;
   extraResources: Record<string, Resource>;
   reservedConcurrency: Json;
 }
@@ -818,6 +844,8 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     logLevel: 'INFO',
     metricsNamespace: 'RdsNlbSync',
     dryRun: false,
+    discoverTargetGroups: false,
+    discoveryTagKey: 'rds-nlb-sync:endpoint',
     nlbIdleTimeoutSeconds: 3600,
     nlbDeletionProtection: true,
     probe: true,
@@ -848,6 +876,51 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     ];
     const derived = deriveDeployConfig({ ...defaults, syncMappings: JSON.stringify(mappings), endpointServiceIds: 'vpce-svc-0123456789abcdef0' });
     expect(derived.targetGroupArns).toEqual([tg('one'), tg('two')]);
+  });
+
+  describe('discovery by tag (discoverTargetGroups)', () => {
+    const manage = ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'];
+    const statements = (d: Derived) => d.syncTargetsPolicy.PolicyDocument.Statement;
+    const discovery = { ...defaults, discoverTargetGroups: 'true', endpointServiceIds: 'vpce-svc-0123456789abcdef0' };
+
+    it('scopes RegisterTargets/DeregisterTargets to target groups carrying the tag, with no static mapping needed', () => {
+      const derived = deriveDeployConfig(discovery);
+      expect(statements(derived)).toEqual([
+        {
+          Sid: 'ManageTargetsOfTaggedTargetGroups',
+          Effect: 'Allow',
+          Action: manage,
+          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:targetgroup/*' },
+          Condition: { Null: { 'aws:ResourceTag/rds-nlb-sync:endpoint': 'false' } },
+        },
+        { Sid: 'DiscoverTargetGroups', Effect: 'Allow', Action: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTags'], Resource: '*' },
+      ]);
+      expect(derived.syncEnvironment).toMatchObject({ DISCOVER_TARGET_GROUPS: 'true', DISCOVERY_TAG_KEY: 'rds-nlb-sync:endpoint', SYNC_MAPPINGS: '' });
+    });
+
+    it('keeps the static groups on their own statement beside the tagged ones, and follows a custom key', () => {
+      const derived = deriveDeployConfig({ ...minimal, discoverTargetGroups: 'true', discoveryTagKey: 'team-a:endpoint' });
+      expect(statements(derived).map((s) => [s.Sid, s.Resource, s.Condition])).toEqual([
+        ['ManageTargetsOfConfiguredTargetGroups', [tg('a')], undefined],
+        ['ManageTargetsOfTaggedTargetGroups', expect.anything(), { Null: { 'aws:ResourceTag/team-a:endpoint': 'false' } }],
+        ['DiscoverTargetGroups', '*', undefined],
+      ]);
+    });
+
+    it('grants nothing by tag, and no listing, when discovery is off', () => {
+      expect(statements(deriveDeployConfig(minimal))).toEqual([{ Sid: 'ManageTargetsOfConfiguredTargetGroups', Effect: 'Allow', Action: manage, Resource: [tg('a')] }]);
+    });
+
+    it('lets sync list the members of any reader or custom endpoint a tag may name', () => {
+      const reads = deriveDeployConfig(discovery).syncReadPolicy.PolicyDocument.Statement;
+      const sub = (r: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:${r}` });
+      expect(reads.find((s) => s.Sid === 'ReadClusterMembers')?.Resource).toEqual([sub('cluster:*')]);
+      expect(reads.find((s) => s.Sid === 'ReadCustomEndpoints')?.Resource).toEqual([sub('cluster:*'), sub('cluster-endpoint:*')]);
+    });
+
+    it('refuses a bad tag key, naming the parameter', () => {
+      expect(failureOf({ ...discovery, discoveryTagKey: 'aws:x' })).toContain('discoveryTagKey: must not start with "aws:"');
+    });
   });
 
   it('rejects the shorthand and a mappings list together', () => {

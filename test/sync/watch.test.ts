@@ -2,6 +2,7 @@
 // run watches every mapping is synced at least once per schedule interval.
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Mapping } from '../../lib/config.js';
@@ -111,5 +112,38 @@ describe('the failover watch', () => {
 
     expect(asked.filter((h) => h === BILLING)).toHaveLength(1);
     expect(summary.durationMs).toBe(6000);
+  });
+});
+
+describe('a watched reader endpoint (member set) reuses its RDS reads within the run', () => {
+  const rdsMock = mockClient(RDSClient);
+  const READER = 'orders.cluster-ro-c0ffee.eu-west-1.rds.amazonaws.com';
+  const host = (id: string) => `${id}.c0ffee.eu-west-1.rds.amazonaws.com`;
+  const address: Record<string, string> = { [host('orders-1')]: '10.0.1.1', [host('orders-2')]: '10.0.2.2' };
+
+  it('asks DescribeDBClusters each poll and DescribeDBInstances once, and still follows the roles swapping mid-watch', async () => {
+    rdsMock.reset();
+    const clock = virtualClock();
+    // The failover at 6 s: orders-2 becomes the writer, orders-1 a reader.
+    rdsMock.on(DescribeDBClustersCommand).callsFake(() => {
+      const swapped = clock.now() >= 6000;
+      return { DBClusters: [{ DBClusterMembers: [{ DBInstanceIdentifier: 'orders-1', IsClusterWriter: !swapped }, { DBInstanceIdentifier: 'orders-2', IsClusterWriter: swapped }] }] };
+    });
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: ['orders-1', 'orders-2'].map((id) => ({ DBInstanceIdentifier: id, Endpoint: { Address: host(id) } })) });
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.2.2', Port: 5432 }, TargetHealth: { State: 'healthy' } }] });
+    const registeredAt = recordRegistrations(clock);
+    const reader: Mapping = { endpoint: READER, targetGroupArn: mapping(1).targetGroupArn, port: 5432, ipAddressType: 'ipv4' };
+    const config = syncConfig({ mappings: [reader], failoverPollMs: 2000, failoverWatchMs: 20_000, failoverFollowMs: 0 });
+    const resolve = async (name: string) => [address[name] ?? '10.9.9.9'];
+
+    await clock.run(runSync(config, rdsEvent([READER]), { elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), rds: new RDSClient({}), resolve, log: recordLog(), ...clock }));
+
+    expect(registeredAt[reader.targetGroupArn]).toBe(6000);
+    const clusterReads = rdsMock.commandCalls(DescribeDBClustersCommand).length;
+    // One read per poll until the change (0, 2, 4, 6 s), then the passes after it: never more than one per poll.
+    expect(clusterReads).toBeGreaterThanOrEqual(4);
+    expect(clusterReads).toBeLessThanOrEqual(20_000 / 2000 + 2);
+    // The instance endpoint names: once for the run (before: once per poll as well).
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 1);
   });
 });
