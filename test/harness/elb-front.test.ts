@@ -1,9 +1,12 @@
 // The ELBv2 front with the real SDK client: AWS's target timing over moto's target groups.
 import {
   DeregisterTargetsCommand,
+  CreateTargetGroupCommand,
+  DescribeListenersCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -119,5 +122,30 @@ describe.skipIf(!motoOrSkip())('ELBv2 front with AWS target timing', () => {
     const { TargetGroups = [] } = await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [tg()] }));
     expect(TargetGroups.map((g) => g.TargetGroupName)).toEqual(['rds-writer']);
     expect(emulators.elb.calls('DescribeTargetGroups')).toBe(0);
+  });
+
+  it('records a ModifyListener that changed the forward weights, effective after weightPropagationMs (scaled), and not one that changed nothing', async () => {
+    const { Listeners = [] } = await elb.send(new DescribeListenersCommand({ LoadBalancerArn: aws.loadBalancerArn }));
+    const listenerArn = Listeners[0]?.ListenerArn ?? '';
+    const { TargetGroups = [] } = await elb.send(new CreateTargetGroupCommand({ Name: 'slot2', TargetType: 'ip', Protocol: 'TCP', Port: 5432, VpcId: aws.vpcId }));
+    const slot2 = TargetGroups[0]?.TargetGroupArn ?? '';
+    const write = (w1: number, w2: number) =>
+      elb.send(
+        new ModifyListenerCommand({
+          ListenerArn: listenerArn,
+          DefaultActions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: tg(), Weight: w1 }, { TargetGroupArn: slot2, Weight: w2 }] } }],
+        }),
+      );
+    await write(1, 0); // seeded as forward to tg() alone (weight 1): slot2 added at 0 changes nothing
+    expect(emulators.elb.weightHistory(listenerArn)).toEqual([]);
+
+    const before = Date.now();
+    await write(0, 1);
+    const [change, ...more] = emulators.elb.weightHistory(listenerArn);
+    expect(more).toEqual([]);
+    expect(change).toMatchObject({ listenerArn, from: { [tg()]: 1, [slot2]: 0 }, to: { [tg()]: 0, [slot2]: 1 } });
+    expect(change?.changedAt).toBeGreaterThanOrEqual(before);
+    expect((change?.effectiveAt ?? 0) - (change?.changedAt ?? 0)).toBeCloseTo(emulators.elb.unscaled.weightPropagationMs * TEST_ELB_SCALE);
+    expect(emulators.elb.calls('ModifyListener')).toBe(2);
   });
 });

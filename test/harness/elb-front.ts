@@ -14,7 +14,9 @@
 // otherwise TargetGroupNotFound. Modelled, not documented: the InvalidTarget message text.
 // moto stays in step, so a test may still read or seed targets there: on first sight of a group
 // the front adopts the targets moto holds as `healthy` (registered long ago), and it passes each
-// RegisterTargets / DeregisterTargets on to moto after the model took it.
+// RegisterTargets / DeregisterTargets on to moto after the model took it. ModifyListener goes to
+// moto too; a change of the forward weights is recorded (weightHistory) with when new connections
+// follow it per the model's weightPropagationMs.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -22,13 +24,14 @@ import type { AddressInfo } from 'node:net';
 import {
   DeregisterTargetsCommand,
   DescribeTargetGroupsCommand,
+  DescribeListenersCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
   type TargetDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { AWS_ELB_TIMING, ElbTimingModel, InvalidTargetError, scaleTiming, type ElbTiming, type TargetHistory, type TargetRef } from './elb-timing.js';
-import { proxy, readBody } from './endpoint-connections.js';
+import { AWS_ELB_TIMING, ElbTimingModel, InvalidTargetError, scaleTiming, type ElbTiming, type ListenerWeights, type TargetHistory, type TargetRef, type WeightChange } from './elb-timing.js';
+import { forward, proxy, readBody, respond } from './endpoint-connections.js';
 import { emulatorClientConfig } from './seed.js';
 
 /** Tests' default: registration 180 s -> 360 ms, health checks 2 x 5 s -> 20 ms, draining 10 s -> 20 ms. */
@@ -55,6 +58,13 @@ export interface ElbFront {
   setServing(addresses: 'all' | Iterable<string>): void;
   /** Every registration so far (epoch ms), oldest first; one target group or all. */
   history(targetGroupArn?: string): TargetHistory[];
+  /**
+   * Every ModifyListener that changed a listener's forward weights (epoch ms), oldest first, with
+   * `effectiveAt` = changedAt + timing.weightPropagationMs (modelled: AWS documents no figure).
+   */
+  weightHistory(listenerArn?: string): WeightChange[];
+  /** The weights new connections follow now per the model; undefined for a listener never changed. */
+  effectiveWeights(listenerArn: string): ListenerWeights | undefined;
   /** Resolves once no target of the group is `initial` or `draining` (or rejects after timeoutMs). */
   settled(targetGroupArn: string, timeoutMs?: number): Promise<void>;
   /** How many requests each served action answered. */
@@ -144,10 +154,30 @@ export async function startElbFront(motoEndpoint: string, options: ElbFrontOptio
     }
   };
 
+  // moto applies ModifyListener at once; the front records a weight change and, per the model,
+  // when new connections follow it. Read before and after from moto: what it stored is what counts.
+  const listenerWeights = async (arn: string): Promise<ListenerWeights | undefined> => {
+    const out = await moto.send(new DescribeListenersCommand({ ListenerArns: [arn] })).catch(() => undefined);
+    const action = out?.Listeners?.[0]?.DefaultActions?.find((a) => a.Type === 'forward');
+    if (!action) return undefined;
+    const groups = action.ForwardConfig?.TargetGroups ?? (action.TargetGroupArn ? [{ TargetGroupArn: action.TargetGroupArn, Weight: 1 }] : []);
+    return Object.fromEntries(groups.map((g) => [g.TargetGroupArn ?? '', g.Weight ?? 1]));
+  };
+  const modifyListener = async (req: IncomingMessage, res: ServerResponse, body: Buffer, arn: string | null): Promise<void> => {
+    callCount.set('ModifyListener', (callCount.get('ModifyListener') ?? 0) + 1);
+    const before = arn ? await listenerWeights(arn) : undefined;
+    const upstream = await forward(req, body, motoEndpoint);
+    // Recorded before the answer, so a caller that awaited ModifyListener finds the change.
+    const after = arn && upstream.status === 200 ? await listenerWeights(arn) : undefined;
+    if (arn && after) model.listenerModified(arn, before ?? {}, after);
+    respond(res, upstream);
+  };
+
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
     const params = new URLSearchParams(req.method === 'POST' ? body.toString('utf8') : ((req.url ?? '').split('?')[1] ?? ''));
     const action = params.get('Action') ?? '';
+    if (action === 'ModifyListener') return modifyListener(req, res, body, params.get('ListenerArn'));
     if (!SERVED.has(action)) return proxy(req, res, body, motoEndpoint);
     callCount.set(action, (callCount.get(action) ?? 0) + 1);
     const requestId = randomBytes(16).toString('hex');
@@ -177,6 +207,8 @@ export async function startElbFront(motoEndpoint: string, options: ElbFrontOptio
     unscaled,
     setServing: (addresses) => model.setServing(servingFrom(addresses)),
     history: (arn) => model.history(arn),
+    weightHistory: (arn) => model.weightHistory(arn),
+    effectiveWeights: (arn) => model.effectiveWeights(arn),
     settled: async (arn, timeoutMs = 10_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

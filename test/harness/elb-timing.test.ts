@@ -18,12 +18,12 @@ function setup(serves: (ip: string, port: number, at: number) => boolean = () =>
 
 describe('ELB timing model', () => {
   it("has AWS's terms and this service's target group settings as defaults", () => {
-    expect(AWS_ELB_TIMING).toEqual({ registrationMs: 180_000, intervalMs: 5_000, healthyThreshold: 2, unhealthyThreshold: 2, deregistrationMs: 10_000 });
+    expect(AWS_ELB_TIMING).toEqual({ registrationMs: 180_000, intervalMs: 5_000, healthyThreshold: 2, unhealthyThreshold: 2, deregistrationMs: 10_000, weightPropagationMs: 10_000 });
     expect(toHealthyMs(AWS_ELB_TIMING)).toBe(190_000);
   });
 
   it('scales every duration, not the thresholds, and refuses a scale that is not positive', () => {
-    expect(scaleTiming(0.001)).toEqual({ registrationMs: 180, intervalMs: 5, healthyThreshold: 2, unhealthyThreshold: 2, deregistrationMs: 10 });
+    expect(scaleTiming(0.001)).toEqual({ registrationMs: 180, intervalMs: 5, healthyThreshold: 2, unhealthyThreshold: 2, deregistrationMs: 10, weightPropagationMs: 10 });
     expect(() => scaleTiming(0)).toThrow('ELB timing scale must be > 0, got 0');
   });
 
@@ -175,5 +175,27 @@ describe('ELB timing model, seeded', () => {
     model.deregister(TG, [OLD]);
     t += 10_000;
     expect(model.describe(TG)).toEqual([]);
+  });
+
+  it('records a listener weight change with when new connections follow it (weightPropagationMs), and ignores a write that changed nothing', () => {
+    let t = 1_000;
+    const model = new ElbTimingModel({ now: () => t });
+    const L = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/net/nlb/1/2';
+    expect(model.listenerModified(L, { a: 1, b: 0 }, { a: 1, b: 0 })).toBeUndefined();
+    expect(model.effectiveWeights(L)).toBeUndefined();
+
+    expect(model.listenerModified(L, { a: 1, b: 0 }, { a: 0, b: 1 })).toEqual({ listenerArn: L, from: { a: 1, b: 0 }, to: { a: 0, b: 1 }, changedAt: 1_000, effectiveAt: 11_000 });
+    expect(model.effectiveWeights(L, 10_999)).toEqual({ a: 1, b: 0 });
+    expect(model.effectiveWeights(L, 11_000)).toEqual({ a: 0, b: 1 });
+    t = 20_000;
+    model.listenerModified(L, { a: 0, b: 1 }, { a: 1, b: 0 });
+    expect(model.effectiveWeights(L, 29_999)).toEqual({ a: 0, b: 1 });
+    expect(model.effectiveWeights(L)).toEqual({ a: 0, b: 1 });
+    expect(model.weightHistory(L).map((c) => [c.changedAt, c.effectiveAt])).toEqual([
+      [1_000, 11_000],
+      [20_000, 30_000],
+    ]);
+    model.reset();
+    expect(model.weightHistory()).toEqual([]);
   });
 });

@@ -12,6 +12,8 @@
 //   unhealthy, serves      -> healthy   after intervalMs x healthyThreshold
 //   DeregisterTargets      -> draining  Target.DeregistrationInProgress for deregistrationMs, then gone
 //   RegisterTargets of a draining target restarts its life at `initial`.
+// A listener's weights (warm standby): ModifyListener changing them is recorded with the time new
+// connections follow them, changedAt + weightPropagationMs (unknown: AWS documents no figure).
 // Reason codes and descriptions are those of the ELBv2 API reference (TargetHealth).
 //
 // Health checks run every intervalMs from the end of registration. `serving(ip, port, at)` says
@@ -35,6 +37,13 @@ export interface ElbTiming {
   readonly unhealthyThreshold: number;
   /** deregistration_delay.timeout_seconds: 10 s in serverless.yml (AWS's default is 300 s). */
   readonly deregistrationMs: number;
+  /**
+   * ModifyListener changed the forward action's target group weights -> new connections follow
+   * the new weights. Unknown: AWS documents none ("new connections are routed to the newly
+   * configured target group", NLB guide, "Update a listener"); assumed 10 s. Connections opened
+   * before the change stay where they are (up to an hour, or the idle timeout).
+   */
+  readonly weightPropagationMs: number;
 }
 
 /** AWS's terms with this service's target group settings (serverless.yml), unscaled. */
@@ -44,6 +53,7 @@ export const AWS_ELB_TIMING: ElbTiming = {
   healthyThreshold: 2,
   unhealthyThreshold: 2,
   deregistrationMs: 10_000,
+  weightPropagationMs: 10_000,
 };
 
 /** Every duration multiplied by `scale` (thresholds are counts and stay). */
@@ -54,6 +64,7 @@ export function scaleTiming(scale: number, timing: ElbTiming = AWS_ELB_TIMING): 
     registrationMs: timing.registrationMs * scale,
     intervalMs: timing.intervalMs * scale,
     deregistrationMs: timing.deregistrationMs * scale,
+    weightPropagationMs: timing.weightPropagationMs * scale,
   };
 }
 
@@ -84,6 +95,19 @@ export interface TargetHistory extends TargetRef {
   firstHealthyAt?: number;
   deregisteredAt?: number;
   goneAt?: number;
+}
+
+/** A listener's forward weights, target group ARN -> weight. */
+export type ListenerWeights = Readonly<Record<string, number>>;
+
+/** One ModifyListener that changed a listener's weights, and when (per weightPropagationMs) new connections follow them. */
+export interface WeightChange {
+  readonly listenerArn: string;
+  readonly from: ListenerWeights;
+  readonly to: ListenerWeights;
+  readonly changedAt: number;
+  /** changedAt + weightPropagationMs: modelled, AWS documents no figure. */
+  readonly effectiveAt: number;
 }
 
 export const REASONS = {
@@ -126,6 +150,7 @@ export class ElbTimingModel {
   readonly timing: ElbTiming;
   private readonly groups = new Map<string, Map<string, Tracked>>();
   private readonly log: TargetHistory[] = [];
+  private readonly weightLog: WeightChange[] = [];
   private serving: (ip: string, port: number, at: number) => boolean;
 
   constructor(private readonly options: ElbTimingModelOptions) {
@@ -202,10 +227,37 @@ export class ElbTimingModel {
     return this.log.filter((h) => targetGroupArn === undefined || h.targetGroupArn === targetGroupArn).map((h) => ({ ...h }));
   }
 
-  /** Forget every target and its history. */
+  /** ModifyListener wrote `to` over `from`: recorded (with when it takes effect) only if a weight changed. */
+  listenerModified(listenerArn: string, from: ListenerWeights, to: ListenerWeights): WeightChange | undefined {
+    const arns = new Set([...Object.keys(from), ...Object.keys(to)]);
+    if ([...arns].every((arn) => (from[arn] ?? 0) === (to[arn] ?? 0))) return undefined;
+    const changedAt = this.options.now();
+    const change: WeightChange = { listenerArn, from: { ...from }, to: { ...to }, changedAt, effectiveAt: changedAt + this.timing.weightPropagationMs };
+    this.weightLog.push(change);
+    return change;
+  }
+
+  /** Every weight change so far, oldest first; one listener or all. */
+  weightHistory(listenerArn?: string): WeightChange[] {
+    return this.weightLog.filter((c) => listenerArn === undefined || c.listenerArn === listenerArn).map((c) => ({ ...c }));
+  }
+
+  /**
+   * The weights new connections follow at `at`, per the model: the last change in effect by then,
+   * else the weights before the first change; undefined for a listener never changed.
+   */
+  effectiveWeights(listenerArn: string, at: number = this.options.now()): ListenerWeights | undefined {
+    const changes = this.weightLog.filter((c) => c.listenerArn === listenerArn);
+    if (changes.length === 0) return undefined;
+    const inEffect = changes.filter((c) => c.effectiveAt <= at).at(-1);
+    return inEffect ? inEffect.to : changes[0]?.from;
+  }
+
+  /** Forget every target, weight change and their history. */
   reset(): void {
     this.groups.clear();
     this.log.length = 0;
+    this.weightLog.length = 0;
   }
 
   /** Runs the health checks and drains that are due by now. */

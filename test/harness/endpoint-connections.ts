@@ -311,6 +311,17 @@ function send(res: ServerResponse, status: number, xml: string): void {
 
 /** Forwards the request to `target` (moto) unchanged and relays the answer. */
 export async function proxy(req: IncomingMessage, res: ServerResponse, body: Buffer, target: string): Promise<void> {
+  respond(res, await forward(req, body, target));
+}
+
+export interface Upstream {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+}
+
+/** Sends the request on to `target` and reads its answer (for a proxy that acts before it answers). */
+export async function forward(req: IncomingMessage, body: Buffer, target: string): Promise<Upstream> {
   const headers = new Headers();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value === undefined || ['host', 'connection', 'content-length', 'transfer-encoding'].includes(key)) continue;
@@ -326,8 +337,12 @@ export async function proxy(req: IncomingMessage, res: ServerResponse, body: Buf
   upstream.headers.forEach((value, key) => {
     if (!['content-encoding', 'content-length', 'transfer-encoding', 'connection'].includes(key)) responseHeaders[key] = value;
   });
-  res.writeHead(upstream.status, { ...responseHeaders, 'content-length': out.length });
-  res.end(out);
+  return { status: upstream.status, headers: responseHeaders, body: out };
+}
+
+export function respond(res: ServerResponse, upstream: Upstream): void {
+  res.writeHead(upstream.status, { ...upstream.headers, 'content-length': upstream.body.length });
+  res.end(upstream.body);
 }
 
 /** The SNS event AWS delivers for a connection notification (shape of test/events/sns-connection-notification.json). */
