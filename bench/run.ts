@@ -1,5 +1,5 @@
 // npm run bench: every measurement of bench/, one table on stdout, bench/results.json.
-// Offline and loopback only; about two minutes on 2 cores. `--quick`: fewer runs, a smoke test
+// Offline and loopback only; about two minutes on 2 cores (plus the warm pass, bench/warm-pass.ts). `--quick`: fewer runs, a smoke test
 // of the bench itself; it writes node_modules/.cache/rds-nlb-sync-bench/results.json instead.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
@@ -12,6 +12,7 @@ import { monthlyCost, runCostBench } from './cost.js';
 import { renderCostTable } from './fleet-cost.js';
 import { measurePackageZips, PACKAGE_SCRIPT } from './package.js';
 import { runFailoverBench } from './failover.js';
+import { runWarmPassBench } from './warm-pass.js';
 import { readServerlessFacts } from './serverless-config.js';
 import { kb, ms, progress, round } from './stats.js';
 
@@ -19,6 +20,7 @@ const quick = process.argv.includes('--quick');
 const COLD_START_RUNS = quick ? 3 : 15;
 const COST_RUNS = quick ? 2 : 5;
 const FAILOVER_TRIALS = quick ? 3 : 12;
+const WARM_TRIALS = quick ? 3 : 15;
 /** Bundles whose cold start is measured besides the unbundled code. */
 const COLD_START_VARIANTS: VariantName[] = ['chosen', 'plain', 'runtime-sdk'];
 /** Lambda list prices, us-east-1 (also eu-west-1), USD: check the pricing page before quoting. */
@@ -47,6 +49,8 @@ const coldStarts = await runColdStartBench(bundles, COLD_START_RUNS, COLD_START_
 const syncBundle = bundle('sync', 'chosen');
 const cost = await runCostBench(syncBundle, COST_RUNS);
 const failover = await runFailoverBench(syncBundle, FAILOVER_TRIALS, scheduleMs(facts.syncSchedule));
+const warm = await runWarmPassBench(WARM_TRIALS);
+progress(`warm standby pass: ${warm.cases.map((c) => `${c.label} ${c.reason} median ${c.passMs.median} ms`).join(', ')}`);
 
 const { architecture } = facts;
 const monthly = cost.runs
@@ -69,6 +73,7 @@ const results = {
   cost,
   monthly,
   failover,
+  warm,
 };
 results.durationSeconds = round((performance.now() - started) / 1000, 0);
 machine.loadAverage.end = round(loadavg()[0] ?? 0, 2);
@@ -165,6 +170,24 @@ function table(seconds: number): string {
     `median ${sec(s.endToEnd.dnsToHealthyMs.median)}, max ${sec(s.endToEnd.dnsToHealthyMs.max)}`,
     `ours measured: DNS change -> registered median ${ms(s.scaledMs.median)}, max ${ms(s.scaledMs.max)} (${failover.trials} trials ticking every ${s.benchScheduleMs} ms, wait scaled x${s.realScheduleMs / s.benchScheduleMs}; the run: ${ms(s.runMs.median)}); ${aws}`,
   ]);
+  // Warm standby beside the cold paths above: the pass that moves the weights, measured; how long
+  // ELB takes to send new connections by the new weights, modelled (AWS documents no figure).
+  const slot = warm.cases.find((c) => c.label === 'candidate in a slot');
+  const noSlot = warm.cases.find((c) => c.label === 'writer in no slot');
+  if (slot?.weightsChangedMs) {
+    rows.push([
+      'Failover: warm standby, RDS event -> weights changed',
+      `median ${ms(slot.weightsChangedMs.median)}, max ${ms(slot.weightsChangedMs.max)}`,
+      `ours measured: pass start -> ModifyListener answered (${slot.awsCalls} AWS calls at ${warm.awsLatencyMs} ms, whole pass median ${ms(slot.passMs.median)}, ${warm.trials} trials); + weight propagation ${sec(warm.weightPropagationMs)}, modelled: unknown, AWS documents none (assumed); no registration wait: the slot's target is already healthy`,
+    ]);
+  }
+  if (noSlot) {
+    rows.push([
+      'Failover: warm standby, writer in no slot',
+      `pass median ${ms(noSlot.passMs.median)}, max ${ms(noSlot.passMs.max)}`,
+      `the cold path through a slot (${noSlot.reason}); then ELB's registration and health checks as in the cold rows (${sec(elb.registeredToHealthyMs)} modelled)`,
+    ]);
+  }
   if (facts.esbuildDrift.length) rows.push(['serverless.yml custom.esbuild', 'DIFFERS from bench/build-options.ts', facts.esbuildDrift.join(', ')]);
 
   const title = `rds-nlb-sync bench: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, esbuild ${machine.esbuild} (${seconds} s${quick ? ', --quick' : ''})`;

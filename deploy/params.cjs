@@ -689,6 +689,9 @@ function deriveDeployConfig(raw, context = {}) {
       probePeriods: outagePeriods,
       outagePeriods,
       nlbOutagePeriods,
+      // NlbHealthyHostsAlarm (serverless.yml): one target group's HealthyHostCount, or (warm) the
+      // MAX over every slot's, since no metric says which slot the listener weights.
+      nlbHealthyHosts: nlbHealthyHostsMetric(warm ? slotIds : []),
 
       logRetentionDays,
       logLevel,
@@ -696,13 +699,57 @@ function deriveDeployConfig(raw, context = {}) {
       metricsNamespace,
       failoverWatchSeconds: syncConfig.failoverWatchMs / 1000,
 
-      dashboardBody: sub(JSON.stringify(dashboard(metricsNamespace, syncPeriod, acceptPeriod))),
+      // Warm standby adds per-slot widgets; their NLB names come through Fn::Sub's variable map,
+      // each guarded by CreatePrivateLink like the rest of the created NLB.
+      dashboardBody: warm
+        ? {
+            'Fn::Sub': [
+              JSON.stringify(dashboard(metricsNamespace, syncPeriod, acceptPeriod, slotIds)),
+              Object.fromEntries([
+                ['WarmNlbFullName', { 'Fn::If': ['CreatePrivateLink', { 'Fn::GetAtt': ['LoadBalancer', 'LoadBalancerFullName'] }, 'none'] }],
+                ...slotIds.map((id, i) => [`WarmSlot${i + 1}FullName`, { 'Fn::If': ['CreatePrivateLink', { 'Fn::GetAtt': [id, 'TargetGroupFullName'] }, 'none'] }]),
+              ]),
+            ],
+          }
+        : sub(JSON.stringify(dashboard(metricsNamespace, syncPeriod, acceptPeriod))),
 
       // The effective parameters, recorded in the template's Metadata (deploy/recorded-params.cjs):
       // the next deploy compares its own with them (deploy/parameter-guard.cjs).
       stackMetadata: stackMetadata(raw, PACKAGE_VERSION),
     };
   }
+}
+
+/**
+ * NlbHealthyHostsAlarm's metric: TargetGroup's AWS/NetworkELB HealthyHostCount (Maximum over the
+ * NLB's nodes), or with warm slots metric math MAX([m1..mN]) over every slot's: "some slot has a
+ * healthy target", not "the weighted slot has one" (ELB publishes no metric of the weights).
+ */
+function nlbHealthyHostsMetric(slotIds) {
+  const none = { Ref: 'AWS::NoValue' };
+  const dimensions = (id) => [
+    { Name: 'LoadBalancer', Value: { 'Fn::GetAtt': ['LoadBalancer', 'LoadBalancerFullName'] } },
+    { Name: 'TargetGroup', Value: { 'Fn::GetAtt': [id, 'TargetGroupFullName'] } },
+  ];
+  if (slotIds.length === 0) {
+    return { namespace: 'AWS/NetworkELB', metricName: 'HealthyHostCount', dimensions: dimensions('TargetGroup'), statistic: 'Maximum', period: 60, metrics: none };
+  }
+  const ids = slotIds.map((_, i) => `slot${i + 1}`);
+  return {
+    namespace: none,
+    metricName: none,
+    dimensions: none,
+    statistic: none,
+    period: none,
+    metrics: [
+      ...slotIds.map((id, i) => ({
+        Id: ids[i],
+        MetricStat: { Metric: { Namespace: 'AWS/NetworkELB', MetricName: 'HealthyHostCount', Dimensions: dimensions(id) }, Period: 60, Stat: 'Maximum' },
+        ReturnData: false,
+      })),
+      { Id: 'anySlot', Expression: `MAX([${ids.join(', ')}])`, Label: 'healthy hosts, most of any slot', ReturnData: true },
+    ],
+  };
 }
 
 /** A warm standby slot: TargetGroup's properties (serverless.yml), kept equal by the template test. */
@@ -830,7 +877,7 @@ function roundPeriod(seconds) {
  * and function names are filled in by CloudFormation; ${!...} is a literal ${...} for
  * CloudWatch's dynamic labels.
  */
-function dashboard(namespace, period, acceptPeriod) {
+function dashboard(namespace, period, acceptPeriod, slotIds = []) {
   const ns = JSON.stringify(namespace);
   const search = (metric, stat, id, label) => [
     { expression: `SEARCH('{${ns},TargetGroup,Endpoint,Port} MetricName="${metric}"', '${stat}', ${period})`, id, label },
@@ -944,8 +991,55 @@ function dashboard(namespace, period, acceptPeriod) {
           query: "SOURCE '${AcceptLogGroup}' | filter message = 'accept run' | fields @timestamp, @message | sort @timestamp desc | limit 10",
         },
       },
+      ...(slotIds.length > 0 ? warmWidgets(slotIds, 41) : []),
     ],
   };
+}
+
+/**
+ * Warm standby: each slot's health as the NLB sees it (AWS/NetworkELB HealthyHostCount, Maximum
+ * over its nodes) and which slot carries the weight. ELB publishes no metric of listener weights,
+ * so the weighted slot comes from the sync run line's `mappings[].warm` (lib/warm/run.ts).
+ * ${WarmNlbFullName} and ${WarmSlot<N>FullName} are Fn::Sub variables (deriveDeployConfig).
+ */
+function warmWidgets(slotIds, y) {
+  return [
+    {
+      type: 'metric',
+      x: 0,
+      y,
+      width: 12,
+      height: 6,
+      properties: {
+        title: 'Warm standby: healthy hosts per slot (NLB view)',
+        region: '${AWS::Region}',
+        view: 'timeSeries',
+        stacked: false,
+        period: 60,
+        metrics: slotIds.map((id, i) => [
+          'AWS/NetworkELB', 'HealthyHostCount', 'LoadBalancer', '${WarmNlbFullName}', 'TargetGroup', `\${WarmSlot${i + 1}FullName}`,
+          { stat: 'Maximum', label: `slot ${i + 1} (${id})` },
+        ]),
+        yAxis: { left: { min: 0 } },
+      },
+    },
+    {
+      type: 'log',
+      x: 12,
+      y,
+      width: 12,
+      height: 6,
+      properties: {
+        title: 'Warm standby: weighted slot per sync run',
+        region: '${AWS::Region}',
+        view: 'table',
+        query:
+          "SOURCE '${SyncLogGroup}' | filter message = 'sync run' and ispresent(mappings.0.warm.reason) " +
+          '| fields @timestamp, mappings.0.warm.weightedSlot, mappings.0.warm.weightedSlotBefore, mappings.0.warm.weightsChanged, mappings.0.warm.reason, mappings.0.warm.cold ' +
+          '| sort @timestamp desc | limit 20',
+      },
+    },
+  ];
 }
 
 module.exports.deriveDeployConfig = deriveDeployConfig;

@@ -92,6 +92,65 @@ describe('the example-warm template', () => {
     expect(manage?.Resource).toEqual([own('TargetGroup'), own('WarmSlot2'), own('WarmSlot3')]);
   });
 
+  it('alarms on the NLB\'s own view when no slot has a healthy target: MAX over every slot\'s HealthyHostCount', () => {
+    const alarm = get('NlbHealthyHostsAlarm');
+    expect(alarm.Condition).toBe('CreatePrivateLink');
+    const props = alarm.Properties;
+    // The single-metric form is gone; metric math takes its place.
+    for (const key of ['Namespace', 'MetricName', 'Dimensions', 'Statistic', 'Period']) expect(props[key], key).toEqual({ Ref: 'AWS::NoValue' });
+    expect(props).toMatchObject({ ComparisonOperator: 'LessThanThreshold', Threshold: 1, TreatMissingData: 'breaching', EvaluationPeriods: 11, DatapointsToAlarm: 11 });
+    const slot = (id: string, n: number) => ({
+      Id: `slot${n}`,
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/NetworkELB',
+          MetricName: 'HealthyHostCount',
+          Dimensions: [
+            { Name: 'LoadBalancer', Value: { 'Fn::GetAtt': ['LoadBalancer', 'LoadBalancerFullName'] } },
+            { Name: 'TargetGroup', Value: { 'Fn::GetAtt': [id, 'TargetGroupFullName'] } },
+          ],
+        },
+        Period: 60,
+        Stat: 'Maximum',
+      },
+      ReturnData: false,
+    });
+    expect(props.Metrics).toEqual([
+      slot('TargetGroup', 1),
+      slot('WarmSlot2', 2),
+      slot('WarmSlot3', 3),
+      { Id: 'anySlot', Expression: 'MAX([slot1, slot2, slot3])', Label: 'healthy hosts, most of any slot', ReturnData: true },
+    ]);
+  });
+
+  it('shows each slot\'s NLB health and the weighted slot on the dashboard', () => {
+    const [body, vars] = (get('Dashboard').Properties.DashboardBody as { 'Fn::Sub': [string, Record<string, Json>] })['Fn::Sub'];
+    const guarded = (id: string, attribute: string) => ({ 'Fn::If': ['CreatePrivateLink', { 'Fn::GetAtt': [id, attribute] }, 'none'] });
+    expect(vars).toEqual({
+      WarmNlbFullName: guarded('LoadBalancer', 'LoadBalancerFullName'),
+      WarmSlot1FullName: guarded('TargetGroup', 'TargetGroupFullName'),
+      WarmSlot2FullName: guarded('WarmSlot2', 'TargetGroupFullName'),
+      WarmSlot3FullName: guarded('WarmSlot3', 'TargetGroupFullName'),
+    });
+    // Every ${...} is a variable, a resource of the stack, or a pseudo parameter.
+    for (const [, name] of body.matchAll(/\$\{([^!}][^}]*)\}/g)) {
+      if (name?.startsWith('AWS::') || (name ?? '') in vars) continue;
+      expect(resources[(name ?? '').split('.')[0] ?? ''], name).toBeDefined();
+    }
+    const widgets = (JSON.parse(body) as { widgets: { type: string; properties: { title: string; metrics?: Json[][]; query?: string } }[] }).widgets;
+    const health = widgets.find((w) => w.properties.title === 'Warm standby: healthy hosts per slot (NLB view)');
+    expect(health?.properties.metrics).toEqual(
+      [1, 2, 3].map((n) => [
+        'AWS/NetworkELB', 'HealthyHostCount', 'LoadBalancer', '${WarmNlbFullName}', 'TargetGroup', `\${WarmSlot${n}FullName}`,
+        { stat: 'Maximum', label: `slot ${n} (${n === 1 ? 'TargetGroup' : `WarmSlot${n}`})` },
+      ]),
+    );
+    // No CloudWatch metric carries listener weights: the weighted slot is the sync run line's warm field.
+    const weighted = widgets.find((w) => w.properties.title === 'Warm standby: weighted slot per sync run');
+    expect(weighted?.properties.query).toContain("filter message = 'sync run' and ispresent(mappings.0.warm.reason)");
+    expect(weighted?.properties.query).toContain('mappings.0.warm.weightedSlot,');
+  });
+
   it('passes cfn-lint (no errors, no warnings but the framework\'s W3005)', async (ctx) => {
     const available = await exec('cfn-lint', ['--version']).then(
       () => true,
