@@ -32,6 +32,7 @@ interface BenchResults {
   coldStart: { results: { fn: string; variant: string; total: Summary }[] };
   cost: { defaultConcurrency: number; runs: { mappings: number; concurrency: number; durationMs: Summary }[]; oneByOneRatio: Record<string, number> };
   monthly: { mappings: number; invocationsPerMonth: number; gbSeconds: number; memoryMb: number; usdBeforeFreeTier: number }[];
+  warm: { trials: number; weightPropagationMs: number; cases: { label: string; awsCalls: number; passMs: { median: number; max: number }; weightsChangedMs?: { median: number; max: number } }[] };
 }
 
 const kb = (bytes: number) => Math.round(bytes / 1024);
@@ -50,6 +51,11 @@ const monthly = (mappings: number) => {
 const breakdown = (pkg: string) => results.bundle.results.find((r) => r.fn === 'sync' && r.variant === 'chosen')?.breakdown[pkg] ?? NaN;
 const zip = (fn: string) => results.deploymentZip.results.find((r) => r.fn === fn)?.bytes ?? NaN;
 const thousands = (n: number) => n.toLocaleString('en-US');
+const warmCase = (label: string) => {
+  const found = results.warm.cases.find((c) => c.label === label);
+  if (!found) throw new Error(`no warm case "${label}" in bench/results.json`);
+  return found;
+};
 
 describe('docs/performance.md and bench/results.json', () => {
   // [what, the sentence in the doc (a template: {} is the figure), the figure from the results]
@@ -85,6 +91,11 @@ describe('docs/performance.md and bench/results.json', () => {
     ['GB-s 100', 'and {} GB-s for 100', () => thousands(monthly(100).gbSeconds)],
     ['USD 1', 'about ${} to', () => monthly(1).usdBeforeFreeTier.toFixed(2)],
     ['USD 100', 'to ${} a month', () => monthly(100).usdBeforeFreeTier.toFixed(2)],
+    ['warm pass', 'warm pass: median {} AWS calls', () => { const c = warmCase('candidate in a slot'); return `${c.passMs.median} ms, max ${c.passMs.max} ms, ${c.awsCalls}`; }],
+    ['warm weights changed', 'weights changed {} after the pass began', () => { const c = warmCase('candidate in a slot'); return `median ${c.weightsChangedMs?.median} ms, max ${c.weightsChangedMs?.max} ms`; }],
+    ['warm trials', 'call after 20 ms, {} trials', () => String(results.warm.trials)],
+    ['warm cold path', 'cold path through a slot: median {} for our part', () => { const c = warmCase('writer in no slot'); return `${c.passMs.median} ms (${c.awsCalls} AWS calls)`; }],
+    ['weight propagation', 'weight propagation {} s, assumed', () => String(results.warm.weightPropagationMs / 1000)],
   ];
 
   it.each(figures)('quotes the %s figure of the run', (_, sentence, figure) => {

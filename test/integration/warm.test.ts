@@ -137,6 +137,7 @@ describe.skipIf(!motoOrSkip())('warm standby against the AWS emulator', () => {
     await failoverCluster(emulators.moto.endpoint, 'orders', 'orders-2');
     pointWriter('orders-2');
     const [registers, deregisters] = [emulators.elb.calls('RegisterTargets'), emulators.elb.calls('DeregisterTargets')];
+    const changesBefore = emulators.elb.weightHistory(listenerArn).length;
     const summary = await sync();
 
     expect(summary.outcome).toBe('success');
@@ -152,6 +153,12 @@ describe.skipIf(!motoOrSkip())('warm standby against the AWS emulator', () => {
       expect.objectContaining({ newAddresses: [IPS['orders-2']], oldAddresses: [IPS['orders-1']], outcome: 'healthy', registeredToHealthySeconds: 0 }),
     ]);
     expect(summary.mappings[0]?.warm?.failover).toBeUndefined();
+    // The ELBv2 front saw one ModifyListener move the weight to the candidate's slot; new
+    // connections follow it after the modelled propagation (unknown on AWS: an assumed figure).
+    const changes = emulators.elb.weightHistory(listenerArn).slice(changesBefore);
+    expect(changes).toHaveLength(1);
+    expect(Object.entries(changes[0]?.to ?? {}).filter(([, w]) => w !== 0)).toEqual([[slots[candidateSlot], 1]]);
+    expect((changes[0]?.effectiveAt ?? 0) - (changes[0]?.changedAt ?? 0)).toBeCloseTo(emulators.elb.timing.weightPropagationMs);
   });
 
   it('takes the cold path for a writer outside every slot, and says so', async () => {
