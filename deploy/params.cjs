@@ -47,6 +47,11 @@ const CREATED_TARGET_GROUP_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:1234567
 const CREATED_SERVICE_ID = 'vpce-svc-00000000000000000';
 const CREATED_LISTENER_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/net/created-by-stack/0123456789abcdef/0123456789abcdef';
 const createdSlotArn = (n) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/created-slot-${n}/0123456789abcdef`;
+const createdGroupArn = (n) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/created-group-${n}/0123456789abcdef`;
+// The Fn::Sub variables of the created target groups in SYNC_MAPPINGS: ${TargetGroup}, ${TargetGroup2}, ...
+const CREATED_GROUP_VARIABLE = /\$\{TargetGroup(\d*)\}/g;
+// What a mapping's targetGroupArn may say with createPrivateLink (or be left out): the stack creates the group.
+const CREATED_PLACEHOLDER = 'created';
 
 // The functions serverless.yml declares: each is deployed as <service>-<stage>-<key>, and Lambda
 // takes function names of at most 64 characters (test/deploy/template.test.ts checks the keys
@@ -285,7 +290,6 @@ function deriveDeployConfig(raw, context = {}) {
   const shorthandGiven = ['rdsEndpoint', 'targetGroupArn', 'targetPort', 'targetAvailabilityZone'].filter((name) => str(name));
   if (Array.isArray(raw.syncMappings) || str('syncMappings')) {
     if (shorthandGiven.length > 0) problems.push(`syncMappings: set either syncMappings or rdsEndpoint/targetGroupArn/targetPort, not both (${shorthandGiven.join(', ')} also given)`);
-    if (createPrivateLink) problems.push('syncMappings: not with createPrivateLink (the created target group takes the rdsEndpoint/targetPort shorthand)');
     let parsed = raw.syncMappings;
     if (!Array.isArray(parsed) && (typeof parsed !== 'object' || parsed === null)) {
       try {
@@ -295,7 +299,7 @@ function deriveDeployConfig(raw, context = {}) {
       }
     }
     // null, {}, true or 5 parse as JSON but are no list: say what shape is wanted.
-    if (Array.isArray(parsed)) mappingsInput = parsed;
+    if (Array.isArray(parsed)) mappingsInput = createPrivateLink ? createdMappings(parsed, warm, problems) : parsed;
     else problems.push(`syncMappings: ${MAPPINGS_SHAPE}; got ${parsed === undefined ? 'text that is not JSON' : parsed === null ? 'null' : typeof parsed === 'object' ? 'an object' : `${typeof parsed} ${JSON.stringify(parsed)}`}`);
     mappingsGiven = Array.isArray(parsed);
   } else if (discoverTargetGroups && shorthandGiven.length === 0 && !createPrivateLink) {
@@ -361,7 +365,7 @@ function deriveDeployConfig(raw, context = {}) {
   };
 
   // What the function will see: the mappings (from SSM when there) and the created target group.
-  const syncSeen = { ...syncEnv, SYNC_MAPPINGS: mappingsJson.replaceAll('${TargetGroup}', CREATED_TARGET_GROUP_ARN) };
+  const syncSeen = { ...syncEnv, SYNC_MAPPINGS: mappingsJson.replace(CREATED_GROUP_VARIABLE, (_, n) => (n ? createdGroupArn(n) : CREATED_TARGET_GROUP_ARN)) };
   if (warm) syncSeen.WARM_SLOT_TARGET_GROUP_ARNS = [CREATED_TARGET_GROUP_ARN, ...Array.from({ length: warmSlots - 1 }, (_, i) => createdSlotArn(i + 2))].join(',');
   delete syncSeen.SYNC_MAPPINGS_PARAMETER;
   const mappingParam = (field) => (shorthand ? SHORTHAND_FIELD_PARAMS[field] : undefined);
@@ -401,7 +405,7 @@ function deriveDeployConfig(raw, context = {}) {
 
   // --- Lambda's 4 KB environment -------------------------------------------------------------
   const envBytes = (env) => Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
-  const syncEnvBytes = envBytes({ ...syncEnv, ...(syncEnv.SYNC_MAPPINGS ? { SYNC_MAPPINGS: syncEnv.SYNC_MAPPINGS.replaceAll('${TargetGroup}', LONGEST_TARGET_GROUP_ARN) } : {}) });
+  const syncEnvBytes = envBytes({ ...syncEnv, ...(syncEnv.SYNC_MAPPINGS ? { SYNC_MAPPINGS: syncEnv.SYNC_MAPPINGS.replace(CREATED_GROUP_VARIABLE, LONGEST_TARGET_GROUP_ARN) } : {}) });
   if (syncEnvBytes > LAMBDA_ENV_LIMIT_BYTES) {
     problems.push(
       `syncMappings: the sync function's environment would be ${syncEnvBytes} bytes; Lambda allows ${LAMBDA_ENV_LIMIT_BYTES} in all. ` +
@@ -534,13 +538,43 @@ function deriveDeployConfig(raw, context = {}) {
     });
     const mappingsParameterBytes = Buffer.byteLength(mappingsJson);
 
+    // createPrivateLink: one target group and listener per database; the first are TargetGroup and
+    // Listener (serverless.yml), the others TargetGroup2/Listener2, ... (the same definitions).
+    const databasePorts = createPrivateLink ? [...new Set(mappings.map((m) => m.port))] : [];
+    const moreDatabases = createPrivateLink && !warm ? mappings.slice(1) : [];
+    const databaseResources = Object.fromEntries(
+      moreDatabases.flatMap((m, j) => {
+        const i = j + 1;
+        return [
+          [createdGroupId(i), slotTargetGroup(m.port)],
+          [createdListenerId(i), createdListener(m.port, createdGroupId(i), nlbIdleTimeoutSeconds)],
+          // The database admits the NLB's group on this port too (DbIngressFromNlb has the first).
+          [
+            `DbIngressFromNlb${i + 1}`,
+            {
+              Type: 'AWS::EC2::SecurityGroupIngress',
+              Condition: 'AdmitNlbToDb',
+              Properties: {
+                GroupId: { Ref: 'DbSecurityGroupId' },
+                IpProtocol: 'tcp',
+                FromPort: m.port,
+                ToPort: m.port,
+                SourceSecurityGroupId: { Ref: 'NlbSecurityGroup' },
+                Description: 'rds-nlb-sync NLB (Fivetran PrivateLink) - connections and health checks',
+              },
+            },
+          ],
+        ];
+      }),
+    );
+
     // Warm standby: slot 1 is TargetGroup (weighted at creation), WarmSlot2..N sit at weight 0.
     const slotIds = warm ? ['TargetGroup', ...Array.from({ length: warmSlots - 1 }, (_, i) => `WarmSlot${i + 2}`)] : [];
     // The target groups sync registers into: the created one, (warm) every slot, or the mappings'.
     const targetGroupArns = warm
       ? slotIds.map((id) => ifPrivateLink({ Ref: id }))
       : createPrivateLink
-        ? [ifPrivateLink({ Ref: 'TargetGroup' })]
+        ? mappings.map((_, i) => ifPrivateLink({ Ref: createdGroupId(i) }))
         : [...new Set(mappings.map((m) => m.targetGroupArn))];
     // RegisterTargets/DeregisterTargets: on the configured target groups, and with discovery on the
     // groups that carry the discovery tag (the targetgroup resource type takes aws:ResourceTag/<key>,
@@ -603,6 +637,15 @@ function deriveDeployConfig(raw, context = {}) {
         : [],
       acceptEnvironment: { ...acceptEnv, ENDPOINT_SERVICE_IDS: createPrivateLink ? ifPrivateLink({ Ref: 'EndpointService' }) : acceptEnv.ENDPOINT_SERVICE_IDS },
 
+      // The NLB's group sends to each database port only (traffic and health checks), to the DB's group when given.
+      nlbEgress: (databasePorts.length > 0 ? databasePorts : [mappings[0]?.port ?? 5432]).map((port) => ({
+        'Fn::If': [
+          'HasDbSecurityGroup',
+          { IpProtocol: 'tcp', FromPort: port, ToPort: port, DestinationSecurityGroupId: { Ref: 'DbSecurityGroupId' }, Description: 'Database port - forwarded connections and health checks' },
+          { IpProtocol: 'tcp', FromPort: port, ToPort: port, CidrIp: '0.0.0.0/0', Description: 'Database port - forwarded connections and health checks' },
+        ],
+      })),
+
       // sync
       // RegisterTargets/DeregisterTargets are allowed on these target groups only.
       targetGroupArns,
@@ -642,6 +685,8 @@ function deriveDeployConfig(raw, context = {}) {
         // Warm standby slots: the same health checks and attributes as TargetGroup (serverless.yml;
         // test/deploy/warm-template.test.ts compares them).
         ...Object.fromEntries(slotIds.slice(1).map((id) => [id, slotTargetGroup(mappings[0].port)])),
+        // Several databases behind the created NLB: a target group, listener and DB ingress per further one.
+        ...databaseResources,
         // One AWS::EC2::VPCEndpointConnectionNotification per given service, to the accept topic.
         ...Object.fromEntries(
           (createPrivateLink ? [] : acceptConfig.serviceIds).map((id) => [
@@ -691,7 +736,8 @@ function deriveDeployConfig(raw, context = {}) {
       nlbOutagePeriods,
       // NlbHealthyHostsAlarm (serverless.yml): one target group's HealthyHostCount, or (warm) the
       // MAX over every slot's, since no metric says which slot the listener weights.
-      nlbHealthyHosts: nlbHealthyHostsMetric(warm ? slotIds : []),
+      // Several databases: MIN over their groups, so any database without a healthy host alarms.
+      nlbHealthyHosts: warm ? nlbHealthyHostsMetric(slotIds) : nlbHealthyHostsMetric(mappings.length > 1 && createPrivateLink ? mappings.map((_, i) => createdGroupId(i)) : [], 'MIN'),
 
       logRetentionDays,
       logLevel,
@@ -720,12 +766,57 @@ function deriveDeployConfig(raw, context = {}) {
   }
 }
 
+/** The logical IDs of the created target group and listener of mapping i: the first keeps TargetGroup/Listener (existing stacks are not replaced). */
+const createdGroupId = (i) => (i === 0 ? 'TargetGroup' : `TargetGroup${i + 1}`);
+const createdListenerId = (i) => (i === 0 ? 'Listener' : `Listener${i + 1}`);
+
+/**
+ * createPrivateLink with syncMappings: one created target group and listener per database, the
+ * listener on the mapping's port (the port Fivetran's connection uses), so ports must differ.
+ * Each mapping's targetGroupArn is left out or "created"; it becomes ${TargetGroup}, ${TargetGroup2}, ...
+ */
+function createdMappings(parsed, warm, problems) {
+  if (warm && parsed.length > 1) {
+    problems.push(`failoverMode: warm takes one database (the listener's weights choose among one cluster's slots); syncMappings has ${parsed.length} - use failoverMode=cold, or one stage per database`);
+  }
+  const ports = new Map();
+  return parsed.map((mapping, i) => {
+    if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) return mapping;
+    const given = mapping.targetGroupArn;
+    if (given !== undefined && given !== null && given !== '' && given !== CREATED_PLACEHOLDER) {
+      problems.push(`syncMappings[${i}].targetGroupArn: not with createPrivateLink (the stack creates one target group per mapping): leave it out or write "${CREATED_PLACEHOLDER}"`);
+    }
+    const port = mapping.port;
+    if (ports.has(String(port))) {
+      problems.push(`syncMappings[${i}].port: ${port} is also syncMappings[${ports.get(String(port))}]'s; with createPrivateLink each database has its own listener, so each mapping needs its own port (Fivetran's connection to that database uses it)`);
+    } else if (port !== undefined) ports.set(String(port), i);
+    return { ...mapping, targetGroupArn: `\${${createdGroupId(i)}}` };
+  });
+}
+
+/** A created listener of the NLB on `port`, forwarding to `groupId`: Listener's properties (serverless.yml), kept equal by the template test. */
+function createdListener(port, groupId, idleTimeoutSeconds) {
+  return {
+    Type: 'AWS::ElasticLoadBalancingV2::Listener',
+    Condition: 'CreatePrivateLink',
+    Properties: {
+      LoadBalancerArn: { Ref: 'LoadBalancer' },
+      Port: port,
+      Protocol: 'TCP',
+      ListenerAttributes: [{ Key: 'tcp.idle_timeout.seconds', Value: String(idleTimeoutSeconds) }],
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: groupId } }],
+    },
+  };
+}
+
 /**
  * NlbHealthyHostsAlarm's metric: TargetGroup's AWS/NetworkELB HealthyHostCount (Maximum over the
  * NLB's nodes), or with warm slots metric math MAX([m1..mN]) over every slot's: "some slot has a
  * healthy target", not "the weighted slot has one" (ELB publishes no metric of the weights).
+ * Several created databases (combine MIN): the fewest of any database's group, so one database
+ * without a healthy target alarms.
  */
-function nlbHealthyHostsMetric(slotIds) {
+function nlbHealthyHostsMetric(slotIds, combine = 'MAX') {
   const none = { Ref: 'AWS::NoValue' };
   const dimensions = (id) => [
     { Name: 'LoadBalancer', Value: { 'Fn::GetAtt': ['LoadBalancer', 'LoadBalancerFullName'] } },
@@ -734,7 +825,7 @@ function nlbHealthyHostsMetric(slotIds) {
   if (slotIds.length === 0) {
     return { namespace: 'AWS/NetworkELB', metricName: 'HealthyHostCount', dimensions: dimensions('TargetGroup'), statistic: 'Maximum', period: 60, metrics: none };
   }
-  const ids = slotIds.map((_, i) => `slot${i + 1}`);
+  const ids = slotIds.map((_, i) => `${combine === 'MAX' ? 'slot' : 'db'}${i + 1}`);
   return {
     namespace: none,
     metricName: none,
@@ -747,7 +838,9 @@ function nlbHealthyHostsMetric(slotIds) {
         MetricStat: { Metric: { Namespace: 'AWS/NetworkELB', MetricName: 'HealthyHostCount', Dimensions: dimensions(id) }, Period: 60, Stat: 'Maximum' },
         ReturnData: false,
       })),
-      { Id: 'anySlot', Expression: `MAX([${ids.join(', ')}])`, Label: 'healthy hosts, most of any slot', ReturnData: true },
+      combine === 'MAX'
+        ? { Id: 'anySlot', Expression: `MAX([${ids.join(', ')}])`, Label: 'healthy hosts, most of any slot', ReturnData: true }
+        : { Id: 'everyDatabase', Expression: `MIN([${ids.join(', ')}])`, Label: 'healthy hosts, fewest of any database', ReturnData: true },
     ],
   };
 }
