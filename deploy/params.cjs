@@ -332,7 +332,7 @@ function deriveDeployConfig(raw, context = {}) {
     if (!SSM_PARAMETER_NAME.test(syncMappingsParameter) || syncMappingsParameter.length > 1011 || /^\/?(aws|ssm)/i.test(syncMappingsParameter)) {
       problems.push(`syncMappingsParameter: "${syncMappingsParameter}" is not an SSM parameter name (letters, digits, _.-/, not starting with aws or ssm), e.g. /rds-nlb-sync/prod/mappings`);
     }
-    if (createPrivateLink) problems.push('syncMappingsParameter: not with createPrivateLink (its one mapping fits the environment)');
+    if (createPrivateLink) problems.push('syncMappingsParameter: not with createPrivateLink (CloudFormation fills the ARNs of the created target groups into the environment, not into the parameter)');
     if (Buffer.byteLength(mappingsJson) > SSM_ADVANCED_BYTES) problems.push(`syncMappings: ${Buffer.byteLength(mappingsJson)} bytes of JSON; an SSM parameter holds at most ${SSM_ADVANCED_BYTES} - split the mappings over two stages`);
   }
 
