@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startDnsServer } from '../test/harness/dns-server.js';
 import { loadSyncConfig } from '../lib/config.js';
 import { ROOT, type BundleResult } from './bundle.js';
+import { lambdaNode } from './cold-start.js';
 import { startFakeAws } from './fake-aws.js';
 import { APP_KEYS, lambdaContext, loadHandler, pointSdkAt, SCHEDULED_EVENT } from './handler.js';
 import { round, progress, summarize, type Summary } from './stats.js';
@@ -165,6 +166,8 @@ export interface FleetRun {
   peakRssMb: number;
   /** rss right after the bundle was imported, before any invoke. */
   loadedRssMb: number;
+  /** The sandbox's Node (the Lambda runtime's major, scripts/runtime-node.sh). */
+  node: string;
 }
 
 interface Invoked {
@@ -180,17 +183,19 @@ interface Invoked {
 async function startSandbox(file: string, env: Record<string, string>) {
   const child = fork(join(ROOT, 'bench', 'fleet-child.mjs'), [file, JSON.stringify(SCHEDULED_EVENT)], {
     execArgv: [],
+    // The Lambda runtime's Node major, as the cold starts (scripts/runtime-node.sh).
+    execPath: lambdaNode(),
     // The SDK settings (pointSdkAt), none of the app settings an earlier bench left in this process.
     env: Object.fromEntries(Object.entries(process.env).filter(([key]) => !APP_KEYS.includes(key))),
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const next = () =>
-    new Promise<{ type: string; error?: string } & Partial<Invoked>>((resolve, reject) => {
+    new Promise<{ type: string; error?: string; node?: string } & Partial<Invoked>>((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`fleet sandbox exited (${code}) before answering`));
       child.once('exit', onExit);
       child.once('message', (m) => {
         child.off('exit', onExit);
-        const msg = m as { type: string; error?: string } & Partial<Invoked>;
+        const msg = m as { type: string; error?: string; node?: string } & Partial<Invoked>;
         if (msg.type === 'error') reject(new Error(`fleet sandbox: ${msg.error}`));
         else resolve(msg);
       });
@@ -200,6 +205,7 @@ async function startSandbox(file: string, env: Record<string, string>) {
   const loaded = await next();
   return {
     loadedRssBytes: loaded.rssBytes ?? NaN,
+    node: loaded.node ?? 'unknown',
     invoke: async (): Promise<Invoked> => {
       const answer = next();
       child.send({ type: 'invoke' });
@@ -264,6 +270,7 @@ export async function runFleetBench(bundle: BundleResult, runsPerCase: number): 
         totalCalls: Object.values(calls).reduce((a, b) => a + b, 0),
         peakRssMb: mb(last?.maxRssBytes ?? NaN),
         loadedRssMb: mb(child.loadedRssBytes),
+        node: child.node,
       };
       progress(`fleet: ${count} mappings${discovery ? ' (discovery)' : ''}: ${run.durationMs.median} ms, ${JSON.stringify(calls)}, peak rss ${run.peakRssMb} MB (${run.loadedRssMb} MB after import)`);
       out.push(run);

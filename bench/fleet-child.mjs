@@ -35,7 +35,7 @@ process.on('message', async (msg) => {
     if (msg.type === 'load') {
       Object.assign(process.env, msg.env);
       ({ handler } = await import(pathToFileURL(file).href));
-      process.send({ type: 'loaded', ...memory() });
+      process.send({ type: 'loaded', node: process.version, ...memory() });
     } else if (msg.type === 'invoke') {
       const started = performance.now();
       const summary = await handler(event, context());

@@ -156,7 +156,7 @@ function table(seconds: number): string {
     rows.push([
       `Scheduled run: ${f.mappings.toLocaleString('en-US')} mappings${f.discovery ? ', found by tag' : ''}`,
       `${ms(f.durationMs.median)}, ${f.totalCalls.toLocaleString('en-US')} AWS calls, peak ${f.peakRssMb} MB`,
-      `${Object.entries(f.calls).map(([action, n]) => `${action} ${n}`).join(', ')}; ${((f.durationMs.median / scheduleMs(facts.syncSchedule)) * 100).toFixed(1)}% of the ${facts.syncSchedule} interval; peak: the sandbox process's maxRSS (cold invoke included) against the deployed ${facts.memoryMb} MB; SYNC_CONCURRENCY=${f.concurrency}${f.discovery ? ', DISCOVER_TARGET_GROUPS=true' : ''}; ${cost.awsLatencyMs} ms per AWS call; ${f.runs} runs`,
+      `${Object.entries(f.calls).map(([action, n]) => `${action} ${n}`).join(', ')}; ${((f.durationMs.median / scheduleMs(facts.syncSchedule)) * 100).toFixed(1)}% of the ${facts.syncSchedule} interval; peak: the sandbox process's maxRSS (cold invoke included) against the deployed ${facts.memoryMb} MB; SYNC_CONCURRENCY=${f.concurrency}${f.discovery ? ', DISCOVER_TARGET_GROUPS=true' : ''}; ${cost.awsLatencyMs} ms per AWS call; ${f.runs} runs, node ${f.node}`,
     ]);
   }
   const [one] = monthly;
