@@ -168,6 +168,11 @@ export interface FleetRun {
   loadedRssMb: number;
   /** The sandbox's Node (the Lambda runtime's major, scripts/runtime-node.sh). */
   node: string;
+  /**
+   * --max-old-space-size given to the sandbox, MB; absent: none (V8 sizes its heap from the
+   * machine's memory, 24 GiB here, and collects lazily, so the peak is higher than it needs).
+   */
+  maxOldSpaceMb?: number;
 }
 
 interface Invoked {
@@ -180,9 +185,9 @@ interface Invoked {
 }
 
 /** A fresh node process holding the bundle (bench/fleet-child.mjs), driven over IPC. */
-async function startSandbox(file: string, env: Record<string, string>) {
+async function startSandbox(file: string, env: Record<string, string>, execArgv: string[]) {
   const child = fork(join(ROOT, 'bench', 'fleet-child.mjs'), [file, JSON.stringify(SCHEDULED_EVENT)], {
-    execArgv: [],
+    execArgv,
     // The Lambda runtime's Node major, as the cold starts (scripts/runtime-node.sh).
     execPath: lambdaNode(),
     // The SDK settings (pointSdkAt), none of the app settings an earlier bench left in this process.
@@ -216,11 +221,14 @@ async function startSandbox(file: string, env: Record<string, string>) {
 }
 
 /** 100 and 1,000 mappings at the default concurrency, static (SYNC_MAPPINGS) and, for 1,000, found by tag. */
-export async function runFleetBench(bundle: BundleResult, runsPerCase: number): Promise<FleetRun[]> {
+export async function runFleetBench(bundle: BundleResult, runsPerCase: number, memoryMb: number): Promise<FleetRun[]> {
+  // The last case again with V8's old space capped at 85% of the deployed memory, as a heap would
+  // be that must fit in it: what the function needs rather than what an unbounded V8 keeps.
+  const cap = Math.floor(memoryMb * 0.85);
   const defaultConcurrency = loadSyncConfig({ RDS_ENDPOINT: endpointOf(0), TARGET_GROUP_ARN: targetGroupOf(0), TARGET_PORT: '5432' }).concurrency;
   const out: FleetRun[] = [];
-  const cases: [number, boolean][] = [...FLEET_COUNTS.map((n) => [n, false] as [number, boolean]), [1000, true]];
-  for (const [count, discovery] of cases) {
+  const cases: [number, boolean, number | undefined][] = [...FLEET_COUNTS.map((n) => [n, false, undefined] as [number, boolean, undefined]), [1000, true, undefined], [1000, true, cap]];
+  for (const [count, discovery, maxOldSpaceMb] of cases) {
     const aws = await startFakeAws({ latencyMs: AWS_LATENCY_MS });
     const dns = await startDnsServer();
     pointSdkAt(aws.endpoint);
@@ -237,7 +245,7 @@ export async function runFleetBench(bundle: BundleResult, runsPerCase: number): 
       } else {
         env.SYNC_MAPPINGS = JSON.stringify(mappings);
       }
-      const child = await startSandbox(join(ROOT, bundle.file), env);
+      const child = await startSandbox(join(ROOT, bundle.file), env, maxOldSpaceMb ? [`--max-old-space-size=${maxOldSpaceMb}`] : []);
       const durations: number[] = [];
       let calls: Record<string, number> = {};
       let last: Invoked | undefined;
@@ -271,8 +279,9 @@ export async function runFleetBench(bundle: BundleResult, runsPerCase: number): 
         peakRssMb: mb(last?.maxRssBytes ?? NaN),
         loadedRssMb: mb(child.loadedRssBytes),
         node: child.node,
+        ...(maxOldSpaceMb ? { maxOldSpaceMb } : {}),
       };
-      progress(`fleet: ${count} mappings${discovery ? ' (discovery)' : ''}: ${run.durationMs.median} ms, ${JSON.stringify(calls)}, peak rss ${run.peakRssMb} MB (${run.loadedRssMb} MB after import)`);
+      progress(`fleet: ${count} mappings${discovery ? ' (discovery)' : ''}${maxOldSpaceMb ? `, --max-old-space-size=${maxOldSpaceMb}` : ''}: ${run.durationMs.median} ms, ${JSON.stringify(calls)}, peak rss ${run.peakRssMb} MB (${run.loadedRssMb} MB after import)`);
       out.push(run);
     } finally {
       await dns.close();

@@ -49,7 +49,7 @@ progress(`npm run ${PACKAGE_SCRIPT}: ${zips.map((z) => `${z.file} ${z.bytes} byt
 const coldStarts = await runColdStartBench(bundles, COLD_START_RUNS, COLD_START_VARIANTS);
 const syncBundle = bundle('sync', 'chosen');
 const cost = await runCostBench(syncBundle, COST_RUNS);
-const fleet = await runFleetBench(syncBundle, FLEET_RUNS);
+const fleet = await runFleetBench(syncBundle, FLEET_RUNS, facts.memoryMb);
 const failover = await runFailoverBench(syncBundle, FAILOVER_TRIALS, scheduleMs(facts.syncSchedule));
 const warm = await runWarmPassBench(WARM_TRIALS);
 progress(`warm standby pass: ${warm.cases.map((c) => `${c.label} ${c.reason} median ${c.passMs.median} ms`).join(', ')}`);
@@ -154,9 +154,9 @@ function table(seconds: number): string {
   // schedule interval and the deployed memory size.
   for (const f of fleet) {
     rows.push([
-      `Scheduled run: ${f.mappings.toLocaleString('en-US')} mappings${f.discovery ? ', found by tag' : ''}`,
+      `Scheduled run: ${f.mappings.toLocaleString('en-US')} mappings${f.discovery ? ', found by tag' : ''}${f.maxOldSpaceMb ? `, heap capped at ${f.maxOldSpaceMb} MB` : ''}`,
       `${ms(f.durationMs.median)}, ${f.totalCalls.toLocaleString('en-US')} AWS calls, peak ${f.peakRssMb} MB`,
-      `${Object.entries(f.calls).map(([action, n]) => `${action} ${n}`).join(', ')}; ${((f.durationMs.median / scheduleMs(facts.syncSchedule)) * 100).toFixed(1)}% of the ${facts.syncSchedule} interval; peak: the sandbox process's maxRSS (cold invoke included) against the deployed ${facts.memoryMb} MB; SYNC_CONCURRENCY=${f.concurrency}${f.discovery ? ', DISCOVER_TARGET_GROUPS=true' : ''}; ${cost.awsLatencyMs} ms per AWS call; ${f.runs} runs, node ${f.node}`,
+      `${Object.entries(f.calls).map(([action, n]) => `${action} ${n}`).join(', ')}; ${((f.durationMs.median / scheduleMs(facts.syncSchedule)) * 100).toFixed(1)}% of the ${facts.syncSchedule} interval; peak: the sandbox process's maxRSS (cold invoke included) against the deployed ${facts.memoryMb} MB; SYNC_CONCURRENCY=${f.concurrency}${f.discovery ? ', DISCOVER_TARGET_GROUPS=true' : ''}; ${cost.awsLatencyMs} ms per AWS call; ${f.runs} runs, node ${f.node}${f.maxOldSpaceMb ? `, --max-old-space-size=${f.maxOldSpaceMb}` : ', no heap limit'}`,
     ]);
   }
   const [one] = monthly;
