@@ -75,6 +75,9 @@ function runtimeNode(): string {
 
 let childNode: string | undefined;
 
+/** The Node binary of the Lambda runtime's major (or this process's), for sandbox processes. */
+export const lambdaNode = () => (childNode ??= runtimeNode());
+
 /** The version of the Node the cold starts run on, for the results. */
 export const coldStartNodeVersion = () => execFileSync((childNode ??= runtimeNode()), ['--version'], { encoding: 'utf8' }).trim();
 

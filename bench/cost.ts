@@ -2,14 +2,18 @@
 // right) for 1, 10 and 100 mappings, each AWS call delayed 20 ms by the fake AWS, DNS from a
 // loopback server. The deployed bundle's handler runs warm in this process, with the default
 // SYNC_CONCURRENCY and with 1 (one mapping after the other). Then what a month of the default
-// schedule costs in invocations and GB-seconds, from the measured duration. Plus one reader
+// schedule costs in invocations and GB-seconds, from the measured duration. runFleetBench: one
+// scheduled run of 100 and 1,000 mappings (and 1,000 found by tag) in a fresh sandbox process
+// (bench/fleet-child.mjs): wall time, AWS calls per API, peak memory. Plus one reader
 // endpoint mapping (a 3-instance cluster: the members listed with the RDS API each run).
+import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { startDnsServer } from '../test/harness/dns-server.js';
 import { loadSyncConfig } from '../lib/config.js';
 import { ROOT, type BundleResult } from './bundle.js';
+import { lambdaNode } from './cold-start.js';
 import { startFakeAws } from './fake-aws.js';
-import { lambdaContext, loadHandler, pointSdkAt, SCHEDULED_EVENT } from './handler.js';
+import { APP_KEYS, lambdaContext, loadHandler, pointSdkAt, SCHEDULED_EVENT } from './handler.js';
 import { round, progress, summarize, type Summary } from './stats.js';
 
 export const AWS_LATENCY_MS = 20;
@@ -135,4 +139,154 @@ export function monthlyCost(schedule: string, durationMs: number, memoryMb: numb
   const invocationsPerMonth = Math.round(MINUTES_PER_MONTH / everyMinutes);
   const billedMs = Math.ceil(durationMs);
   return { schedule, invocationsPerMonth, memoryMb, memorySource, billedMs, gbSeconds: round((invocationsPerMonth * billedMs * memoryMb) / 1024 / 1000, 0) };
+}
+
+// --- fleet size: 100 and 1,000 mappings, one scheduled run each -----------------------------------
+
+export const FLEET_COUNTS = [100, 1000] as const;
+/** Discovery's default tag key (lib/config.ts DEFAULT_DISCOVERY_TAG_KEY). */
+const DISCOVERY_TAG = 'rds-nlb-sync:endpoint';
+
+export interface FleetRun {
+  mappings: number;
+  /** true: the mappings are target groups found by tag (DISCOVER_TARGET_GROUPS), listed every run. */
+  discovery: boolean;
+  concurrency: number;
+  runs: number;
+  /** Wall time of one steady-state scheduled run (the handler's invoke), warm. */
+  durationMs: Summary;
+  /** AWS API calls of one run, per action. */
+  calls: Record<string, number>;
+  totalCalls: number;
+  /**
+   * Peak resident memory of the sandbox process (bench/fleet-child.mjs: node and the deployed bundle
+   * only, the fake AWS and DNS in this process), process.resourceUsage().maxRSS after the last run:
+   * the peak over its whole life, cold invoke included, as Lambda's "Max Memory Used". MB = 2^20 bytes.
+   */
+  peakRssMb: number;
+  /** rss right after the bundle was imported, before any invoke. */
+  loadedRssMb: number;
+  /** The sandbox's Node (the Lambda runtime's major, scripts/runtime-node.sh). */
+  node: string;
+  /**
+   * --max-old-space-size given to the sandbox, MB; absent: none (V8 sizes its heap from the
+   * machine's memory, 24 GiB here, and collects lazily, so the peak is higher than it needs).
+   */
+  maxOldSpaceMb?: number;
+}
+
+interface Invoked {
+  ms: number;
+  outcome: string;
+  mappings: number;
+  reasons: string[];
+  rssBytes: number;
+  maxRssBytes: number;
+}
+
+/** A fresh node process holding the bundle (bench/fleet-child.mjs), driven over IPC. */
+async function startSandbox(file: string, env: Record<string, string>, execArgv: string[]) {
+  const child = fork(join(ROOT, 'bench', 'fleet-child.mjs'), [file, JSON.stringify(SCHEDULED_EVENT)], {
+    execArgv,
+    // The Lambda runtime's Node major, as the cold starts (scripts/runtime-node.sh).
+    execPath: lambdaNode(),
+    // The SDK settings (pointSdkAt), none of the app settings an earlier bench left in this process.
+    env: Object.fromEntries(Object.entries(process.env).filter(([key]) => !APP_KEYS.includes(key))),
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const next = () =>
+    new Promise<{ type: string; error?: string; node?: string } & Partial<Invoked>>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`fleet sandbox exited (${code}) before answering`));
+      child.once('exit', onExit);
+      child.once('message', (m) => {
+        child.off('exit', onExit);
+        const msg = m as { type: string; error?: string; node?: string } & Partial<Invoked>;
+        if (msg.type === 'error') reject(new Error(`fleet sandbox: ${msg.error}`));
+        else resolve(msg);
+      });
+    });
+  await next(); // ready
+  child.send({ type: 'load', env });
+  const loaded = await next();
+  return {
+    loadedRssBytes: loaded.rssBytes ?? NaN,
+    node: loaded.node ?? 'unknown',
+    invoke: async (): Promise<Invoked> => {
+      const answer = next();
+      child.send({ type: 'invoke' });
+      return (await answer) as Invoked;
+    },
+    close: () => void child.kill(),
+  };
+}
+
+/** 100 and 1,000 mappings at the default concurrency, static (SYNC_MAPPINGS) and, for 1,000, found by tag. */
+export async function runFleetBench(bundle: BundleResult, runsPerCase: number, memoryMb: number): Promise<FleetRun[]> {
+  // The last case again with V8's old space capped at 85% of the deployed memory, as a heap would
+  // be that must fit in it: what the function needs rather than what an unbounded V8 keeps.
+  const cap = Math.floor(memoryMb * 0.85);
+  const defaultConcurrency = loadSyncConfig({ RDS_ENDPOINT: endpointOf(0), TARGET_GROUP_ARN: targetGroupOf(0), TARGET_PORT: '5432' }).concurrency;
+  const out: FleetRun[] = [];
+  const cases: [number, boolean, number | undefined][] = [...FLEET_COUNTS.map((n) => [n, false, undefined] as [number, boolean, undefined]), [1000, true, undefined], [1000, true, cap]];
+  for (const [count, discovery, maxOldSpaceMb] of cases) {
+    const aws = await startFakeAws({ latencyMs: AWS_LATENCY_MS });
+    const dns = await startDnsServer();
+    pointSdkAt(aws.endpoint);
+    try {
+      const mappings = Array.from({ length: count }, (_, i) => ({ endpoint: endpointOf(i), targetGroupArn: targetGroupOf(i), port: 5432 }));
+      mappings.forEach((m, i) => {
+        dns.setA(m.endpoint, [ipOf(i)]);
+        aws.setTargets(m.targetGroupArn, [{ ip: ipOf(i), port: 5432 }]);
+      });
+      const env: Record<string, string> = { DNS_SERVERS: dns.address };
+      if (discovery) {
+        aws.setTargetGroups(mappings.map((m, i) => ({ arn: m.targetGroupArn, name: `bench-${i}`, port: m.port, tags: { [DISCOVERY_TAG]: m.endpoint } })));
+        env.DISCOVER_TARGET_GROUPS = 'true';
+      } else {
+        env.SYNC_MAPPINGS = JSON.stringify(mappings);
+      }
+      const child = await startSandbox(join(ROOT, bundle.file), env, maxOldSpaceMb ? [`--max-old-space-size=${maxOldSpaceMb}`] : []);
+      const durations: number[] = [];
+      let calls: Record<string, number> = {};
+      let last: Invoked | undefined;
+      try {
+        const cold = await child.invoke(); // the cold invoke
+        const check = (r: Invoked) => {
+          if (r.outcome !== 'success' || r.mappings !== count || r.reasons.some((reason) => reason !== 'in-sync')) {
+            throw new Error(`fleet run (${count} mappings${discovery ? ', discovery' : ''}) was not in sync: ${JSON.stringify(r)}`);
+          }
+        };
+        check(cold);
+        for (let i = 0; i < runsPerCase; i++) {
+          aws.resetCounts();
+          last = await child.invoke();
+          check(last);
+          durations.push(last.ms);
+          calls = aws.counts();
+        }
+      } finally {
+        child.close();
+      }
+      const mb = (b: number) => round(b / 2 ** 20, 0);
+      const run: FleetRun = {
+        mappings: count,
+        discovery,
+        concurrency: defaultConcurrency,
+        runs: runsPerCase,
+        durationMs: summarize(durations),
+        calls,
+        totalCalls: Object.values(calls).reduce((a, b) => a + b, 0),
+        peakRssMb: mb(last?.maxRssBytes ?? NaN),
+        loadedRssMb: mb(child.loadedRssBytes),
+        node: child.node,
+        ...(maxOldSpaceMb ? { maxOldSpaceMb } : {}),
+      };
+      progress(`fleet: ${count} mappings${discovery ? ' (discovery)' : ''}${maxOldSpaceMb ? `, --max-old-space-size=${maxOldSpaceMb}` : ''}: ${run.durationMs.median} ms, ${JSON.stringify(calls)}, peak rss ${run.peakRssMb} MB (${run.loadedRssMb} MB after import)`);
+      out.push(run);
+    } finally {
+      await dns.close();
+      await aws.close();
+    }
+  }
+  return out;
 }

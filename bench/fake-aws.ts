@@ -29,6 +29,17 @@ export interface FakeMember {
   address: string;
 }
 
+/** A target group as DescribeTargetGroups and DescribeTags show it (discovery, lib/aws/target-groups.ts). */
+export interface FakeTargetGroup {
+  arn: string;
+  name: string;
+  port: number;
+  tags: Record<string, string>;
+}
+
+/** DescribeTags' limit: AWS rejects more ARNs in one call. */
+export const DESCRIBE_TAGS_MAX_ARNS = 20;
+
 export interface FakeAwsOptions {
   /** Delay of every call, ms: a stand-in for the round trip to the regional endpoint. */
   latencyMs?: number;
@@ -44,6 +55,8 @@ export interface FakeAws {
   latencyMs: number;
   /** Creates or replaces an RDS cluster and its members (DescribeDBClusters, DescribeDBInstances). */
   setCluster(clusterId: string, members: FakeMember[]): void;
+  /** Target groups DescribeTargetGroups lists (pages of PageSize, Marker = next index) and DescribeTags tags. */
+  setTargetGroups(groups: FakeTargetGroup[]): void;
   /** Replaces a target group's targets, all `healthy` (a group in steady state). */
   setTargets(targetGroupArn: string, targets: FakeTarget[]): void;
   /** The ELB timing in force (scaled) and AWS's unscaled terms. */
@@ -73,6 +86,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const scaledTiming = scaleTiming(elbScale, AWS_ELB_TIMING);
   const elbModel = new ElbTimingModel({ now: () => performance.now(), timing: scaledTiming });
   const clusters = new Map<string, FakeMember[]>();
+  let targetGroups: FakeTargetGroup[] = [];
   const calls = new Map<string, number>();
   const registrations: Registration[] = [];
   const waiters = new Set<(r: Registration) => void>();
@@ -111,6 +125,30 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         const registration = { targetGroupArn: arn, targets, at: performance.now() };
         registrations.push(registration);
         for (const notify of waiters) notify(registration);
+        break;
+      }
+      case 'DescribeTargetGroups': {
+        const pageSize = Number(params.get('PageSize') ?? 400);
+        const from = Number(params.get('Marker') ?? 0);
+        const page = targetGroups.slice(from, from + pageSize).map(
+          (g) =>
+            `<member><TargetGroupArn>${esc(g.arn)}</TargetGroupArn><TargetGroupName>${esc(g.name)}</TargetGroupName><Protocol>TCP</Protocol>` +
+            `<Port>${g.port}</Port><TargetType>ip</TargetType><IpAddressType>ipv4</IpAddressType></member>`,
+        );
+        const next = from + pageSize < targetGroups.length ? `<NextMarker>${from + pageSize}</NextMarker>` : '';
+        result = `<TargetGroups>${page.join('')}</TargetGroups>${next}`;
+        break;
+      }
+      case 'DescribeTags': {
+        const arns: string[] = [];
+        for (let i = 1; params.has(`ResourceArns.member.${i}`); i++) arns.push(params.get(`ResourceArns.member.${i}`) ?? '');
+        if (arns.length > DESCRIBE_TAGS_MAX_ARNS) throw new Error(`fake ELBv2: DescribeTags takes at most ${DESCRIBE_TAGS_MAX_ARNS} ARNs, got ${arns.length}`);
+        const byArn = new Map(targetGroups.map((g) => [g.arn, g]));
+        const members = arns.map((arn) => {
+          const tags = Object.entries(byArn.get(arn)?.tags ?? {}).map(([k, v]) => `<member><Key>${esc(k)}</Key><Value>${esc(v)}</Value></member>`);
+          return `<member><ResourceArn>${esc(arn)}</ResourceArn><Tags>${tags.join('')}</Tags></member>`;
+        });
+        result = `<TagDescriptions>${members.join('')}</TagDescriptions>`;
         break;
       }
       case 'DeregisterTargets':
@@ -222,6 +260,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     endpoint: `http://127.0.0.1:${port}`,
     latencyMs: options.latencyMs ?? 0,
     setCluster: (clusterId, members) => void clusters.set(clusterId, members),
+    setTargetGroups: (groups) => void (targetGroups = [...groups]),
     setTargets: (arn, targets) => elbModel.seedHealthy(arn, targets.map(ref)),
     targets: (arn) => elbModel.describe(arn).map((t) => ({ ip: t.ip, port: t.port, ...(t.availabilityZone ? { availabilityZone: t.availabilityZone } : {}) })),
     elbTiming: { scale: elbScale, scaled: scaledTiming, unscaled: AWS_ELB_TIMING },

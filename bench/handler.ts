@@ -22,7 +22,7 @@ export function pointSdkAt(endpoint: string): void {
   });
 }
 
-const APP_KEYS = ['SYNC_MAPPINGS', 'RDS_ENDPOINT', 'TARGET_GROUP_ARN', 'TARGET_PORT', 'DNS_SERVERS', 'SYNC_CONCURRENCY', 'FAILOVER_POLL_MS', 'FAILOVER_WATCH_SECONDS'];
+export const APP_KEYS = ['SYNC_MAPPINGS', 'DISCOVER_TARGET_GROUPS', 'RDS_ENDPOINT', 'TARGET_GROUP_ARN', 'TARGET_PORT', 'DNS_SERVERS', 'SYNC_CONCURRENCY', 'FAILOVER_POLL_MS', 'FAILOVER_WATCH_SECONDS'];
 
 export async function loadHandler(file: string, env: Record<string, string>): Promise<Handler> {
   for (const key of APP_KEYS) delete process.env[key];

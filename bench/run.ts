@@ -8,7 +8,7 @@ import { version as esbuildVersion } from 'esbuild';
 import { FUNCTIONS, SYNC_BUDGET_BYTES, VARIANTS, type FunctionName, type VariantName } from './build-options.js';
 import { OUT, ROOT, runBundleBench, type BundleResult } from './bundle.js';
 import { coldStartNodeVersion, runColdStartBench, type ColdStartResult } from './cold-start.js';
-import { monthlyCost, runCostBench } from './cost.js';
+import { monthlyCost, runCostBench, runFleetBench } from './cost.js';
 import { renderCostTable } from './fleet-cost.js';
 import { measurePackageZips, PACKAGE_SCRIPT } from './package.js';
 import { runFailoverBench } from './failover.js';
@@ -19,6 +19,7 @@ import { kb, ms, progress, round } from './stats.js';
 const quick = process.argv.includes('--quick');
 const COLD_START_RUNS = quick ? 3 : 15;
 const COST_RUNS = quick ? 2 : 5;
+const FLEET_RUNS = quick ? 1 : 3;
 const FAILOVER_TRIALS = quick ? 3 : 12;
 const WARM_TRIALS = quick ? 3 : 15;
 /** Bundles whose cold start is measured besides the unbundled code. */
@@ -48,6 +49,7 @@ progress(`npm run ${PACKAGE_SCRIPT}: ${zips.map((z) => `${z.file} ${z.bytes} byt
 const coldStarts = await runColdStartBench(bundles, COLD_START_RUNS, COLD_START_VARIANTS);
 const syncBundle = bundle('sync', 'chosen');
 const cost = await runCostBench(syncBundle, COST_RUNS);
+const fleet = await runFleetBench(syncBundle, FLEET_RUNS, facts.memoryMb);
 const failover = await runFailoverBench(syncBundle, FAILOVER_TRIALS, scheduleMs(facts.syncSchedule));
 const warm = await runWarmPassBench(WARM_TRIALS);
 progress(`warm standby pass: ${warm.cases.map((c) => `${c.label} ${c.reason} median ${c.passMs.median} ms`).join(', ')}`);
@@ -71,6 +73,7 @@ const results = {
   deploymentZip: { command: `npm run ${PACKAGE_SCRIPT}`, results: zips },
   coldStart: { runs: COLD_START_RUNS, awsLatencyMs: 0, results: coldStarts },
   cost,
+  fleet: { awsLatencyMs: cost.awsLatencyMs, scheduleMs: scheduleMs(facts.syncSchedule), memoryMb: facts.memoryMb, runs: fleet },
   monthly,
   failover,
   warm,
@@ -147,6 +150,15 @@ function table(seconds: number): string {
     `${ms(r.durationMs.median)}, ${r.totalCalls} AWS calls`,
     `${Object.entries(r.calls).map(([action, n]) => `${action} ${n}`).join(', ')}; 3-instance cluster, members listed with the RDS API every run; ${cost.awsLatencyMs} ms per AWS call`,
   ]);
+  // Fleet size: one scheduled run of a fresh sandbox process (bench/fleet-child.mjs), against the
+  // schedule interval and the deployed memory size.
+  for (const f of fleet) {
+    rows.push([
+      `Scheduled run: ${f.mappings.toLocaleString('en-US')} mappings${f.discovery ? ', found by tag' : ''}${f.maxOldSpaceMb ? `, heap capped at ${f.maxOldSpaceMb} MB` : ''}`,
+      `${ms(f.durationMs.median)}, ${f.totalCalls.toLocaleString('en-US')} AWS calls, peak ${f.peakRssMb} MB`,
+      `${Object.entries(f.calls).map(([action, n]) => `${action} ${n}`).join(', ')}; ${((f.durationMs.median / scheduleMs(facts.syncSchedule)) * 100).toFixed(1)}% of the ${facts.syncSchedule} interval; peak: the sandbox process's maxRSS (cold invoke included) against the deployed ${facts.memoryMb} MB; SYNC_CONCURRENCY=${f.concurrency}${f.discovery ? ', DISCOVER_TARGET_GROUPS=true' : ''}; ${cost.awsLatencyMs} ms per AWS call; ${f.runs} runs, node ${f.node}${f.maxOldSpaceMb ? `, --max-old-space-size=${f.maxOldSpaceMb}` : ', no heap limit'}`,
+    ]);
+  }
   const [one] = monthly;
   if (one) {
     rows.push([

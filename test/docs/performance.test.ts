@@ -31,6 +31,7 @@ interface BenchResults {
   deploymentZip: { results: { fn: string; bytes: number }[] };
   coldStart: { results: { fn: string; variant: string; total: Summary }[] };
   cost: { defaultConcurrency: number; runs: { mappings: number; concurrency: number; durationMs: Summary }[]; oneByOneRatio: Record<string, number> };
+  fleet: { scheduleMs: number; runs: { mappings: number; discovery: boolean; durationMs: Summary; peakRssMb: number; maxOldSpaceMb?: number }[] };
   monthly: { mappings: number; invocationsPerMonth: number; gbSeconds: number; memoryMb: number; usdBeforeFreeTier: number }[];
   warm: { trials: number; weightPropagationMs: number; cases: { label: string; awsCalls: number; passMs: { median: number; max: number }; weightsChangedMs?: { median: number; max: number } }[] };
 }
@@ -51,6 +52,12 @@ const monthly = (mappings: number) => {
 const breakdown = (pkg: string) => results.bundle.results.find((r) => r.fn === 'sync' && r.variant === 'chosen')?.breakdown[pkg] ?? NaN;
 const zip = (fn: string) => results.deploymentZip.results.find((r) => r.fn === fn)?.bytes ?? NaN;
 const thousands = (n: number) => n.toLocaleString('en-US');
+const fleet = (mappings: number, discovery: boolean, capped = false) => {
+  const found = results.fleet.runs.find((r) => r.mappings === mappings && r.discovery === discovery && Boolean(r.maxOldSpaceMb) === capped);
+  if (!found) throw new Error(`no fleet run of ${mappings} mappings (discovery ${discovery}, capped ${capped}) in bench/results.json`);
+  return found;
+};
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
 const warmCase = (label: string) => {
   const found = results.warm.cases.find((c) => c.label === label);
   if (!found) throw new Error(`no warm case "${label}" in bench/results.json`);
@@ -86,6 +93,11 @@ describe('docs/performance.md and bench/results.json', () => {
     ['100 mappings', '100 mappings take {} ms', () => String(Math.round(syncMs(100, results.cost.defaultConcurrency)))],
     ['one by one', 'and {} s one after the other', () => (syncMs(100, 1) / 1000).toFixed(1)],
     ['ratio', 'one after the other, {}x longer', () => (results.cost.oneByOneRatio['100'] ?? NaN).toFixed(1)],
+    ['1,000 mappings', '1,000 mappings take {}% of the', () => `${seconds(fleet(1000, false).durationMs.median)} s, ${Math.round((fleet(1000, false).durationMs.median / results.fleet.scheduleMs) * 100)}`],
+    ['1,000 peak', 'the process peaks at {} MB of the deployed', () => String(fleet(1000, false).peakRssMb)],
+    ['100 peak', 'Max Memory Used; {} MB at 100 mappings', () => String(fleet(100, false).peakRssMb)],
+    ['1,000 by tag', 'they take {} MB. These', () => `${seconds(fleet(1000, true).durationMs.median)} s and peak at ${fleet(1000, true).peakRssMb}`],
+    ['1,000 by tag, heap capped', 'the same discovery run peaks at {} s.', () => `${fleet(1000, true, true).peakRssMb} MB and takes ${seconds(fleet(1000, true, true).durationMs.median)}`],
     ['invocations', 'that is {} invocations', () => thousands(monthly(1).invocationsPerMonth)],
     ['GB-s 1', 'comes to {} GB-s for one mapping', () => thousands(monthly(1).gbSeconds)],
     ['GB-s 100', 'and {} GB-s for 100', () => thousands(monthly(100).gbSeconds)],
