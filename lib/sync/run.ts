@@ -8,6 +8,7 @@ import pLimit from 'p-limit';
 import type { Mapping, SyncConfig } from '../config.js';
 import { DnsError, type ResolveEndpoint } from '../dns.js';
 import { describeError, type Log } from '../log.js';
+import { within } from '../deadline.js';
 import { MetricsBatch, targetGroupDimension } from '../aws/metrics.js';
 import { isDraining, planTargets, type Plan, type PlanReason, type RegisteredTarget, type Resolution } from './plan.js';
 import { deregisterTargets, describeTargets, registerTargets } from '../aws/targets.js';
@@ -346,39 +347,21 @@ function failoverOf(plan: Plan, inService: string[], seenAt: number, registeredA
 
 /** A read raced against the time left: a follow must not hold the run past its deadline. */
 async function withinDeadline<T>(call: Promise<T>, left: number, what: string): Promise<T> {
-  if (!Number.isFinite(left)) return call;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(`${what} did not answer before the Lambda deadline`)), Math.max(0, left));
-  });
-  try {
-    return await Promise.race([call, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const answer = await within(call, left);
+  if (!answer.done) throw new DeadlineError(`${what} did not answer before the Lambda deadline`);
+  return answer.value;
 }
 
 /** Sends the run's metrics within the time left; never fails the run (rule 9). */
 async function sendMetrics(batch: MetricsBatch, until: number, config: SyncConfig, deps: SyncDeps, clock: Clock): Promise<boolean> {
-  const left = until - clock.now();
-  const flush = batch.flush(deps.cloudwatch, config.metricsNamespace, deps.log);
-  if (!Number.isFinite(left)) return flush;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => {
-      deps.log.error('metrics not sent', {
-        namespace: config.metricsNamespace,
-        metrics: batch.data.length,
-        error: { name: 'DeadlineError', message: 'PutMetricData did not answer before the Lambda deadline: check the route to CloudWatch (NAT or the monitoring VPC endpoint)' },
-      });
-      resolve(false);
-    }, Math.max(0, left));
+  const sent = await within(batch.flush(deps.cloudwatch, config.metricsNamespace, deps.log), until - clock.now());
+  if (sent.done) return sent.value;
+  deps.log.error('metrics not sent', {
+    namespace: config.metricsNamespace,
+    metrics: batch.data.length,
+    error: { name: 'DeadlineError', message: 'PutMetricData did not answer before the Lambda deadline: check the route to CloudWatch (NAT or the monitoring VPC endpoint)' },
   });
-  try {
-    return await Promise.race([flush, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return false;
 }
 
 /** In sync, or DNS still failing: nothing has changed yet, keep watching. */
