@@ -19,8 +19,7 @@
 // follow it per the model's weightPropagationMs.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   DeregisterTargetsCommand,
   DescribeTargetGroupsCommand,
@@ -31,7 +30,7 @@ import {
   type TargetDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AWS_ELB_TIMING, ElbTimingModel, InvalidTargetError, scaleTiming, type ElbTiming, type ListenerWeights, type TargetHistory, type TargetRef, type WeightChange } from './elb-timing.js';
-import { forward, proxy, readBody, respond } from './endpoint-connections.js';
+import { forward, listenOnLoopback, proxy, readBody, respond, send } from './endpoint-connections.js';
 import { emulatorClientConfig } from './seed.js';
 
 /** Tests' default: registration 180 s -> 360 ms, health checks 2 x 5 s -> 20 ms, draining 10 s -> 20 ms. */
@@ -190,15 +189,7 @@ export async function startElbFront(motoEndpoint: string, options: ElbFrontOptio
     }
   };
 
-  const server = createServer((req, res) => {
-    serve(req, res).catch((err: unknown) => {
-      if (!res.headersSent) send(res, 502, String(err));
-      else res.destroy();
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { server, port } = await listenOnLoopback(serve);
 
   return {
     endpoint: `http://127.0.0.1:${port}`,
@@ -249,7 +240,3 @@ function targetsOf(params: URLSearchParams): TargetRef[] {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-function send(res: ServerResponse, status: number, xml: string): void {
-  res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': Buffer.byteLength(xml) });
-  res.end(xml);
-}

@@ -17,7 +17,7 @@
 // Modelled, not documented: the error codes in `unsuccessful` (InvalidVpcEndpointId.NotFound,
 // InvalidState) and the NextToken format. Consumers must not depend on them.
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { DescribeVpcEndpointServiceConfigurationsCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -189,15 +189,7 @@ export async function startEndpointConnections(motoEndpoint: string, options: En
     }
   };
 
-  const server = createServer((req, res) => {
-    serve(req, res).catch((err: unknown) => {
-      if (!res.headersSent) send(res, 502, String(err));
-      else res.destroy();
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { server, port } = await listenOnLoopback(serve);
 
   return {
     endpoint: `http://127.0.0.1:${port}`,
@@ -304,9 +296,23 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function send(res: ServerResponse, status: number, xml: string): void {
+/** An XML answer, as the query-protocol APIs give them. */
+export function send(res: ServerResponse, status: number, xml: string): void {
   res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': Buffer.byteLength(xml) });
   res.end(xml);
+}
+
+/** An HTTP front on a free loopback port; a request `serve` fails on answers 502 (or is cut if it began). */
+export async function listenOnLoopback(serve: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    serve(req, res).catch((err: unknown) => {
+      if (!res.headersSent) send(res, 502, String(err));
+      else res.destroy();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as AddressInfo).port };
 }
 
 /** Forwards the request to `target` (moto) unchanged and relays the answer. */
