@@ -1,33 +1,14 @@
 // Warm standby (failoverMode=warm): `serverless package` of the example-warm stage offline, the
 // compiled template's slots, weighted listener and IAM, cfn-lint on it; and the deploy
 // parameters' refusals (deploy/params.cjs).
-import { execFile } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cfnLintFindings, deriveDeployConfig, failureOf, packageStage, type Json, type Resource } from './stage.js';
 
-const exec = promisify(execFile);
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const outDir = path.join(root, '.serverless-test', 'warm');
-const serverlessBin = path.join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-interface Resource {
-  Type: string;
-  Condition?: string;
-  Properties: Record<string, Json>;
-}
 let resources: Record<string, Resource> = {};
-const templateFile = path.join(outDir, 'cloudformation-template-update-stack.json');
+let templateFile = '';
 
 beforeAll(async () => {
-  rmSync(outDir, { recursive: true, force: true });
-  const env = { ...process.env, AWS_ACCESS_KEY_ID: 'dummy', AWS_SECRET_ACCESS_KEY: 'dummy', AWS_PROFILE: undefined, SLS_TELEMETRY_DISABLED: '1' };
-  await exec(process.execPath, [serverlessBin, 'package', '--stage', 'example-warm', '--package', outDir], { cwd: root, env, timeout: 90_000 });
-  resources = (JSON.parse(readFileSync(templateFile, 'utf8')) as { Resources: Record<string, Resource> }).Resources;
+  ({ resources, templateFile } = await packageStage('example-warm', 'warm'));
 }, 120_000);
 
 const get = (id: string): Resource => {
@@ -152,29 +133,12 @@ describe('the example-warm template', () => {
   });
 
   it('passes cfn-lint (no errors, no warnings but the framework\'s W3005)', async (ctx) => {
-    const available = await exec('cfn-lint', ['--version']).then(
-      () => true,
-      () => false,
-    );
-    if (!available) {
-      if (process.env.REQUIRE_CFN_LINT === '1') throw new Error('cfn-lint is not installed, and REQUIRE_CFN_LINT=1');
-      ctx.skip();
-    }
-    const { stdout } = await exec('cfn-lint', ['--format', 'parseable', '--', templateFile], { timeout: 60_000 }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
-    expect(stdout.split('\n').filter((line) => line && !/:W3005:'(Sync|Accept)Role' dependency already enforced/.test(line))).toEqual([]);
+    const findings = await cfnLintFindings(templateFile);
+    if (!findings) return ctx.skip();
+    expect(findings).toEqual([]);
   }, 90_000);
 });
 
-const load = createRequire(import.meta.url);
-const { deriveDeployConfig } = load('../../deploy/params.cjs') as { deriveDeployConfig: (raw: Record<string, unknown>) => Record<string, Json> };
-const failureOf = (raw: Record<string, unknown>): string => {
-  try {
-    deriveDeployConfig(raw);
-    return '';
-  } catch (error) {
-    return (error as Error).message;
-  }
-};
 
 describe('failoverMode deploy parameter', () => {
   const privateLink = {
