@@ -144,6 +144,8 @@ export function monthlyCost(schedule: string, durationMs: number, memoryMb: numb
 // --- fleet size: 100 and 1,000 mappings, one scheduled run each -----------------------------------
 
 export const FLEET_COUNTS = [100, 1000] as const;
+/** The columns of docs/performance.md's cost table. */
+export const MONTHLY_COUNTS: number[] = [1, 100, 1000];
 /** Discovery's default tag key (lib/config.ts DEFAULT_DISCOVERY_TAG_KEY). */
 const DISCOVERY_TAG = 'rds-nlb-sync:endpoint';
 

@@ -73,6 +73,7 @@ const SYNC_ENV_PARAMS = {
   FAILOVER_FOLLOW_SECONDS: 'failoverFollowSeconds',
   SCHEDULE_INTERVAL_SECONDS: 'syncSchedule',
   METRICS_NAMESPACE: 'metricsNamespace',
+  MAPPING_METRICS: 'mappingMetrics',
   DRY_RUN: 'dryRun',
   FAILOVER_MODE: 'failoverMode',
   WARM_LISTENER_ARN: 'failoverMode',
@@ -355,6 +356,7 @@ function deriveDeployConfig(raw, context = {}) {
     ...(warm ? { FAILOVER_MODE: 'warm', WARM_LISTENER_ARN: CREATED_LISTENER_ARN, WARM_SLOT_TARGET_GROUP_ARNS: Array(warmSlots).fill(LONGEST_TARGET_GROUP_ARN).join(',') } : {}),
     DISCOVER_TARGET_GROUPS: String(discoverTargetGroups),
     DISCOVERY_TAG_KEY: str('discoveryTagKey'),
+    MAPPING_METRICS: str('mappingMetrics'),
   };
   const acceptEnv = {
     ...common,
@@ -1009,7 +1011,9 @@ function dashboard(namespace, period, acceptPeriod, slotIds = []) {
           ].map((alarm) => `\${${alarm}.Arn}`),
         },
       },
-      graph(0, 5, 12, 7, 'Resolved vs registered vs healthy, per target group', [
+      // AWS/NetworkELB's per-group health is free; our per-mapping levels exist only with mappingMetrics=all.
+      graph(0, 5, 12, 7, 'Healthy hosts per target group (NLB); resolved vs registered vs healthy with mappingMetrics=all', [
+        [{ expression: `SEARCH('{AWS/NetworkELB,LoadBalancer,TargetGroup} MetricName="HealthyHostCount"', 'Maximum', ${period})`, id: 'nlb', label: `NLB healthy \${!PROP('Dim.TargetGroup')}` }],
         search('ResolvedAddresses', 'Maximum', 'resolved', mappingLabel('resolved')),
         search('RegisteredTargets', 'Maximum', 'registered', mappingLabel('registered')),
         search('HealthyTargets', 'Minimum', 'healthy', mappingLabel('healthy')),

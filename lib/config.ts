@@ -102,6 +102,14 @@ const mappingSchema = z.strictObject({
 export type Mapping = z.output<typeof mappingSchema>;
 
 // --- discovery by tag (lib/sync/discovery.ts) ---------------------------------------------------
+/**
+ * MAPPING_METRICS: `changes` publishes a mapping's counters only in runs where they are not 0
+ * (CloudWatch bills a series only for the hours it receives data), `all` every series every run,
+ * `none` only the run-level series the alarms read.
+ */
+export const MAPPING_METRICS_MODES = ['changes', 'all', 'none'] as const;
+export type MappingMetrics = (typeof MAPPING_METRICS_MODES)[number];
+
 export const DEFAULT_DISCOVERY_TAG_KEY = 'rds-nlb-sync:endpoint';
 /** ELBv2's tag key rule (AddTags): 1-128 of letters, digits, spaces and _ . : / = + - @; "aws:" is reserved. */
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
@@ -159,6 +167,9 @@ export function namespaceProblem(value: string): string | undefined {
   if (value.startsWith('AWS/')) return 'must not start with "AWS/" (reserved for AWS services)';
   return undefined;
 }
+// Empty (a deploy parameter left blank) is the default, as for the namespace.
+const mappingMetrics = z.pipe(z.pipe(z.optional(z.string()), z.transform((s) => s?.trim().toLowerCase() || 'changes')), z.enum(MAPPING_METRICS_MODES));
+
 const namespace = z.pipe(
   z.pipe(z.optional(z.string()), z.transform((s) => s?.trim() || DEFAULT_NAMESPACE)),
   z.string().check(
@@ -239,6 +250,8 @@ const syncEnvSchema = z
     // concurrency 1), so the watching run re-syncs every mapping this often itself.
     SCHEDULE_INTERVAL_SECONDS: intInRange(60, 10, 3600, 'seconds between scheduled runs'),
     METRICS_NAMESPACE: namespace,
+    // Which per-mapping series a run publishes (lib/aws/metrics.ts keepsMappingDatum; docs/operate.md).
+    MAPPING_METRICS: mappingMetrics,
     DRY_RUN: bool(false),
     // Warm standby (docs/deploy.md "Failover mode"): slot target groups behind one weighted listener.
     FAILOVER_MODE: z._default(z.enum(['cold', 'warm']), 'cold'),
@@ -337,6 +350,8 @@ export interface SyncConfig {
   scheduleIntervalMs: number;
   concurrency: number;
   metricsNamespace: string;
+  /** MAPPING_METRICS: per-mapping series only when they change (default), always, or never. */
+  mappingMetrics: MappingMetrics;
   dryRun: boolean;
   /** FAILOVER_MODE=warm: the mapping whose targetGroupArn is a slot is kept by lib/warm. */
   warm?: WarmConfig;
@@ -373,6 +388,7 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
     scheduleIntervalMs: e.SCHEDULE_INTERVAL_SECONDS * 1000,
     concurrency: e.SYNC_CONCURRENCY,
     metricsNamespace: e.METRICS_NAMESPACE,
+    mappingMetrics: e.MAPPING_METRICS,
     dryRun: e.DRY_RUN,
     ...(e.FAILOVER_MODE === 'warm' && e.WARM_LISTENER_ARN ? { warm: { listenerArn: e.WARM_LISTENER_ARN, slotArns: e.WARM_SLOT_TARGET_GROUP_ARNS } } : {}),
     ...(e.DISCOVER_TARGET_GROUPS ? { discovery: { tagKey: e.DISCOVERY_TAG_KEY, portTagKey: portTagKey(e.DISCOVERY_TAG_KEY) } } : {}),

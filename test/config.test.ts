@@ -16,6 +16,13 @@ function problemsOf(load: () => unknown): string[] {
 }
 
 describe('loadSyncConfig', () => {
+  it('sends per-mapping series only when they change unless MAPPING_METRICS says all or none', () => {
+    expect(loadSyncConfig(shorthand).mappingMetrics).toBe('changes');
+    expect(loadSyncConfig({ ...shorthand, MAPPING_METRICS: '' }).mappingMetrics).toBe('changes');
+    expect(loadSyncConfig({ ...shorthand, MAPPING_METRICS: ' ALL ' }).mappingMetrics).toBe('all');
+    expect(problemsOf(() => loadSyncConfig({ ...shorthand, MAPPING_METRICS: 'sometimes' }))).toEqual(['MAPPING_METRICS Invalid option: expected one of "changes"|"all"|"none"']);
+  });
+
   it('builds one mapping from the shorthand, with the defaults', () => {
     expect(loadSyncConfig(shorthand)).toEqual({
       mappings: [{ endpoint: 'mydb.cluster-abc.eu-west-1.rds.amazonaws.com', targetGroupArn: TG, port: 5432, ipAddressType: 'ipv4' }],
@@ -27,6 +34,7 @@ describe('loadSyncConfig', () => {
       scheduleIntervalMs: 60_000,
       concurrency: 10,
       metricsNamespace: 'RdsNlbSync',
+      mappingMetrics: 'changes',
       dryRun: false,
     });
   });

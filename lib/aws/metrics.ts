@@ -1,6 +1,7 @@
 // Collects a run's metrics and sends them in one PutMetricData call at the end of the run.
 // A metrics failure is logged and reported, never thrown: it must not fail a good sync.
 import { PutMetricDataCommand, type CloudWatchClient, type MetricDatum, type StandardUnit } from '@aws-sdk/client-cloudwatch';
+import type { MappingMetrics } from '../config.js';
 import { describeError, type Log } from '../log.js';
 
 export type Dimensions = Record<string, string>;
@@ -65,6 +66,36 @@ export class MetricsBatch {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * A per-mapping datum: a `count` of what a run did (added, removed, errors), a `level` read every
+ * run (resolved, registered, healthy targets) or a failover `timing` (only in a run that followed one).
+ */
+export type MappingDatumKind = 'count' | 'level' | 'timing';
+
+/**
+ * Whether a per-mapping datum is published (MAPPING_METRICS). CloudWatch bills a custom series for
+ * each hour it receives data, so `changes` keeps a quiet mapping free: its counts only when not 0
+ * and its timings, never its levels (AWS/NetworkELB HealthyHostCount per target group is free).
+ * The run-level series are always published: the alarms read those.
+ */
+export function keepsMappingDatum(mode: MappingMetrics, kind: MappingDatumKind, value: number): boolean {
+  if (mode === 'all') return true;
+  if (mode === 'none') return false;
+  return kind === 'timing' || (kind === 'count' && value !== 0);
+}
+
+/** Adds one mapping's datum to the batch if MAPPING_METRICS keeps it. */
+export function mappingSeries(batch: MetricsBatch, mode: MappingMetrics, dimensions: Dimensions) {
+  return (name: string, value: number, kind: MappingDatumKind, unit: StandardUnit = 'Count') => {
+    if (keepsMappingDatum(mode, kind, value)) batch.add(name, value, unit, dimensions);
+  };
+}
+
+/** The dimensions of a mapping's series: one endpoint and target group on two ports are two series. */
+export function mappingDimensions(m: { targetGroupArn: string; endpoint: string; port: number }): Dimensions {
+  return { TargetGroup: targetGroupDimension(m.targetGroupArn), Endpoint: m.endpoint, Port: String(m.port) };
 }
 
 /** The CloudWatch dimension value for a target group, as AWS/NetworkELB writes it: targetgroup/<name>/<id>. */

@@ -5,11 +5,11 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import pLimit from 'p-limit';
-import type { Mapping, SyncConfig } from '../config.js';
+import type { Mapping, MappingMetrics, SyncConfig } from '../config.js';
 import { DnsError, type ResolveEndpoint } from '../dns.js';
 import { describeError, type Log } from '../log.js';
 import { within } from '../deadline.js';
-import { MetricsBatch, targetGroupDimension } from '../aws/metrics.js';
+import { mappingDimensions, mappingSeries, MetricsBatch } from '../aws/metrics.js';
 import { isDraining, planTargets, type Plan, type PlanReason, type RegisteredTarget, type Resolution } from './plan.js';
 import { deregisterTargets, describeTargets, registerTargets } from '../aws/targets.js';
 import { resolveDesired, type DesiredDeps, type MemberResult } from './members.js';
@@ -187,7 +187,7 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
   // Logged before the metrics are sent: a hanging CloudWatch call must not cost the run's record.
   const { metricsSent: _, failovers: _timelines, ...logged } = summary;
   deps.log.info('sync run', logged);
-  const metrics = addProbeMetrics(addTimelineMetrics(syncMetrics(mappings, durationMs, dryRun, discoveryFailures(request.discovery)), failovers), probe);
+  const metrics = addProbeMetrics(addTimelineMetrics(syncMetrics(mappings, durationMs, dryRun, config.mappingMetrics, discoveryFailures(request.discovery)), failovers, config.mappingMetrics), probe);
   summary.metricsSent = await sendMetrics(metrics, bounds.metricsUntil, config, deps, clock);
   return summary;
 }
@@ -383,25 +383,24 @@ function refusedError(mapping: Mapping, plan: Plan): AddressRefusedError {
   );
 }
 
-function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: boolean, otherFailures = 0): MetricsBatch {
+function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: boolean, mode: MappingMetrics, otherFailures = 0): MetricsBatch {
   const batch = new MetricsBatch();
   const applied = (ips: string[]) => (dryRun ? 0 : ips.length);
   for (const m of mappings) {
-    // Port too: one endpoint and target group on two ports are two series, not one with two values.
-    const dims = { TargetGroup: targetGroupDimension(m.targetGroupArn), Endpoint: m.endpoint, Port: String(m.port) };
-    if (m.resolved) batch.add('ResolvedAddresses', m.resolved.length, 'Count', dims);
+    const add = mappingSeries(batch, mode, mappingDimensions(m));
+    if (m.resolved) add('ResolvedAddresses', m.resolved.length, 'level');
     // Rule 10: a group that could not be read (AccessDenied, throttled, the deadline) sends no
     // datum: 0 would page "no healthy target" for an IAM or network fault. SyncErrors pages instead.
     if (m.registered !== null && m.healthy !== null) {
-      batch.add('RegisteredTargets', registeredAfter(m, m.registered, dryRun), 'Count', dims).add('HealthyTargets', m.healthy, 'Count', dims);
+      add('RegisteredTargets', registeredAfter(m, m.registered, dryRun), 'level');
+      add('HealthyTargets', m.healthy, 'level');
     }
-    batch
-      .add('TargetsAdded', applied(m.added), 'Count', dims)
-      .add('TargetsRemoved', applied(m.removed), 'Count', dims)
-      .add('DnsFailures', m.error?.name === 'DnsError' ? 1 : 0, 'Count', dims)
-      .add('RdsApiFailures', m.error?.name === 'RdsApiError' ? 1 : 0, 'Count', dims)
-      .add('SyncErrors', m.error ? 1 : 0, 'Count', dims)
-      .add('RemovalsDeferred', m.deferred?.length ?? 0, 'Count', dims);
+    add('TargetsAdded', applied(m.added), 'count');
+    add('TargetsRemoved', applied(m.removed), 'count');
+    add('DnsFailures', m.error?.name === 'DnsError' ? 1 : 0, 'count');
+    add('RdsApiFailures', m.error?.name === 'RdsApiError' ? 1 : 0, 'count');
+    add('SyncErrors', m.error ? 1 : 0, 'count');
+    add('RemovalsDeferred', m.deferred?.length ?? 0, 'count');
   }
   // Dimensionless run-level series: what the alarms watch.
   const sum = (f: (m: MappingResult) => number) => mappings.reduce((n, m) => n + f(m), 0);

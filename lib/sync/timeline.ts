@@ -2,8 +2,8 @@
 // answer, when RegisterTargets answered, when ELB first reported the new target healthy and when
 // the old target left the group. Pure: the follow (lib/sync/watch.ts) collects the facts, this
 // builds the `failover timeline` log line and its metrics. Unknown stays absent, never zero.
-import { targetGroupDimension, type MetricsBatch } from '../aws/metrics.js';
-import type { Mapping } from '../config.js';
+import { mappingDimensions, mappingSeries, type MetricsBatch } from '../aws/metrics.js';
+import type { Mapping, MappingMetrics } from '../config.js';
 
 /** A pass that registered a new address while the group held the old one (lib/sync/run.ts). */
 export interface Failover {
@@ -147,20 +147,21 @@ export function buildTimeline(mapping: Pick<Mapping, 'endpoint' | 'targetGroupAr
  * only when both ends were observed; FailoversNotHealthy only for a follow that reached its bound
  * with the group readable (1) or saw the target healthy (0): a follow cut short counts nowhere.
  */
-export function addTimelineMetrics(batch: MetricsBatch, timelines: FailoverTimeline[]): MetricsBatch {
+export function addTimelineMetrics(batch: MetricsBatch, timelines: FailoverTimeline[], mode: MappingMetrics): MetricsBatch {
   const notHealthy: number[] = [];
   for (const t of timelines) {
-    const dims = { TargetGroup: targetGroupDimension(t.targetGroupArn), Endpoint: t.endpoint, Port: String(t.port) };
+    const add = mappingSeries(batch, mode, mappingDimensions(t));
     const series: [string, number | undefined][] = [];
     if (t.secondsFrom === 'event') series.push(['FailoverEventToRegistered', t.registeredSeconds], ['FailoverEventToHealthy', t.healthySeconds]);
     series.push(['FailoverRegisteredToHealthy', t.registeredToHealthySeconds]);
     for (const [name, value] of series) {
       if (value === undefined) continue;
-      batch.add(name, value, 'Seconds', dims).add(name, value, 'Seconds');
+      add(name, value, 'timing', 'Seconds');
+      batch.add(name, value, 'Seconds');
     }
     const counted = t.outcome === 'healthy' ? 0 : t.outcome === 'not-healthy-within-bound' ? 1 : undefined;
     if (counted !== undefined) {
-      batch.add('FailoversNotHealthy', counted, 'Count', dims);
+      add('FailoversNotHealthy', counted, 'count');
       notHealthy.push(counted);
     }
   }

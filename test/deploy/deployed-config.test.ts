@@ -25,6 +25,7 @@ describe('the environment serverless.yml gives the functions', () => {
       scheduleIntervalMs: 60_000,
       concurrency: 10,
       metricsNamespace: 'RdsNlbSync',
+      mappingMetrics: 'changes',
       dryRun: false,
     });
     expect(loadAcceptConfig(env.accept)).toMatchObject({ serviceIds: ['vpce-svc-0123456789abcdef0'], allowedAccounts: ['834469178297'], rejectUnlisted: false });

@@ -99,6 +99,7 @@ describe('syncMappings with createPrivateLink (deploy/params.cjs)', () => {
     dnsTimeoutMs: 2000,
     dnsTries: 2,
     metricsNamespace: 'RdsNlbSync',
+    mappingMetrics: 'changes',
     allowedPrincipals: '834469178297',
   };
   const a = { endpoint: 'a.cluster-abc.eu-west-1.rds.amazonaws.com', port: 5432 };

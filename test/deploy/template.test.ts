@@ -843,6 +843,7 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     logRetentionDays: 30,
     logLevel: 'INFO',
     metricsNamespace: 'RdsNlbSync',
+    mappingMetrics: 'changes',
     dryRun: false,
     discoverTargetGroups: false,
     discoveryTagKey: 'rds-nlb-sync:endpoint',
@@ -975,6 +976,12 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     expect(deriveDeployConfig({ ...minimal, rejectUnlisted: 'true' }).acceptActions).toEqual(['ec2:AcceptVpcEndpointConnections', 'ec2:RejectVpcEndpointConnections']);
     const fromNlb = deriveDeployConfig({ ...minimal, endpointServiceIds: '', loadBalancerArns: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/db/0123456789abcdef' });
     expect(fromNlb.acceptResources[0]).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-endpoint-service/*' });
+  });
+
+  it('sends per-mapping metrics only when they change by default; all or none on request; refuses anything else, naming the parameter', () => {
+    expect(deriveDeployConfig(minimal).syncEnvironment.MAPPING_METRICS).toBe('changes');
+    expect(deriveDeployConfig({ ...minimal, mappingMetrics: 'all' }).syncEnvironment.MAPPING_METRICS).toBe('all');
+    expect(failureOf({ ...minimal, mappingMetrics: 'some' })).toContain('mappingMetrics: Invalid option: expected one of "changes"|"all"|"none"');
   });
 
   it('sizes the sync timeout and event age to the failover watch and follow (3 and 10 minutes by default)', () => {

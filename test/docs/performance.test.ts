@@ -3,16 +3,18 @@
 // the phrases below are checked, so new rows and sections (the failover budget) do not break it.
 // After `npm run bench`, a failure here names the sentence to update.
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
-import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DeregisterTargetsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeVpcEndpointConnectionsCommand, DescribeVpcEndpointServiceConfigurationsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ALARMS, METRIC_SERIES, renderCostTable } from '../../bench/fleet-cost.js';
+import { ALARMS, ASSUME, HOURS_PER_MONTH, METRIC_SERIES, PRICES, renderCostTable } from '../../bench/fleet-cost.js';
 import { runAccept } from '../../lib/accept/run.js';
-import { loadSyncConfig } from '../../lib/config.js';
+import { loadSyncConfig, type MappingMetrics } from '../../lib/config.js';
+import { MetricsBatch } from '../../lib/aws/metrics.js';
+import { addTimelineMetrics, buildTimeline } from '../../lib/sync/timeline.js';
 import { runSync } from '../../lib/sync/run.js';
 import { createProbe } from '../../lib/sync/probe.js';
 import { recordLog } from '../fixtures.js';
@@ -117,7 +119,14 @@ describe('docs/performance.md and bench/results.json', () => {
   it('shows the cost table bench/fleet-cost.ts computes from the run, between its markers', () => {
     const table = /<!-- cost-table:start[^>]*-->\n([\s\S]*?)\n<!-- cost-table:end -->/.exec(doc)?.[1];
     expect(table).toBe(renderCostTable(results.monthly));
-    expect(table).toMatch(/\| Part \| 1 mapping \| 10 mappings \| 100 mappings \|/);
+    expect(table).toMatch(/\| Part \| 1 mapping \| 100 mappings \| 1,000 mappings \|/);
+  });
+
+  it('states the per-mapping metrics cost at 1,000 mappings from the model', () => {
+    const hours = 1000 * ASSUME.changesPerMappingMonth * METRIC_SERIES.syncPerChange;
+    const usd = (hours / HOURS_PER_MONTH) * PRICES.customMetricPerMonth;
+    expect(doc).toContain(`1,000 x ${ASSUME.changesPerMappingMonth} x ${METRIC_SERIES.syncPerChange} = ${hours.toLocaleString('en-US')} series-hours, about ${Math.round(hours / HOURS_PER_MONTH)}\nseries-months, $${usd.toFixed(2)}`);
+    expect(doc).toContain(`costs $${(METRIC_SERIES.syncPerMappingAll * PRICES.customMetricPerMonth).toFixed(2)} a mapping a month`);
   });
 
   it('says which region and date the prices are', () => {
@@ -136,32 +145,46 @@ describe('the counts the cost table prices', () => {
   });
 
   it('counts the custom metric series a sync run and an accept run publish', async () => {
-    const series = async (mappings: number, probe: boolean) => {
+    // resolved: what DNS answers; the group holds 10.0.1.5 (a different answer is a change).
+    const series = async (mappings: number, probe: boolean, mode: MappingMetrics, resolved = '10.0.1.5') => {
       cloudwatch.reset();
       elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.1.5', Port: 5432 }, TargetHealth: { State: 'healthy' } }] });
+      elb.on(RegisterTargetsCommand).resolves({});
+      elb.on(DeregisterTargetsCommand).resolves({});
       cloudwatch.on(PutMetricDataCommand).resolves({});
       const list = Array.from({ length: mappings }, (_, i) => ({
         endpoint: `db${i}.c0ffee.eu-west-1.rds.amazonaws.com`,
         targetGroupArn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg${i}/0123456789abcde${i}`,
         port: 5432,
       }));
-      const config = loadSyncConfig({ SYNC_MAPPINGS: JSON.stringify(list) });
+      const config = loadSyncConfig({ SYNC_MAPPINGS: JSON.stringify(list), MAPPING_METRICS: mode });
       const probeFn = probe ? createProbe({ enabled: true, host: 'nlb', port: 5432, protocol: 'postgres', timeoutMs: 100 }, async () => ({ ok: true, latencyMs: 3, detail: 'S' })) : undefined;
       await runSync(config, { trigger: 'schedule', force: false, dryRun: false }, {
         elb: new ElasticLoadBalancingV2Client({}),
         cloudwatch: new CloudWatchClient({}),
-        resolve: async () => ['10.0.1.5'],
+        resolve: async () => [resolved],
         log: recordLog(),
         ...(probeFn ? { probe: probeFn } : {}),
       });
       const data = cloudwatch.commandCalls(PutMetricDataCommand).flatMap((c) => c.args[0].input.MetricData ?? []) as MetricDatum[];
       return new Set(data.map((d) => `${d.MetricName} ${JSON.stringify(d.Dimensions)}`)).size;
     };
-    const one = await series(1, true);
-    const two = await series(2, true);
-    expect(two - one).toBe(METRIC_SERIES.syncPerMapping);
-    expect(one).toBe(METRIC_SERIES.syncRun + METRIC_SERIES.probe + METRIC_SERIES.syncPerMapping);
-    expect(one - (await series(1, false))).toBe(METRIC_SERIES.probe);
+    const one = await series(1, true, 'all');
+    expect((await series(2, true, 'all')) - one).toBe(METRIC_SERIES.syncPerMappingAll);
+    expect(one).toBe(METRIC_SERIES.syncRun + METRIC_SERIES.probe + METRIC_SERIES.syncPerMappingAll);
+    expect(one - (await series(1, false, 'all'))).toBe(METRIC_SERIES.probe);
+    // changes (the default): a quiet mapping publishes nothing of its own, a changed one its counts
+    // (added, removed), and a followed failover its timings.
+    expect(await series(2, true, 'changes')).toBe(METRIC_SERIES.syncRun + METRIC_SERIES.probe);
+    const changed = (await series(1, true, 'changes', '10.0.2.9')) - (METRIC_SERIES.syncRun + METRIC_SERIES.probe);
+    const timeline = buildTimeline(
+      { endpoint: 'db0.c0ffee.eu-west-1.rds.amazonaws.com', targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg0/01234567890abcde', port: 5432 },
+      { newAddresses: ['10.0.2.9'], oldAddresses: ['10.0.1.5'], seenAt: 1000, registeredAt: 2000, healthyAt: 120_000, end: 'settled', reads: 20, failedReads: 0, boundSeconds: 600 },
+      { trigger: 'rds-event', event: { time: new Date(0).toISOString() } },
+    );
+    const timings = addTimelineMetrics(new MetricsBatch(), [timeline], 'changes').data.filter((d) => (d.Dimensions ?? []).length > 0).length;
+    expect([changed, timings]).toEqual([2, 3]);
+    expect(changed + timings).toBe(METRIC_SERIES.syncPerChange);
 
     cloudwatch.reset();
     cloudwatch.on(PutMetricDataCommand).resolves({});

@@ -55,6 +55,36 @@ beforeEach(() => {
 });
 
 describe('runSync', () => {
+  describe('per-mapping series (MAPPING_METRICS)', () => {
+    const perMapping = () => sentMetrics().filter((d) => (d.Dimensions ?? []).length > 0).map((d) => `${d.MetricName ?? ''} ${d.Dimensions?.[1]?.Value ?? ''} ${d.Value ?? NaN}`);
+    const run = async (mode: 'changes' | 'all' | 'none') => {
+      cwMock.reset();
+      cwMock.on(PutMetricDataCommand).resolves({});
+      elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_A }).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
+      elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_B }).resolves({ TargetHealthDescriptions: [health('10.0.2.7', 'healthy', 3306)] });
+      // ORDERS failed over to 10.0.1.9; BILLING is quiet.
+      await runSync(syncConfig({ mappingMetrics: mode }), scheduled, deps({ [ORDERS]: ['10.0.1.9'], [BILLING]: ['10.0.2.7'] }).deps);
+      return perMapping();
+    };
+
+    it('changes: only the counts that are not 0, of the mapping that changed; the run-level series as always', async () => {
+      expect(await run('changes')).toEqual([`TargetsAdded ${ORDERS} 1`, `TargetsRemoved ${ORDERS} 1`]);
+      expect([metric('SyncSuccess'), metric('TargetsAdded'), metric('TargetsRemoved'), metric('SyncErrors'), metric('HealthyTargets')]).toEqual([1, 1, 1, 0, 0]);
+    });
+
+    it('all: every series of every mapping, zeros and levels included', async () => {
+      const sent = await run('all');
+      expect(sent).toHaveLength(18);
+      expect(sent).toContain(`RegisteredTargets ${BILLING} 1`);
+      expect(sent).toContain(`SyncErrors ${BILLING} 0`);
+    });
+
+    it('none: no per-mapping series; the run-level series as always', async () => {
+      expect(await run('none')).toEqual([]);
+      expect(metric('TargetsAdded')).toBe(1);
+    });
+  });
+
   it('sends no Register/Deregister in steady state: one DescribeTargetHealth per mapping and one PutMetricData per run', async () => {
     elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_A }).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
     elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_B }).resolves({ TargetHealthDescriptions: [health('10.0.2.7', 'healthy', 3306)] });
@@ -152,7 +182,7 @@ describe('runSync', () => {
     elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5')] });
     const { deps: d } = deps({ [ORDERS]: ['10.0.2.9'] });
 
-    const summary = await runSync(orders, { ...scheduled, trigger: 'manual', dryRun: true }, d);
+    const summary = await runSync({ ...orders, mappingMetrics: 'all' }, { ...scheduled, trigger: 'manual', dryRun: true }, d);
 
     expect(elbMock).toHaveReceivedCommandTimes(RegisterTargetsCommand, 0);
     expect(elbMock).toHaveReceivedCommandTimes(DeregisterTargetsCommand, 0);
@@ -202,7 +232,7 @@ describe('runSync', () => {
     elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_B }).resolves({ TargetHealthDescriptions: [] });
     const { deps: d } = deps({ [ORDERS]: ['10.0.1.5'], [BILLING]: ['10.0.2.7'] });
 
-    const summary = await runSync(syncConfig(), scheduled, d);
+    const summary = await runSync(syncConfig({ mappingMetrics: 'all' }), scheduled, d);
 
     expect(summary).toMatchObject({ outcome: 'failed', failed: 1 });
     expect(summary.mappings[0]).toMatchObject({ endpoint: ORDERS, reason: 'error', error: { name: 'AccessDenied', message: 'Access denied' } });
@@ -247,7 +277,7 @@ describe('runSync', () => {
     elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_B }).resolves({ TargetHealthDescriptions: [health('10.0.2.7', 'unhealthy', 3306)] });
     const { deps: d } = deps({ [ORDERS]: ['10.0.1.5', '10.0.1.6'], [BILLING]: ['10.0.2.7'] });
 
-    await runSync(syncConfig(), scheduled, d);
+    await runSync(syncConfig({ mappingMetrics: 'all' }), scheduled, d);
 
     expect(metric('HealthyTargets', { TargetGroup: 'targetgroup/orders/0123456789abcdef', Endpoint: ORDERS, Port: '5432' })).toBe(2);
     expect(metric('HealthyTargets')).toBe(0);
@@ -281,7 +311,7 @@ describe('runSync with a target group it cannot read', () => {
     elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_B }).callsFake(fail);
     const { deps: d, log } = deps({ [ORDERS]: ['10.0.1.5'], [BILLING]: ['10.0.2.7'] });
 
-    const summary = await runSync(syncConfig(), { ...scheduled, deadline: Date.now() + 3000 }, d);
+    const summary = await runSync(syncConfig({ mappingMetrics: 'all' }), { ...scheduled, deadline: Date.now() + 3000 }, d);
 
     expect(summary).toMatchObject({ outcome: 'failed', mappings: [{ registered: ['10.0.1.5'], healthy: 1 }, { registered: null, healthy: null, error: { name: errorName } }] });
     const data = sentMetrics().map(({ MetricName, Value, Dimensions }) => datum(MetricName ?? '', Value ?? NaN, Dimensions));
@@ -349,7 +379,7 @@ describe('runSync with another actor and a deadline', () => {
   });
 
   it('writes one series per port when one endpoint and target group serve two ports', async () => {
-    const twoPorts = syncConfig({ mappings: [{ endpoint: ORDERS, targetGroupArn: TG_A, port: 5432, ipAddressType: 'ipv4' }, { endpoint: ORDERS, targetGroupArn: TG_A, port: 6432, ipAddressType: 'ipv4' }] });
+    const twoPorts = syncConfig({ mappingMetrics: 'all', mappings: [{ endpoint: ORDERS, targetGroupArn: TG_A, port: 5432, ipAddressType: 'ipv4' }, { endpoint: ORDERS, targetGroupArn: TG_A, port: 6432, ipAddressType: 'ipv4' }] });
     elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [health('10.0.1.5'), health('10.0.1.5', 'unhealthy', 6432)] });
     const { deps: d } = deps({ [ORDERS]: ['10.0.1.5'] });
 

@@ -67,7 +67,7 @@ describe('buildTimeline', () => {
     for (const time of ['2026-11-25T10:15:32Z', '2026-12-07T02:05:00Z']) {
       const line = buildTimeline(mapping, facts({ healthyAt: s(124.5) }), { trigger: 'rds-event', event: { ...event, time } });
       expect(line).toMatchObject({ secondsFrom: 'first-seen', eventTime: new Date(time).toISOString(), seenSeconds: 0 });
-      expect(addTimelineMetrics(new MetricsBatch(), [line]).data.map((d) => d.MetricName)).not.toContain('FailoverEventToHealthy');
+      expect(addTimelineMetrics(new MetricsBatch(), [line], 'all').data.map((d) => d.MetricName)).not.toContain('FailoverEventToHealthy');
     }
   });
 
@@ -95,7 +95,7 @@ describe('addTimelineMetrics', () => {
   const sent = (batch: MetricsBatch) => batch.data.map((d) => ({ name: d.MetricName, value: d.Value, unit: d.Unit, perGroup: (d.Dimensions ?? []).length > 0 }));
 
   it('publishes event-to-registered, event-to-healthy and registered-to-healthy, per target group and for the run', () => {
-    const batch = addTimelineMetrics(new MetricsBatch(), [buildTimeline(mapping, facts({ healthyAt: s(124.5) }), { trigger: 'rds-event', event })]);
+    const batch = addTimelineMetrics(new MetricsBatch(), [buildTimeline(mapping, facts({ healthyAt: s(124.5) }), { trigger: 'rds-event', event })], 'all');
 
     expect(sent(batch)).toEqual([
       { name: 'FailoverEventToRegistered', value: 14.5, unit: 'Seconds', perGroup: true },
@@ -110,8 +110,32 @@ describe('addTimelineMetrics', () => {
     expect(batch.data[0]?.Dimensions).toEqual(dims);
   });
 
+  it('keeps the timings per target group but not a 0 count under MAPPING_METRICS=changes, and no per-group datum under none', () => {
+    const line = buildTimeline(mapping, facts({ healthyAt: s(124.5) }), { trigger: 'rds-event', event });
+    const perGroup = (mode: 'changes' | 'none') => sent(addTimelineMetrics(new MetricsBatch(), [line], mode)).filter((d) => d.perGroup).map((d) => d.name);
+
+    expect(perGroup('changes')).toEqual(['FailoverEventToRegistered', 'FailoverEventToHealthy', 'FailoverRegisteredToHealthy']);
+    expect(perGroup('none')).toEqual([]);
+    // The run-level series stay whatever the mode: the alarms read them.
+    expect(sent(addTimelineMetrics(new MetricsBatch(), [line], 'none')).map((d) => d.name)).toEqual([
+      'FailoverEventToRegistered',
+      'FailoverEventToHealthy',
+      'FailoverRegisteredToHealthy',
+      'FailoversNotHealthy',
+    ]);
+  });
+
+  it('publishes a not-healthy follow per target group under MAPPING_METRICS=changes (a count that is not 0)', () => {
+    const batch = addTimelineMetrics(new MetricsBatch(), [buildTimeline(mapping, facts({ end: 'bound' }), { trigger: 'schedule' })], 'changes');
+
+    expect(sent(batch).filter((d) => d.name === 'FailoversNotHealthy')).toEqual([
+      { name: 'FailoversNotHealthy', value: 1, unit: 'Count', perGroup: true },
+      { name: 'FailoversNotHealthy', value: 1, unit: 'Count', perGroup: false },
+    ]);
+  });
+
   it('publishes no timing it did not observe, and counts a target not healthy within the bound', () => {
-    const batch = addTimelineMetrics(new MetricsBatch(), [buildTimeline(mapping, facts({ end: 'bound' }), { trigger: 'schedule' })]);
+    const batch = addTimelineMetrics(new MetricsBatch(), [buildTimeline(mapping, facts({ end: 'bound' }), { trigger: 'schedule' })], 'all');
 
     expect(sent(batch)).toEqual([
       { name: 'FailoversNotHealthy', value: 1, unit: 'Count', perGroup: true },
@@ -120,7 +144,7 @@ describe('addTimelineMetrics', () => {
   });
 
   it('counts nothing for a follow the deadline cut short (unknown is not zero)', () => {
-    const batch = addTimelineMetrics(new MetricsBatch(), [buildTimeline(mapping, facts({ end: 'deadline' }), { trigger: 'rds-event', event })]);
+    const batch = addTimelineMetrics(new MetricsBatch(), [buildTimeline(mapping, facts({ end: 'deadline' }), { trigger: 'rds-event', event })], 'all');
 
     expect(sent(batch)).toEqual([
       { name: 'FailoverEventToRegistered', value: 14.5, unit: 'Seconds', perGroup: true },
@@ -129,6 +153,6 @@ describe('addTimelineMetrics', () => {
   });
 
   it('adds nothing for a run without a followed failover', () => {
-    expect(addTimelineMetrics(new MetricsBatch(), []).data).toEqual([]);
+    expect(addTimelineMetrics(new MetricsBatch(), [], 'all').data).toEqual([]);
   });
 });
