@@ -60,7 +60,7 @@ const FUNCTION_KEYS = ['sync', 'accept'];
 const LAMBDA_FUNCTION_NAME_LIMIT = 64;
 
 // Headroom in the sync timeout for the ELB and CloudWatch calls of one run, SDK retries
-// (standard mode, 4 attempts with backoff) included.
+// (adaptive mode, 4 attempts with backoff) included.
 const API_BUDGET_SECONDS = 30;
 
 // Environment variable -> the deploy parameter that sets it (for the loaders' messages).

@@ -1,6 +1,8 @@
-// SDK clients, created once per cold start, all from one client config: the standard retry
-// strategy (retries throttling, timeouts and 5xx with exponential backoff and jitter; nothing
-// else) and connection/request timeouts, so an API with no route never hangs a run.
+// SDK clients, created once per cold start, all from one client config: the adaptive retry
+// strategy (the standard one, which retries throttling, timeouts and 5xx with exponential backoff
+// and jitter and nothing else, plus a client-side rate limiter that slows this client's calls
+// once the API throttles it: a fleet's run of 1,000 mappings backs off instead of spending its
+// retries) and connection/request timeouts, so an API with no route never hangs a run.
 // AWS_ENDPOINT_URL (SDK standard setting; AWS_ENDPOINT_URL_<SERVICE> per service) points them at
 // an emulator in tests and `npm run local`.
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -10,7 +12,7 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { loadAwsClientSettings, type AwsClientSettings } from '../config.js';
 
-export const RETRY = { retryMode: 'standard', maxAttempts: 4 } as const;
+export const RETRY = { retryMode: 'adaptive', maxAttempts: 4 } as const;
 
 /** The config every client gets (Lambda and CLI): retries and timeouts. */
 export function clientConfig(settings: AwsClientSettings = loadAwsClientSettings()) {

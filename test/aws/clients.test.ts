@@ -19,10 +19,16 @@ describe('SDK clients', () => {
 
   it('gives every client the retry strategy and both timeouts from the settings', () => {
     expect(clientConfig({ connectTimeoutMs: 3000, requestTimeoutMs: 5000 })).toEqual({
-      retryMode: 'standard',
+      retryMode: 'adaptive',
       maxAttempts: 4,
       requestHandler: { connectionTimeout: 3000, requestTimeout: 5000, throwOnRequestTimeout: true },
     });
+  });
+
+  it('builds the adaptive strategy, whose rate limiter slows a throttled client, with 4 attempts', async () => {
+    const strategy = await createElbClient(FAST).config.retryStrategy();
+    expect(strategy.constructor.name).toBe('AdaptiveRetryStrategy');
+    expect(await (strategy as unknown as { maxAttemptsProvider: () => Promise<number> }).maxAttemptsProvider()).toBe(4);
   });
 
   it('reads the timeouts from AWS_CONNECT_TIMEOUT_MS and AWS_REQUEST_TIMEOUT_MS by default', () => {
