@@ -342,6 +342,7 @@ function deriveDeployConfig(raw, context = {}) {
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`logLevel: must be one of ${LOG_LEVELS.join(', ')}`);
   const common = { POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_LOG_LEVEL: logLevel, METRICS_NAMESPACE: str('metricsNamespace'), DRY_RUN: str('dryRun') || 'false' };
   const syncSchedule = scheduleList('syncSchedule', raw, problems);
+  const scheduleIntervalSeconds = Math.min(3600, scheduleSeconds(syncSchedule) ?? 60);
   const syncEnv = {
     ...common,
     ...(syncMappingsParameter ? { SYNC_MAPPINGS_PARAMETER: syncMappingsParameter } : { SYNC_MAPPINGS: mappingsJson }),
@@ -352,7 +353,7 @@ function deriveDeployConfig(raw, context = {}) {
     FAILOVER_FOLLOW_SECONDS: str('failoverFollowSeconds'),
     // During a failover watch the scheduled runs wait behind it: the watching run re-syncs every
     // mapping this often instead (cron schedules: every minute, the most a schedule runs).
-    SCHEDULE_INTERVAL_SECONDS: String(Math.min(3600, scheduleSeconds(syncSchedule) ?? 60)),
+    SCHEDULE_INTERVAL_SECONDS: String(scheduleIntervalSeconds),
     ...(warm ? { FAILOVER_MODE: 'warm', WARM_LISTENER_ARN: CREATED_LISTENER_ARN, WARM_SLOT_TARGET_GROUP_ARNS: Array(warmSlots).fill(LONGEST_TARGET_GROUP_ARN).join(',') } : {}),
     DISCOVER_TARGET_GROUPS: String(discoverTargetGroups),
     DISCOVERY_TAG_KEY: str('discoveryTagKey'),
@@ -440,9 +441,11 @@ function deriveDeployConfig(raw, context = {}) {
   const acceptPeriod = roundPeriod(Math.max(300, scheduleSeconds(acceptSchedule) ?? 300));
   // The accept heartbeat (clean runs) follows the schedule itself: 3 of these periods, 3 minutes by default.
   const acceptHeartbeatPeriod = roundPeriod(Math.max(60, scheduleSeconds(acceptSchedule) ?? 300));
-  // A failover watch holds the single sync slot; ticks that wait behind it land late, so the
-  // heartbeat allows the watch plus two periods before it calls a missing run missing.
-  const heartbeatPeriods = Math.max(3, Math.ceil(syncTimeout / syncPeriod) + 2);
+  // A run that watches or follows holds the single sync slot for minutes, and sends the heartbeat
+  // of the runs it holds back once a schedule interval (lib/sync/heartbeat.ts): at a pass that
+  // ends an interval or more after the last beat, so beats are at most two intervals apart. The
+  // alarm allows that gap plus one period.
+  const heartbeatPeriods = Math.max(3, Math.ceil((2 * scheduleIntervalSeconds) / syncPeriod) + 1);
   // "The link is down" alarms (no healthy target, the probe, the NLB's own count) must outlast a
   // routine failover, whose new target serves only after ELB's registration and health checks
   // (minutes): their window is the follow bound plus one period. A failover slower than that is

@@ -21,6 +21,7 @@ import { addTimelineMetrics, buildTimeline, type Failover, type FailoverTimeline
 import { syncWarmMapping, type WarmSummary } from '../warm/run.js';
 import { addProbeMetrics, type Probe, type ProbeResult } from './probe.js';
 import { discoveryFailures, type DiscoveryReport } from './discovery.js';
+import { Heartbeat } from './heartbeat.js';
 
 export interface SyncDeps {
   elb: ElasticLoadBalancingV2Client;
@@ -122,6 +123,8 @@ export interface SyncSummary {
   /** The real path through the NLB (lib/sync/probe.ts). */
   probe?: ProbeResult;
   discovery?: DiscoveryReport;
+  /** SyncSuccess sent during the run, one a schedule interval, for the scheduled runs it held back. */
+  heartbeats?: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -138,7 +141,15 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
   const limit = pLimit(config.concurrency);
   // RDS reads reused within this run and its watch (lib/aws/rds.ts); the next run starts afresh.
   const runDeps: SyncDeps = { ...deps, rdsReads: new RdsReads() };
-  const slot: Slot<MappingResult> = (mapping, options) => limit(() => syncWithin(mapping, options, bounds.workUntil, config, runDeps, clock)).then((step) => followedByWeights(mapping, step));
+  // A run that outlasts the schedule interval sends the heartbeat of the runs it holds back (lib/sync/heartbeat.ts).
+  const heartbeat = new Heartbeat(started, config.scheduleIntervalMs);
+  const beats: Promise<boolean>[] = [];
+  const slot: Slot<MappingResult> = (mapping, options) =>
+    limit(() => syncWithin(mapping, options, bounds.workUntil, config, runDeps, clock)).then((step) => {
+      const beat = heartbeat.passed(step.result, clock.now());
+      if (beat) beats.push(sendMetrics(new MetricsBatch().add('SyncSuccess', beat.failed === 0 ? 1 : 0), bounds.workUntil, config, deps, clock));
+      return followedByWeights(mapping, step);
+    });
   const read = (mapping: Mapping) => limit(() => withinDeadline(describeTargets(deps.elb, mapping.targetGroupArn), bounds.workUntil - clock.now(), 'DescribeTargetHealth'));
   const failovers: FailoverTimeline[] = [];
   // The event's time is a failover's origin only for the mappings the event concerns (watch or not).
@@ -168,6 +179,7 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
 
   // After the mappings, so it sees the target group this run left (a failover followed included).
   const probe = deps.probe ? await deps.probe(bounds.workUntil) : undefined;
+  await Promise.all(beats);
   const failed = mappings.filter((m) => m.error).length + discoveryFailures(request.discovery);
   const durationMs = clock.now() - started;
   const summary: SyncSummary = {
@@ -183,6 +195,7 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
     ...(failovers.length > 0 ? { failovers } : {}),
     ...(probe ? { probe } : {}),
     ...(request.discovery ? { discovery: request.discovery } : {}),
+    ...(heartbeat.beats.length > 0 ? { heartbeats: heartbeat.beats.length } : {}),
   };
   // Logged before the metrics are sent: a hanging CloudWatch call must not cost the run's record.
   const { metricsSent: _, failovers: _timelines, ...logged } = summary;

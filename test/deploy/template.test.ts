@@ -1023,8 +1023,9 @@ describe('deploy parameters (deploy/params.cjs)', () => {
   it('follows the schedules with the alarm periods', () => {
     const every5 = deriveDeployConfig({ ...minimal, syncSchedule: 'rate(5 minutes)', acceptSchedule: 'rate(10 minutes)' });
     expect(every5.syncPeriod).toBe(300);
-    // 822 s timeout (watch + follow): a run can hold the slot for three 5-minute periods, plus two.
-    expect(every5.heartbeatPeriods).toBe(5);
+    // A long run beats once an interval (lib/sync/heartbeat.ts): beats at most two intervals apart, plus one period.
+    expect(every5.heartbeatPeriods).toBe(3);
+    expect(deriveDeployConfig({ ...minimal, syncSchedule: 'rate(5 minutes)', alarmPeriodSeconds: 60 }).heartbeatPeriods).toBe(11);
     expect(every5.acceptPeriod).toBe(600);
     expect(every5.acceptHeartbeatPeriod).toBe(600);
     expect(deriveDeployConfig(minimal).acceptHeartbeatPeriod).toBe(60);
@@ -1034,9 +1035,9 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     expect(deriveDeployConfig({ ...minimal, syncSchedule: 'cron(0/5 * * * ? *)' }).syncEnvironment.SCHEDULE_INTERVAL_SECONDS).toBe('60');
     const everyMinute = deriveDeployConfig(minimal);
     expect(everyMinute.syncEnvironment.SCHEDULE_INTERVAL_SECONDS).toBe('60');
-    // 822 s timeout: a watch and a follow can hold the slot for fourteen 1-minute periods, plus two to spare.
-    expect(everyMinute.heartbeatPeriods).toBe(16);
-    expect(deriveDeployConfig({ ...minimal, failoverFollowSeconds: 0 }).heartbeatPeriods).toBe(6);
+    // Not the 822 s a watch and a follow can hold the slot: the run beats meanwhile.
+    expect(everyMinute.heartbeatPeriods).toBe(3);
+    expect(deriveDeployConfig({ ...minimal, failoverFollowSeconds: 0 }).heartbeatPeriods).toBe(3);
   });
 
   it('refuses schedule expressions EventBridge refuses, and takes those it takes', () => {
