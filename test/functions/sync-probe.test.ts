@@ -104,4 +104,34 @@ describe('sync handler: the probe through the NLB', () => {
     await expect(coldStart(() => import('../../functions/sync.js'), env({ PROBE_TARGET: 'nlb.example.com:1521' }))).rejects.toThrow(/PROBE_PROTOCOL is auto, which knows ports 3306 \(mysql\) and 5432 \(postgres\) only/);
     await expect(coldStart(() => import('../../functions/sync.js'), env({ PROBE_TARGET: 'no port here' }))).rejects.toThrow(/PROBE_TARGET must be host:port of the NLB listener/);
   });
+
+  it('probes every listener of a two-database NLB: one blocked (1129) fails the probe, naming its port', async () => {
+    const answering = await listener(mysqlGreeting('8.0.39'));
+    const blocked = createServer((socket: Socket) => {
+      socket.on('error', () => undefined);
+      socket.end(mysqlError(1129, HOST_BLOCKED_MESSAGE));
+    });
+    await new Promise<void>((resolve) => blocked.listen(0, '127.0.0.1', resolve));
+    const blockedPort = (blocked.address() as AddressInfo).port;
+    try {
+      const sync = await coldStart<SyncSummary>(
+        () => import('../../functions/sync.js'),
+        env({ FUNCTION_IN_VPC: 'true', PROBE_TARGET: `127.0.0.1:${answering},${blockedPort}`, PROBE_PROTOCOL: `${answering}=mysql,${blockedPort}=mysql` }),
+      );
+
+      const summary = await sync(scheduleEvent);
+
+      expect(summary.outcome).toBe('success');
+      expect(Object.keys(summary.probe ?? {}).sort()).toEqual(['failed', 'latencyMs', 'listeners', 'message', 'status']);
+      expect(summary.probe).toMatchObject({ status: 'failed', failed: [`127.0.0.1:${blockedPort}`], message: expect.stringContaining(`127.0.0.1:${blockedPort}: MySQL error 1129`) });
+      expect(summary.probe && 'listeners' in summary.probe && summary.probe.listeners.map((l) => [l.target, l.status])).toEqual([
+        [`127.0.0.1:${answering}`, 'ok'],
+        [`127.0.0.1:${blockedPort}`, 'failed'],
+      ]);
+      expect(runMetrics()).toMatchObject({ ProbeSuccess: 0, ProbeLatency: expect.any(Number), SyncSuccess: 1 });
+    } finally {
+      await new Promise((resolve) => blocked.close(resolve));
+    }
+  });
 });
+
