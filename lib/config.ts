@@ -537,14 +537,15 @@ export function loadFivetranConfig(env: Env = process.env): FivetranConfig {
 }
 
 // --- the probe of the real path (lib/sync/probe.ts): sync's connection through the NLB ------------
-export type ProbeProtocol = 'mysql' | 'postgres';
+// tcp: a completed connection only, for engines that wait for the client to speak (Oracle, SQL Server).
+export type ProbeProtocol = 'mysql' | 'postgres' | 'tcp';
 /** The ports whose protocol PROBE_PROTOCOL=auto infers (RDS's defaults). */
 export const PROBE_DEFAULT_PORTS: Record<number, ProbeProtocol> = { 3306: 'mysql', 5432: 'postgres' };
 /** ELB's quota of listeners per Network Load Balancer: no more databases can be behind one. */
 export const PROBE_LISTENERS_MAX = 50;
 const PROBE_TARGET_MESSAGE =
   'must be host:port of the NLB listener (internal-my-nlb-0123.elb.eu-west-1.amazonaws.com:5432), or one per database, comma-separated, a bare port on the host before it (internal-my-nlb-0123.elb.eu-west-1.amazonaws.com:5432,3306)';
-const PROBE_PROTOCOL_MESSAGE = 'must be auto, mysql or postgres (every listener), or per port: 5432=postgres,6000=mysql (ports not named: auto)';
+const PROBE_PROTOCOL_MESSAGE = 'must be auto, mysql, postgres or tcp (every listener), or per port: 5432=postgres,6000=mysql,1521=tcp (ports not named: auto)';
 
 /** One listener the probe connects to. */
 export interface ProbeListener {
@@ -589,7 +590,7 @@ const probeProtocols = z.pipe(
     let fallback: 'auto' | ProbeProtocol | undefined;
     const byPort = new Map<number, ProbeProtocol>();
     for (const item of splitList(s)) {
-      const match = /^(?:(\d{1,5})=)?(auto|mysql|postgres)$/.exec(item.toLowerCase());
+      const match = /^(?:(\d{1,5})=)?(auto|mysql|postgres|tcp)$/.exec(item.toLowerCase());
       const [, portText, protocol] = match ?? [];
       if (!match || (portText !== undefined && (protocol === 'auto' || Number(portText) < 1 || Number(portText) > 65535)) || (portText === undefined && fallback !== undefined) || byPort.has(Number(portText))) {
         ctx.issues.push({ code: 'custom', message: `${PROBE_PROTOCOL_MESSAGE}; "${item}" is not${portText === undefined && fallback !== undefined ? ' (one protocol for every listener at most)' : ''}`, input: s });
@@ -619,10 +620,12 @@ const probeEnvSchema = z
   })
   .check((ctx) => {
     const { PROBE_TARGET: listeners, PROBE_PROTOCOL: protocols } = ctx.value;
+    // Off, the probe connects nowhere: no listener needs a protocol.
+    if (!ctx.value.PROBE_ENABLED) return;
     const unknown = [...new Set(listeners.filter((l) => !probeProtocolOf(l.port, protocols)).map((l) => l.port))];
     if (unknown.length > 0) {
       const ports = unknown.join(', ');
-      issue(ctx.issues, ['PROBE_PROTOCOL'], `is auto, which knows ports 3306 (mysql) and 5432 (postgres) only: set mysql or postgres for port ${ports} (for every listener, or per port: ${unknown[0]}=mysql)`);
+      issue(ctx.issues, ['PROBE_PROTOCOL'], `is auto, which knows ports 3306 (mysql) and 5432 (postgres) only: set mysql, postgres or tcp (a connection only) for port ${ports} (for every listener, or per port: ${unknown[0]}=tcp)`);
     }
     const unused = [...protocols.byPort.keys()].filter((port) => listeners.length > 0 && !listeners.some((l) => l.port === port));
     if (unused.length > 0) issue(ctx.issues, ['PROBE_PROTOCOL'], `names port ${unused.join(', ')}, which no PROBE_TARGET listener has`);

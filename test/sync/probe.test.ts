@@ -65,13 +65,16 @@ describe('probe settings: several listeners (one per database behind the NLB)', 
   });
 
   it('refuses a port whose protocol auto does not know, naming it, and a per-port protocol for a port no listener has', () => {
-    expect(() => loadProbeConfig({ PROBE_TARGET: `${nlb}:5432,1521` })).toThrow(/PROBE_PROTOCOL is auto, which knows ports 3306 \(mysql\) and 5432 \(postgres\) only: set mysql or postgres for port 1521 \(for every listener, or per port: 1521=mysql\)/);
+    expect(() => loadProbeConfig({ PROBE_TARGET: `${nlb}:5432,1521` })).toThrow(/PROBE_PROTOCOL is auto, which knows ports 3306 \(mysql\) and 5432 \(postgres\) only: set mysql, postgres or tcp \(a connection only\) for port 1521 \(for every listener, or per port: 1521=tcp\)/);
+    expect(loadProbeConfig({ FUNCTION_IN_VPC: 'true', PROBE_TARGET: `${nlb}:5432,1521`, PROBE_PROTOCOL: '1521=tcp' })).toMatchObject({ listeners: [{ protocol: 'postgres' }, { port: 1521, protocol: 'tcp' }] });
     expect(() => loadProbeConfig({ PROBE_TARGET: `${nlb}:5432`, PROBE_PROTOCOL: '3306=mysql' })).toThrow('PROBE_PROTOCOL names port 3306, which no PROBE_TARGET listener has');
+    // Off, the probe connects nowhere: no listener needs a protocol.
+    expect(loadProbeConfig({ PROBE_ENABLED: 'false', FUNCTION_IN_VPC: 'true', PROBE_TARGET: `${nlb}:5432,1521` })).toEqual({ enabled: false, reason: 'disabled' });
   });
 
   it('refuses a protocol list that is not auto/mysql/postgres or port=mysql|postgres, or gives two for every listener', () => {
-    expect(() => loadProbeConfig({ PROBE_PROTOCOL: '5432=oracle' })).toThrow(/PROBE_PROTOCOL must be auto, mysql or postgres \(every listener\), or per port: 5432=postgres,6000=mysql .*"5432=oracle" is not/);
-    expect(() => loadProbeConfig({ PROBE_PROTOCOL: '5432=auto' })).toThrow(/PROBE_PROTOCOL must be auto, mysql or postgres/);
+    expect(() => loadProbeConfig({ PROBE_PROTOCOL: '5432=oracle' })).toThrow(/PROBE_PROTOCOL must be auto, mysql, postgres or tcp \(every listener\), or per port: 5432=postgres,6000=mysql,1521=tcp .*"5432=oracle" is not/);
+    expect(() => loadProbeConfig({ PROBE_PROTOCOL: '5432=auto' })).toThrow(/PROBE_PROTOCOL must be auto, mysql, postgres or tcp/);
     expect(() => loadProbeConfig({ PROBE_PROTOCOL: 'mysql,postgres' })).toThrow(/"postgres" is not \(one protocol for every listener at most\)/);
     expect(() => loadProbeConfig({ PROBE_PROTOCOL: '3306=mysql,3306=postgres' })).toThrow(/"3306=postgres" is not/);
   });
