@@ -592,12 +592,16 @@ const probeProtocols = z.pipe(
     for (const item of splitList(s)) {
       const match = /^(?:(\d{1,5})=)?(auto|mysql|postgres|tcp)$/.exec(item.toLowerCase());
       const [, portText, protocol] = match ?? [];
-      if (!match || (portText !== undefined && (protocol === 'auto' || Number(portText) < 1 || Number(portText) > 65535)) || (portText === undefined && fallback !== undefined) || byPort.has(Number(portText))) {
-        ctx.issues.push({ code: 'custom', message: `${PROBE_PROTOCOL_MESSAGE}; "${item}" is not${portText === undefined && fallback !== undefined ? ' (one protocol for every listener at most)' : ''}`, input: s });
+      const port = Number(portText);
+      const secondFallback = portText === undefined && fallback !== undefined;
+      // A port's protocol is named (auto is the default, not a choice per port), once.
+      const badPort = portText !== undefined && (protocol === 'auto' || port < 1 || port > 65535 || byPort.has(port));
+      if (!match || secondFallback || badPort) {
+        ctx.issues.push({ code: 'custom', message: `${PROBE_PROTOCOL_MESSAGE}; "${item}" is not${secondFallback ? ' (one protocol for every listener at most)' : ''}`, input: s });
         return z.NEVER;
       }
       if (portText === undefined) fallback = protocol as 'auto' | ProbeProtocol;
-      else byPort.set(Number(portText), protocol as ProbeProtocol);
+      else byPort.set(port, protocol as ProbeProtocol);
     }
     return { fallback: fallback ?? 'auto', byPort };
   }),

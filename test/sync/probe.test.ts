@@ -77,6 +77,7 @@ describe('probe settings: several listeners (one per database behind the NLB)', 
     expect(() => loadProbeConfig({ PROBE_PROTOCOL: '5432=auto' })).toThrow(/PROBE_PROTOCOL must be auto, mysql, postgres or tcp/);
     expect(() => loadProbeConfig({ PROBE_PROTOCOL: 'mysql,postgres' })).toThrow(/"postgres" is not \(one protocol for every listener at most\)/);
     expect(() => loadProbeConfig({ PROBE_PROTOCOL: '3306=mysql,3306=postgres' })).toThrow(/"3306=postgres" is not/);
+    expect(() => loadProbeConfig({ PROBE_PROTOCOL: '70000=mysql' })).toThrow(/"70000=mysql" is not/);
   });
 });
 
