@@ -1,5 +1,5 @@
-// The probe of the real path: once per sync run, from inside the VPC, a connection through the
-// NLB's listener to the database, which must answer (lib/probe/). NLB health checks are TCP only,
+// The probe of the real path: once per sync run, from inside the VPC, a connection through each
+// of the NLB's listeners to its database, which must answer (lib/probe/). NLB health checks are TCP only,
 // so a database that accepts TCP and then refuses (MySQL error 1129, "host is blocked") keeps
 // its targets healthy: this is what notices. A failed probe does not fail the sync run (the
 // target group may be right); it publishes ProbeSuccess 0, and the probe alarm pages on repeats.
