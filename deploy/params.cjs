@@ -88,6 +88,8 @@ const PROBE_ENV_PARAMS = {
 };
 // Stand-in for the created NLB's DNS name (known only to CloudFormation), to check the probe settings.
 const CREATED_NLB_DNS_NAME = 'internal-created-by-stack-0123456789.elb.eu-west-1.amazonaws.com';
+// The longest it can be (a generated name of 32 characters, a long region and partition), for sizing the environment.
+const LONGEST_NLB_DNS_NAME = `internal-${'n'.repeat(32)}-${'0'.repeat(10)}.elb.ap-southeast-5.amazonaws.com.cn`;
 const ACCEPT_ENV_PARAMS = {
   ENDPOINT_SERVICE_IDS: 'endpointServiceIds',
   LOAD_BALANCER_ARNS: 'loadBalancerArns',
@@ -387,9 +389,12 @@ function deriveDeployConfig(raw, context = {}) {
     FUNCTION_IN_VPC: String(inVpc),
   };
   Object.assign(syncEnv, probeEnv);
+  // The created NLB: one listener per database (warm: one), each probed on its port: "<nlb>:5432,3306".
+  const listenerPorts = [...new Set((warm ? mappingsInput.slice(0, 1) : mappingsInput).map((m) => Number(m?.port)).filter((p) => Number.isInteger(p) && p >= 1 && p <= 65535))];
+  const createdProbeTarget = (host) => `${host}:${(listenerPorts.length > 0 ? listenerPorts : [5432]).join(',')}`;
   const probeConfig = loadWith(
     loadProbeConfig,
-    { ...probeEnv, ...(createPrivateLink ? { PROBE_TARGET: `${CREATED_NLB_DNS_NAME}:${mappingsInput[0]?.port ?? 5432}` } : {}) },
+    { ...probeEnv, ...(createPrivateLink ? { PROBE_TARGET: createdProbeTarget(CREATED_NLB_DNS_NAME) } : {}) },
     PROBE_ENV_PARAMS,
     problems,
   );
@@ -408,7 +413,11 @@ function deriveDeployConfig(raw, context = {}) {
 
   // --- Lambda's 4 KB environment -------------------------------------------------------------
   const envBytes = (env) => Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
-  const syncEnvBytes = envBytes({ ...syncEnv, ...(syncEnv.SYNC_MAPPINGS ? { SYNC_MAPPINGS: syncEnv.SYNC_MAPPINGS.replace(CREATED_GROUP_VARIABLE, LONGEST_TARGET_GROUP_ARN) } : {}) });
+  const syncEnvBytes = envBytes({
+    ...syncEnv,
+    ...(syncEnv.SYNC_MAPPINGS ? { SYNC_MAPPINGS: syncEnv.SYNC_MAPPINGS.replace(CREATED_GROUP_VARIABLE, LONGEST_TARGET_GROUP_ARN) } : {}),
+    ...(createPrivateLink ? { PROBE_TARGET: createdProbeTarget(LONGEST_NLB_DNS_NAME) } : {}),
+  });
   if (syncEnvBytes > LAMBDA_ENV_LIMIT_BYTES) {
     problems.push(
       `syncMappings: the sync function's environment would be ${syncEnvBytes} bytes; Lambda allows ${LAMBDA_ENV_LIMIT_BYTES} in all. ` +
@@ -628,17 +637,20 @@ function deriveDeployConfig(raw, context = {}) {
               WARM_SLOT_TARGET_GROUP_ARNS: ifPrivateLink({ 'Fn::Join': [',', slotIds.map((id) => ({ Ref: id }))] }),
             }
           : {}),
-        ...(createPrivateLink ? { PROBE_TARGET: { 'Fn::If': ['CreatePrivateLink', sub(`\${LoadBalancer.DNSName}:${mappings[0].port}`), ''] } } : {}),
+        // Every created listener (one per database), on the NLB's one DNS name.
+        ...(createPrivateLink ? { PROBE_TARGET: { 'Fn::If': ['CreatePrivateLink', sub(createdProbeTarget('${LoadBalancer.DNSName}')), ''] } } : {}),
       },
-      // The NLB's group admits the probing function's groups on the listener port, and nothing else.
+      // The NLB's group admits the probing function's groups on the listener ports, and nothing else.
       probeIngress: createPrivateLink && probeConfig?.enabled
-        ? securityGroupIds.map((_, i) => ({
-            IpProtocol: 'tcp',
-            FromPort: mappings[0].port,
-            ToPort: mappings[0].port,
-            SourceSecurityGroupId: { 'Fn::Select': [i, { 'Fn::Split': [',', { Ref: 'SecurityGroupIds' }] }] },
-            Description: 'rds-nlb-sync sync function - the probe of the path to the database',
-          }))
+        ? listenerPorts.flatMap((port) =>
+            securityGroupIds.map((_, i) => ({
+              IpProtocol: 'tcp',
+              FromPort: port,
+              ToPort: port,
+              SourceSecurityGroupId: { 'Fn::Select': [i, { 'Fn::Split': [',', { Ref: 'SecurityGroupIds' }] }] },
+              Description: 'rds-nlb-sync sync function - the probe of the path to the database',
+            })),
+          )
         : [],
       acceptEnvironment: { ...acceptEnv, ENDPOINT_SERVICE_IDS: createPrivateLink ? ifPrivateLink({ Ref: 'EndpointService' }) : acceptEnv.ENDPOINT_SERVICE_IDS },
 
@@ -721,6 +733,10 @@ function deriveDeployConfig(raw, context = {}) {
           : {}),
       },
 
+      // What an operator needs per database behind the created NLB: the first keeps TargetGroupArn
+      // (serverless.yml) and adds ListenerPort; the others TargetGroup2Arn/Listener2Port, ...
+      extraOutputs: createPrivateLink ? databaseOutputs(warm ? mappings.slice(0, 1) : mappings) : {},
+
       // Interface endpoints accept HTTPS from the functions' security groups.
       apiEndpointIngress: securityGroupIds.map((_, i) => ({
         IpProtocol: 'tcp',
@@ -774,6 +790,18 @@ function deriveDeployConfig(raw, context = {}) {
 /** The logical IDs of the created target group and listener of mapping i: the first keeps TargetGroup/Listener (existing stacks are not replaced). */
 const createdGroupId = (i) => (i === 0 ? 'TargetGroup' : `TargetGroup${i + 1}`);
 const createdListenerId = (i) => (i === 0 ? 'Listener' : `Listener${i + 1}`);
+
+/** The stack outputs of each created database's target group and listener port (the first's TargetGroupArn is serverless.yml's). */
+function databaseOutputs(mappings) {
+  return Object.fromEntries(
+    mappings.flatMap((m, i) => [
+      ...(i === 0
+        ? []
+        : [[`${createdGroupId(i)}Arn`, { Condition: 'CreatePrivateLink', Description: `Target group of ${m.endpoint} (syncMappings[${i}])`, Value: { Ref: createdGroupId(i) } }]]),
+      [`${createdListenerId(i)}Port`, { Condition: 'CreatePrivateLink', Description: `NLB listener port of ${m.endpoint}${i === 0 ? '' : ` (syncMappings[${i}])`}: Fivetran's connection to it uses this port`, Value: String(m.port) }],
+    ]),
+  );
+}
 
 /**
  * createPrivateLink with syncMappings: one created target group and listener per database, the

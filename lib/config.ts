@@ -553,35 +553,106 @@ export function loadFivetranConfig(env: Env = process.env): FivetranConfig {
 }
 
 // --- the probe of the real path (lib/sync/probe.ts): sync's connection through the NLB ------------
-export type ProbeProtocol = 'mysql' | 'postgres';
+// tcp: a completed connection only, for engines that wait for the client to speak (Oracle, SQL Server).
+export type ProbeProtocol = 'mysql' | 'postgres' | 'tcp';
 /** The ports whose protocol PROBE_PROTOCOL=auto infers (RDS's defaults). */
 export const PROBE_DEFAULT_PORTS: Record<number, ProbeProtocol> = { 3306: 'mysql', 5432: 'postgres' };
-const PROBE_TARGET_MESSAGE = 'must be host:port of the NLB listener (internal-my-nlb-0123.elb.eu-west-1.amazonaws.com:5432)';
+/** ELB's quota of listeners per Network Load Balancer: no more databases can be behind one. */
+export const PROBE_LISTENERS_MAX = 50;
+const PROBE_TARGET_MESSAGE =
+  'must be host:port of the NLB listener (internal-my-nlb-0123.elb.eu-west-1.amazonaws.com:5432), or one per database, comma-separated, a bare port on the host before it (internal-my-nlb-0123.elb.eu-west-1.amazonaws.com:5432,3306)';
+const PROBE_PROTOCOL_MESSAGE = 'must be auto, mysql, postgres or tcp (every listener), or per port: 5432=postgres,6000=mysql,1521=tcp (ports not named: auto)';
+
+/** One listener the probe connects to. */
+export interface ProbeListener {
+  host: string;
+  port: number;
+  protocol: ProbeProtocol;
+}
+
+// PROBE_TARGET: "host:port[,host:port|,port...]": a bare port is on the host of the entry before it
+// (the created NLB's listeners share one DNS name; Lambda's environment is 4 KB).
+const probeTargets = z.pipe(
+  z.optional(z.string()),
+  z.transform((s, ctx) => {
+    const listeners: { host: string; port: number }[] = [];
+    let host = '';
+    for (const entry of splitList(s)) {
+      const match = /^(?:([^\s:]+):)?(\d{1,5})$/.exec(entry);
+      host = match?.[1]?.toLowerCase() ?? host;
+      const port = Number(match?.[2]);
+      if (!match || !HOSTNAME.test(host) || port < 1 || port > 65535) {
+        ctx.issues.push({ code: 'custom', message: `${PROBE_TARGET_MESSAGE}; "${entry}" is not`, input: s });
+        return z.NEVER;
+      }
+      if (listeners.some((l) => l.host === host && l.port === port)) {
+        ctx.issues.push({ code: 'custom', message: `names ${host}:${port} twice: one entry per listener`, input: s });
+        return z.NEVER;
+      }
+      listeners.push({ host, port });
+    }
+    if (listeners.length > PROBE_LISTENERS_MAX) {
+      ctx.issues.push({ code: 'custom', message: `names ${listeners.length} listeners; a Network Load Balancer has at most ${PROBE_LISTENERS_MAX}`, input: s });
+      return z.NEVER;
+    }
+    return listeners;
+  }),
+);
+
+// PROBE_PROTOCOL: one protocol for every listener (auto: by port), or port=protocol items.
+const probeProtocols = z.pipe(
+  z.optional(z.string()),
+  z.transform((s, ctx) => {
+    let fallback: 'auto' | ProbeProtocol | undefined;
+    const byPort = new Map<number, ProbeProtocol>();
+    for (const item of splitList(s)) {
+      const match = /^(?:(\d{1,5})=)?(auto|mysql|postgres|tcp)$/.exec(item.toLowerCase());
+      const [, portText, protocol] = match ?? [];
+      const port = Number(portText);
+      const secondFallback = portText === undefined && fallback !== undefined;
+      // A port's protocol is named (auto is the default, not a choice per port), once.
+      const badPort = portText !== undefined && (protocol === 'auto' || port < 1 || port > 65535 || byPort.has(port));
+      if (!match || secondFallback || badPort) {
+        ctx.issues.push({ code: 'custom', message: `${PROBE_PROTOCOL_MESSAGE}; "${item}" is not${secondFallback ? ' (one protocol for every listener at most)' : ''}`, input: s });
+        return z.NEVER;
+      }
+      if (portText === undefined) fallback = protocol as 'auto' | ProbeProtocol;
+      else byPort.set(port, protocol as ProbeProtocol);
+    }
+    return { fallback: fallback ?? 'auto', byPort };
+  }),
+);
+
+/** A listener's protocol: named for its port, else the one for every listener, else (auto) by the port. */
+const probeProtocolOf = (port: number, protocols: { fallback: 'auto' | ProbeProtocol; byPort: Map<number, ProbeProtocol> }): ProbeProtocol | undefined =>
+  protocols.byPort.get(port) ?? (protocols.fallback === 'auto' ? PROBE_DEFAULT_PORTS[port] : protocols.fallback);
 
 const probeEnvSchema = z
   .object({
-    // Opt out: the probe opens one connection per run through the NLB to the database.
+    // Opt out: the probe opens one connection per listener per run through the NLB to the database.
     PROBE_ENABLED: bool(true),
-    // host:port of the NLB listener; serverless.yml sets it when the stack creates the NLB.
-    PROBE_TARGET: z.optional(z.string().check(z.trim(), z.regex(/^$|^[^\s:]+:\d{1,5}$/, PROBE_TARGET_MESSAGE))),
-    PROBE_PROTOCOL: z._default(z.enum(['auto', 'mysql', 'postgres']), 'auto'),
+    // The NLB's listeners, one per database; serverless.yml sets it when the stack creates the NLB.
+    PROBE_TARGET: probeTargets,
+    PROBE_PROTOCOL: probeProtocols,
     PROBE_TIMEOUT_MS: intInRange(3000, 100, 30_000, 'milliseconds'),
     // Set by serverless.yml: a function outside the VPC cannot reach an internal NLB.
     FUNCTION_IN_VPC: bool(false),
   })
   .check((ctx) => {
-    const target = ctx.value.PROBE_TARGET;
-    if (!target) return;
-    const [host = '', portText = ''] = [target.slice(0, target.lastIndexOf(':')), target.slice(target.lastIndexOf(':') + 1)];
-    const n = Number(portText);
-    if (!HOSTNAME.test(host) || n < 1 || n > 65535) issue(ctx.issues, ['PROBE_TARGET'], PROBE_TARGET_MESSAGE);
-    else if (ctx.value.PROBE_PROTOCOL === 'auto' && !PROBE_DEFAULT_PORTS[n]) {
-      issue(ctx.issues, ['PROBE_PROTOCOL'], `is auto, which knows ports 3306 (mysql) and 5432 (postgres) only: set mysql or postgres for port ${n}`);
+    const { PROBE_TARGET: listeners, PROBE_PROTOCOL: protocols } = ctx.value;
+    // Off, the probe connects nowhere: no listener needs a protocol.
+    if (!ctx.value.PROBE_ENABLED) return;
+    const unknown = [...new Set(listeners.filter((l) => !probeProtocolOf(l.port, protocols)).map((l) => l.port))];
+    if (unknown.length > 0) {
+      const ports = unknown.join(', ');
+      issue(ctx.issues, ['PROBE_PROTOCOL'], `is auto, which knows ports 3306 (mysql) and 5432 (postgres) only: set mysql, postgres or tcp (a connection only) for port ${ports} (for every listener, or per port: ${unknown[0]}=tcp)`);
     }
+    const unused = [...protocols.byPort.keys()].filter((port) => listeners.length > 0 && !listeners.some((l) => l.port === port));
+    if (unused.length > 0) issue(ctx.issues, ['PROBE_PROTOCOL'], `names port ${unused.join(', ')}, which no PROBE_TARGET listener has`);
   });
 
 export type ProbeConfig =
-  | { enabled: true; host: string; port: number; protocol: ProbeProtocol; timeoutMs: number }
+  | { enabled: true; listeners: ProbeListener[]; timeoutMs: number }
   | { enabled: false; reason: 'disabled' | 'outside-vpc' | 'no-target' };
 
 /** The probe's settings; `enabled: false` says why it is skipped (the run logs the reason). */
@@ -589,9 +660,7 @@ export function loadProbeConfig(env: Env = process.env): ProbeConfig {
   const e = parseEnv(probeEnvSchema, env);
   if (!e.PROBE_ENABLED) return { enabled: false, reason: 'disabled' };
   if (!e.FUNCTION_IN_VPC) return { enabled: false, reason: 'outside-vpc' };
-  if (!e.PROBE_TARGET) return { enabled: false, reason: 'no-target' };
-  const i = e.PROBE_TARGET.lastIndexOf(':');
-  const port = Number(e.PROBE_TARGET.slice(i + 1));
-  const protocol = e.PROBE_PROTOCOL === 'auto' ? (PROBE_DEFAULT_PORTS[port] as ProbeProtocol) : e.PROBE_PROTOCOL;
-  return { enabled: true, host: e.PROBE_TARGET.slice(0, i).toLowerCase(), port, protocol, timeoutMs: e.PROBE_TIMEOUT_MS };
+  if (e.PROBE_TARGET.length === 0) return { enabled: false, reason: 'no-target' };
+  const listeners = e.PROBE_TARGET.map((l) => ({ ...l, protocol: probeProtocolOf(l.port, e.PROBE_PROTOCOL) as ProbeProtocol }));
+  return { enabled: true, listeners, timeoutMs: e.PROBE_TIMEOUT_MS };
 }

@@ -13,7 +13,7 @@ export const lastProbe: Check<string> = {
   run: async (namespace, { reader, now }) => decideProbe(await reader.probes(namespace, PROBE_MINUTES), namespace, now()),
 };
 
-/** `points`: newest first; `runs` probes in that minute, `successes` of them answered. */
+/** `points`: newest first; `runs` probes in that minute, `successes` of them answered (every listener, with several databases). */
 export function decideProbe(points: HeartbeatPoint[], namespace: string, now: number): Verdict {
   const latest = points[0];
   if (!latest) {
@@ -28,7 +28,7 @@ export function decideProbe(points: HeartbeatPoint[], namespace: string, now: nu
   if (latest.successes === 0) {
     return fail(
       `the last probe through the NLB failed (${latest.time.toISOString()}, ${ago}; ${answered} of ${total} answered in ${PROBE_MINUTES} minutes)`,
-      'Read the "probe" field of the "sync run" line: database-error 1129 - MySQL blocks the NLB (FLUSH HOSTS; raise max_connect_errors, see db.max-connect-errors); timeout or refused - no healthy target, or the database does not admit the NLB (db.security-groups, targets.health).',
+      'Read the "probe" field of the "sync run" line (several databases behind the NLB: probe.failed names the listeners that did not answer, probe.listeners has each one\'s kind and code): database-error 1129 - MySQL blocks the NLB (FLUSH HOSTS; raise max_connect_errors, see db.max-connect-errors); timeout or refused - no healthy target, or the database does not admit the NLB (db.security-groups, targets.health).',
     );
   }
   if (answered < total) return warn(`the last probe answered ${ago}, but ${total - answered} of ${total} failed in ${PROBE_MINUTES} minutes`, 'Read the "probe" field of the failed runs\' "sync run" lines.');

@@ -3,9 +3,9 @@
 // it, then sends error 1129): the probe reads what the server says first.
 import type { ProbeProtocol } from '../config.js';
 
-/** What the probe sends first: nothing for MySQL (the server speaks first), an SSLRequest for PostgreSQL. */
+/** What the probe sends first: nothing for MySQL (the server speaks first) or tcp (nothing is read), an SSLRequest for PostgreSQL. */
 export function openingBytes(protocol: ProbeProtocol): Buffer {
-  if (protocol === 'mysql') return Buffer.alloc(0);
+  if (protocol !== 'postgres') return Buffer.alloc(0);
   // SSLRequest: Int32 length 8, Int32 code 80877103 (1234 << 16 | 5679). The server answers one byte.
   const request = Buffer.alloc(8);
   request.writeInt32BE(8, 0);
@@ -61,5 +61,7 @@ export function parsePostgresAnswer(bytes: Buffer): Answer {
 }
 
 export function parseAnswer(protocol: ProbeProtocol, bytes: Buffer): Answer {
+  // tcp reads nothing: the socket settles on the connection (lib/probe/socket.ts).
+  if (protocol === 'tcp') return { kind: 'ok', detail: 'tcp connection accepted' };
   return protocol === 'mysql' ? parseMysqlGreeting(bytes) : parsePostgresAnswer(bytes);
 }

@@ -37,6 +37,8 @@ export function probeTarget(target: ProbeTarget, timeoutMs: number, now: () => n
       timeoutMs,
     );
     socket.on('connect', () => {
+      // tcp: the engine waits for the client (Oracle, SQL Server), so the connection is the answer.
+      if (target.protocol === 'tcp') return finish({ ok: true, detail: 'tcp connection accepted (the database was not asked to answer)' });
       const opening = openingBytes(target.protocol);
       if (opening.length > 0) socket.write(opening);
     });

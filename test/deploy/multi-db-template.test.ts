@@ -3,13 +3,14 @@
 // database on its port, IAM, security groups, the alarm, cfn-lint; and the deploy parameters'
 // refusals (deploy/params.cjs).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cfnLintFindings, deriveDeployConfig, failureOf, packageStage, type Json, type Resource } from './stage.js';
+import { cfnLintFindings, deriveDeployConfig, failureOf, packageStage, type Json, type Output, type Resource } from './stage.js';
 
 let resources: Record<string, Resource> = {};
+let outputs: Record<string, Output> = {};
 let templateFile = '';
 
 beforeAll(async () => {
-  ({ resources, templateFile } = await packageStage('example-privatelink-2db', 'privatelink-2db'));
+  ({ resources, outputs, templateFile } = await packageStage('example-privatelink-2db', 'privatelink-2db'));
 }, 120_000);
 
 const get = (id: string): Resource => {
@@ -44,8 +45,26 @@ describe('the example-privatelink-2db template (two databases behind the created
       { endpoint: 'orders.cluster-abcdefghijkl.eu-west-1.rds.amazonaws.com', port: 5432, targetGroupArn: '${TargetGroup}' },
       { endpoint: 'billing.abcdefghijkl.eu-west-1.rds.amazonaws.com', port: 3306, targetGroupArn: '${TargetGroup2}' },
     ]);
-    // The probe stays on the first listener.
-    expect(env.PROBE_TARGET).toEqual({ 'Fn::If': ['CreatePrivateLink', { 'Fn::Sub': '${LoadBalancer.DNSName}:5432' }, ''] });
+    // The probe goes through every listener: the NLB's one name, each database's port (auto: 5432 postgres, 3306 mysql).
+    expect(env.PROBE_TARGET).toEqual({ 'Fn::If': ['CreatePrivateLink', { 'Fn::Sub': '${LoadBalancer.DNSName}:5432,3306' }, ''] });
+    expect(env.PROBE_PROTOCOL).toBe('auto');
+  });
+
+  it('lets the sync function\'s groups reach every listener for the probe, and nothing else in', () => {
+    const ingress = get('NlbSecurityGroup').Properties.SecurityGroupIngress as { FromPort: number; ToPort: number; SourceSecurityGroupId: Json }[];
+    expect(ingress.map((r) => [r.FromPort, r.ToPort])).toEqual([
+      [5432, 5432],
+      [3306, 3306],
+    ]);
+    expect(new Set(ingress.map((r) => JSON.stringify(r.SourceSecurityGroupId))).size).toBe(1);
+  });
+
+  it('outputs every database\'s target group ARN and listener port, the first under the names a one-database stack has', () => {
+    expect(outputs.TargetGroupArn).toEqual({ Condition: 'CreatePrivateLink', Value: { Ref: 'TargetGroup' } });
+    expect(outputs.ListenerPort).toMatchObject({ Condition: 'CreatePrivateLink', Value: '5432', Description: expect.stringContaining('orders.cluster-abcdefghijkl.eu-west-1.rds.amazonaws.com') });
+    expect(outputs.TargetGroup2Arn).toEqual({ Condition: 'CreatePrivateLink', Description: 'Target group of billing.abcdefghijkl.eu-west-1.rds.amazonaws.com (syncMappings[1])', Value: { Ref: 'TargetGroup2' } });
+    expect(outputs.Listener2Port).toMatchObject({ Condition: 'CreatePrivateLink', Value: '3306', Description: expect.stringContaining('billing.abcdefghijkl.eu-west-1.rds.amazonaws.com (syncMappings[1])') });
+    expect(Object.keys(outputs).filter((id) => /^(TargetGroup\d*Arn|Listener\d*Port)$/.test(id)).sort()).toEqual(['Listener2Port', 'ListenerPort', 'TargetGroup2Arn', 'TargetGroupArn']);
   });
 
   it('allows register/deregister on every created group', () => {
@@ -107,13 +126,31 @@ describe('syncMappings with createPrivateLink (deploy/params.cjs)', () => {
   const c = { endpoint: 'c.abc.eu-west-1.rds.amazonaws.com', targetGroupArn: 'created', port: 1521 };
 
   it('creates a group, listener and DB ingress per further database, each on its port', () => {
-    const derived = deriveDeployConfig({ ...base, syncMappings: JSON.stringify([a, b, c]) });
+    const derived = deriveDeployConfig({ ...base, syncMappings: JSON.stringify([a, b, c]), probeProtocol: '1521=tcp' });
     const extra = derived.extraResources as Record<string, { Type: string; Properties: Record<string, Json> }>;
     expect(Object.keys(extra).sort()).toEqual(['DbIngressFromNlb2', 'DbIngressFromNlb3', 'Listener2', 'Listener3', 'TargetGroup2', 'TargetGroup3']);
     expect(extra.Listener3?.Properties).toMatchObject({ Port: 1521, DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: 'TargetGroup3' } }] });
     expect(extra.TargetGroup2?.Properties.Port).toBe(3306);
     expect((derived.nlbEgress as { 'Fn::If': [string, { FromPort: number }, Json] }[]).map((r) => r['Fn::If'][1].FromPort)).toEqual([5432, 3306, 1521]);
     expect(derived.targetGroupArns).toEqual([own('TargetGroup'), own('TargetGroup2'), own('TargetGroup3')]);
+    expect(Object.keys(derived.extraOutputs as Record<string, Json>)).toEqual(['ListenerPort', 'TargetGroup2Arn', 'Listener2Port', 'TargetGroup3Arn', 'Listener3Port']);
+  });
+
+  it('probes every created listener, each with its port\'s protocol, and refuses a port whose protocol it cannot infer, naming probeProtocol', () => {
+    const env = (deriveDeployConfig({ ...base, syncMappings: JSON.stringify([a, b, c]), probeProtocol: '1521=tcp' }).syncEnvironment as Record<string, Json>);
+    expect(env.PROBE_TARGET).toEqual({ 'Fn::If': ['CreatePrivateLink', { 'Fn::Sub': '${LoadBalancer.DNSName}:5432,3306,1521' }, ''] });
+    expect(env.PROBE_PROTOCOL).toBe('1521=tcp');
+    expect(failureOf({ ...base, syncMappings: JSON.stringify([a, b, c]) })).toContain('probeProtocol: is auto, which knows ports 3306 (mysql) and 5432 (postgres) only: set mysql, postgres or tcp (a connection only) for port 1521');
+    expect(failureOf({ ...base, syncMappings: JSON.stringify([a, b]), probeProtocol: '1521=tcp' })).toContain('probeProtocol: names port 1521, which no PROBE_TARGET listener has');
+    // Off, the probe needs no protocol.
+    expect(failureOf({ ...base, syncMappings: JSON.stringify([a, b, c]), probe: 'false' })).toBe('');
+  });
+
+  it('counts every listener of the probe, at the longest NLB name, in Lambda\'s 4 KB environment', () => {
+    const databases = (n: number) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ endpoint: `db${i}.abc.eu-west-1.rds.amazonaws.com`, port: 6000 + i })));
+    expect(failureOf({ ...base, syncMappings: databases(17), probeProtocol: 'tcp' })).toBe('');
+    // 18: 4,247 bytes, of which PROBE_TARGET is about 190 (the NLB's longest name once, then ",6001"...): without it, 4,057.
+    expect(failureOf({ ...base, syncMappings: databases(18), probeProtocol: 'tcp' })).toContain("syncMappings: the sync function's environment would be 4247 bytes; Lambda allows 4096");
   });
 
   it('keeps one database as before: no extra groups or listeners, a single-metric alarm', () => {
@@ -121,6 +158,9 @@ describe('syncMappings with createPrivateLink (deploy/params.cjs)', () => {
     expect(derived.extraResources).toEqual({});
     expect((derived.nlbHealthyHosts as Record<string, Json>).metricName).toBe('HealthyHostCount');
     expect(derived.targetGroupArns).toEqual([own('TargetGroup')]);
+    // TargetGroupArn stays serverless.yml's; the listener's port is added.
+    expect(derived.extraOutputs).toEqual({ ListenerPort: { Condition: 'CreatePrivateLink', Description: `NLB listener port of ${a.endpoint}: Fivetran's connection to it uses this port`, Value: '5432' } });
+    expect((derived.syncEnvironment as Record<string, Json>).PROBE_TARGET).toEqual({ 'Fn::If': ['CreatePrivateLink', { 'Fn::Sub': '${LoadBalancer.DNSName}:5432' }, ''] });
   });
 
   it('refuses a shared port, a given target group ARN, and warm mode with more than one database', () => {

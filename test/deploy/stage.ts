@@ -19,14 +19,21 @@ const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const serverlessBin = path.join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
 
-/** `serverless package --stage <stage>` into .serverless-test/<dir>: the compiled template's file and resources. */
-export async function packageStage(stage: string, dir: string): Promise<{ templateFile: string; resources: Record<string, Resource> }> {
+export interface Output {
+  Condition?: string;
+  Description?: string;
+  Value: Json;
+}
+
+/** `serverless package --stage <stage>` into .serverless-test/<dir>: the compiled template's file, resources and outputs. */
+export async function packageStage(stage: string, dir: string): Promise<{ templateFile: string; resources: Record<string, Resource>; outputs: Record<string, Output> }> {
   const outDir = path.join(root, '.serverless-test', dir);
   rmSync(outDir, { recursive: true, force: true });
   const env = { ...process.env, AWS_ACCESS_KEY_ID: 'dummy', AWS_SECRET_ACCESS_KEY: 'dummy', AWS_PROFILE: undefined, SLS_TELEMETRY_DISABLED: '1' };
   await exec(process.execPath, [serverlessBin, 'package', '--stage', stage, '--package', outDir], { cwd: root, env, timeout: 90_000 });
   const templateFile = path.join(outDir, 'cloudformation-template-update-stack.json');
-  return { templateFile, resources: (JSON.parse(readFileSync(templateFile, 'utf8')) as { Resources: Record<string, Resource> }).Resources };
+  const template = JSON.parse(readFileSync(templateFile, 'utf8')) as { Resources: Record<string, Resource>; Outputs: Record<string, Output> };
+  return { templateFile, resources: template.Resources, outputs: template.Outputs };
 }
 
 /**

@@ -158,7 +158,7 @@ describe('the counts the cost table prices', () => {
         port: 5432,
       }));
       const config = loadSyncConfig({ SYNC_MAPPINGS: JSON.stringify(list), MAPPING_METRICS: mode });
-      const probeFn = probe ? createProbe({ enabled: true, host: 'nlb', port: 5432, protocol: 'postgres', timeoutMs: 100 }, async () => ({ ok: true, latencyMs: 3, detail: 'S' })) : undefined;
+      const probeFn = probe ? createProbe({ enabled: true, listeners: [{ host: 'nlb', port: 5432, protocol: 'postgres' }], timeoutMs: 100 }, async () => ({ ok: true, latencyMs: 3, detail: 'S' })) : undefined;
       await runSync(config, { trigger: 'schedule', force: false, dryRun: false }, {
         elb: new ElasticLoadBalancingV2Client({}),
         cloudwatch: new CloudWatchClient({}),

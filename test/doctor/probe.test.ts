@@ -13,6 +13,7 @@ describe('probe.last (ProbeSuccess read from CloudWatch)', () => {
     const verdict = decideProbe([at(0, 1, 0), at(1, 1, 1)], 'RdsNlbSync', now);
     expect(verdict).toMatchObject({ status: 'fail', message: 'the last probe through the NLB failed (2026-12-07T03:00:00.000Z, 1 min ago; 1 of 2 answered in 15 minutes)' });
     expect(verdict.fix).toMatch(/1129/);
+    expect(verdict.fix).toContain('probe.failed names the listeners that did not answer');
   });
 
   it('warns when the last probe answered after failures', () => {

@@ -3,6 +3,7 @@
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import scheduleEvent from '../events/scheduled.json' with { type: 'json' };
@@ -54,6 +55,14 @@ const env = (extra: Record<string, string>) => ({
   ...extra,
 });
 
+/** The probe.* fields docs/operate.md's "The probe through the NLB" Logs Insights query reads. */
+function probeQueryFields(): string[] {
+  const doc = readFileSync(new URL('../../docs/operate.md', import.meta.url), 'utf8');
+  const query = /```\n# The probe through the NLB[^\n]*\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+  return (/fields ([^\n]*)\n/.exec(query)?.[1] ?? '').split(',').map((f) => f.trim()).filter((f) => f.startsWith('probe.')).map((f) => f.slice('probe.'.length));
+}
+const read = (value: unknown, path: string) => path.split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], value);
+
 /** The dimensionless data of the run's PutMetricData, by name. */
 function runMetrics(): Record<string, number | undefined> {
   const data = cwMock.commandCalls(PutMetricDataCommand).flatMap((c) => c.args[0].input.MetricData ?? []) as MetricDatum[];
@@ -81,6 +90,7 @@ describe('sync handler: the probe through the NLB', () => {
     expect(summary.outcome).toBe('success');
     // Exactly the fields the documented probe Logs Insights query reads (the summary line is this object).
     expect(Object.keys(summary.probe ?? {}).sort()).toEqual(['code', 'kind', 'latencyMs', 'message', 'protocol', 'status', 'target']);
+    for (const field of ['status', 'kind', 'code', 'message', 'latencyMs']) expect(probeQueryFields(), field).toContain(field);
     expect(summary.probe).toMatchObject({ status: 'failed', kind: 'database-error', code: 1129, message: expect.stringContaining('is blocked because of many connection errors') });
     expect(runMetrics()).toMatchObject({ ProbeSuccess: 0, SyncSuccess: 1 });
     expect(runMetrics()).not.toHaveProperty('ProbeLatency');
@@ -104,4 +114,38 @@ describe('sync handler: the probe through the NLB', () => {
     await expect(coldStart(() => import('../../functions/sync.js'), env({ PROBE_TARGET: 'nlb.example.com:1521' }))).rejects.toThrow(/PROBE_PROTOCOL is auto, which knows ports 3306 \(mysql\) and 5432 \(postgres\) only/);
     await expect(coldStart(() => import('../../functions/sync.js'), env({ PROBE_TARGET: 'no port here' }))).rejects.toThrow(/PROBE_TARGET must be host:port of the NLB listener/);
   });
+
+  it('probes every listener of a two-database NLB: one blocked (1129) fails the probe, naming its port', async () => {
+    const answering = await listener(mysqlGreeting('8.0.39'));
+    const blocked = createServer((socket: Socket) => {
+      socket.on('error', () => undefined);
+      socket.end(mysqlError(1129, HOST_BLOCKED_MESSAGE));
+    });
+    await new Promise<void>((resolve) => blocked.listen(0, '127.0.0.1', resolve));
+    const blockedPort = (blocked.address() as AddressInfo).port;
+    try {
+      const sync = await coldStart<SyncSummary>(
+        () => import('../../functions/sync.js'),
+        env({ FUNCTION_IN_VPC: 'true', PROBE_TARGET: `127.0.0.1:${answering},${blockedPort}`, PROBE_PROTOCOL: `${answering}=mysql,${blockedPort}=mysql` }),
+      );
+
+      const summary = await sync(scheduleEvent);
+
+      expect(summary.outcome).toBe('success');
+      expect(Object.keys(summary.probe ?? {}).sort()).toEqual(['failed', 'latencyMs', 'listeners', 'message', 'status']);
+      expect(summary.probe).toMatchObject({ status: 'failed', failed: [`127.0.0.1:${blockedPort}`], message: expect.stringContaining(`127.0.0.1:${blockedPort}: MySQL error 1129`) });
+      expect(summary.probe && 'listeners' in summary.probe && summary.probe.listeners.map((l) => [l.target, l.status])).toEqual([
+        [`127.0.0.1:${answering}`, 'ok'],
+        [`127.0.0.1:${blockedPort}`, 'failed'],
+      ]);
+      expect(runMetrics()).toMatchObject({ ProbeSuccess: 0, ProbeLatency: expect.any(Number), SyncSuccess: 1 });
+      // The documented query shows the failing listener: probe.failed.0 and the message.
+      const fields = probeQueryFields();
+      expect(fields).toEqual(expect.arrayContaining(['status', 'message', 'latencyMs', 'failed.0']));
+      expect(read(summary.probe, 'failed.0')).toBe(`127.0.0.1:${blockedPort}`);
+    } finally {
+      await new Promise((resolve) => blocked.close(resolve));
+    }
+  });
 });
+

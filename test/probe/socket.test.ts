@@ -84,4 +84,18 @@ describe('probeTarget (local TCP servers)', () => {
     const answer = await probeTarget({ host: '127.0.0.1', port, protocol: 'postgres' }, 2000);
     expect(answer).toMatchObject({ ok: false, kind: 'refused', code: 'ECONNREFUSED' });
   });
+
+  it('tcp: takes an accepted connection to a silent server (an engine that waits for the client) as the answer, sending nothing', async () => {
+    let received = 0;
+    const port = await listen((socket) => socket.on('data', (chunk: Buffer) => (received += chunk.length)));
+    const answer = await probeTarget({ host: '127.0.0.1', port, protocol: 'tcp' }, 2000);
+    expect(answer).toMatchObject({ ok: true, detail: 'tcp connection accepted (the database was not asked to answer)' });
+    expect(received).toBe(0);
+  });
+
+  it('tcp: reports a refused connection as a failure', async () => {
+    const port = await listen(() => undefined);
+    await new Promise((resolve) => servers.pop()?.close(resolve));
+    expect(await probeTarget({ host: '127.0.0.1', port, protocol: 'tcp' }, 2000)).toMatchObject({ ok: false, kind: 'refused' });
+  });
 });
