@@ -12,8 +12,8 @@ import { within } from '../deadline.js';
 import { MetricsBatch, targetGroupDimension } from '../aws/metrics.js';
 import { isDraining, planTargets, type Plan, type PlanReason, type RegisteredTarget, type Resolution } from './plan.js';
 import { deregisterTargets, describeTargets, registerTargets } from '../aws/targets.js';
-import { resolveDesired, type DesiredDeps, type MemberResult } from './members.js';
-import { RdsReads } from '../aws/rds.js';
+import { primeMemberSets, resolveDesired, type DesiredDeps, type MemberResult } from './members.js';
+import { RdsReads, type MemberSetsRead } from '../aws/rds.js';
 import { canonicalIp, ipSet } from '../ip.js';
 import { decideRemoval, type DeferReason } from './overlap.js';
 import { driveMapping, Watchers, type Clock, type MappingOptions, type Slot, type Step } from './watch.js';
@@ -29,6 +29,7 @@ export interface SyncDeps {
   /** Reader and custom endpoint mappings list their members with it (lib/sync/members.ts). */
   rds?: RDSClient;
   rdsReads?: RdsReads;
+  rdsPrimed?: MemberSetsRead;
   log: Log;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -138,7 +139,15 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
   const limit = pLimit(config.concurrency);
   // RDS reads reused within this run and its watch (lib/aws/rds.ts); the next run starts afresh.
   const runDeps: SyncDeps = { ...deps, rdsReads: new RdsReads() };
-  const slot: Slot<MappingResult> = (mapping, options) => limit(() => syncWithin(mapping, options, bounds.workUntil, config, runDeps, clock)).then((step) => followedByWeights(mapping, step));
+  // One batched RDS read of every reader and custom endpoint, used by each mapping's first pass
+  // only (so never older than that pass): polls and re-syncs read their cluster afresh.
+  const primed = await primeMemberSets(selected, runDeps, bounds.workUntil - clock.now());
+  const firstPasses = new Set(primed ? selected : []);
+  const depsFor = (mapping: Mapping): SyncDeps => (firstPasses.delete(mapping) ? { ...runDeps, rdsPrimed: primed } : runDeps);
+  const slot: Slot<MappingResult> = (mapping, options) => {
+    const passDeps = depsFor(mapping);
+    return limit(() => syncWithin(mapping, options, bounds.workUntil, config, passDeps, clock)).then((step) => followedByWeights(mapping, step));
+  };
   const read = (mapping: Mapping) => limit(() => withinDeadline(describeTargets(deps.elb, mapping.targetGroupArn), bounds.workUntil - clock.now(), 'DescribeTargetHealth'));
   const failovers: FailoverTimeline[] = [];
   // The event's time is a failover's origin only for the mappings the event concerns (watch or not).

@@ -483,8 +483,8 @@ describe('runSync for a reader endpoint (a member set)', () => {
   const instanceAnswers = { [host('orders-2')]: ['10.0.2.9'], [host('orders-3')]: ['10.0.3.3'] };
 
   function members(...ids: string[]) {
-    rdsMock.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterMembers: [{ DBInstanceIdentifier: 'orders-1', IsClusterWriter: true }, ...ids.map((id) => ({ DBInstanceIdentifier: id, IsClusterWriter: false }))] }] });
-    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: ['orders-1', ...ids].map((id) => ({ DBInstanceIdentifier: id, Endpoint: { Address: host(id) } })) });
+    rdsMock.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: 'orders', DBClusterMembers: [{ DBInstanceIdentifier: 'orders-1', IsClusterWriter: true }, ...ids.map((id) => ({ DBInstanceIdentifier: id, IsClusterWriter: false }))] }] });
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: ['orders-1', ...ids].map((id) => ({ DBInstanceIdentifier: id, DBClusterIdentifier: 'orders', Endpoint: { Address: host(id) } })) });
   }
   const withRds = (answers: Parameters<typeof fakeDns>[0]) => deps(answers, { rds: new RDSClient({}) });
 

@@ -127,9 +127,9 @@ describe('a watched reader endpoint (member set) reuses its RDS reads within the
     // The failover at 6 s: orders-2 becomes the writer, orders-1 a reader.
     rdsMock.on(DescribeDBClustersCommand).callsFake(() => {
       const swapped = clock.now() >= 6000;
-      return { DBClusters: [{ DBClusterMembers: [{ DBInstanceIdentifier: 'orders-1', IsClusterWriter: !swapped }, { DBInstanceIdentifier: 'orders-2', IsClusterWriter: swapped }] }] };
+      return { DBClusters: [{ DBClusterIdentifier: 'orders', DBClusterMembers: [{ DBInstanceIdentifier: 'orders-1', IsClusterWriter: !swapped }, { DBInstanceIdentifier: 'orders-2', IsClusterWriter: swapped }] }] };
     });
-    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: ['orders-1', 'orders-2'].map((id) => ({ DBInstanceIdentifier: id, Endpoint: { Address: host(id) } })) });
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: ['orders-1', 'orders-2'].map((id) => ({ DBInstanceIdentifier: id, DBClusterIdentifier: 'orders', Endpoint: { Address: host(id) } })) });
     elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.2.2', Port: 5432 }, TargetHealth: { State: 'healthy' } }] });
     const registeredAt = recordRegistrations(clock);
     const reader: Mapping = { endpoint: READER, targetGroupArn: mapping(1).targetGroupArn, port: 5432, ipAddressType: 'ipv4' };
