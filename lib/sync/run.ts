@@ -15,6 +15,7 @@ import { deregisterTargets, describeTargets, registerTargets } from '../aws/targ
 import { primeMemberSets, resolveDesired, type DesiredDeps, type MemberResult } from './members.js';
 import { RdsReads, type MemberSetsRead } from '../aws/rds.js';
 import { canonicalIp, ipSet } from '../ip.js';
+import { isMemberSet } from '../rds-endpoint.js';
 import { decideRemoval, type DeferReason } from './overlap.js';
 import { driveMapping, Watchers, type Clock, type MappingOptions, type Slot, type Step } from './watch.js';
 import { addTimelineMetrics, buildTimeline, type Failover, type FailoverTimeline, type FollowFacts } from './timeline.js';
@@ -139,15 +140,23 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
   const limit = pLimit(config.concurrency);
   // RDS reads reused within this run and its watch (lib/aws/rds.ts); the next run starts afresh.
   const runDeps: SyncDeps = { ...deps, rdsReads: new RdsReads() };
-  // One batched RDS read of every reader and custom endpoint, used by each mapping's first pass
-  // only (so never older than that pass): polls and re-syncs read their cluster afresh.
-  const primed = await primeMemberSets(selected, runDeps, bounds.workUntil - clock.now());
-  const firstPasses = new Set(primed ? selected : []);
-  const depsFor = (mapping: Mapping): SyncDeps => (firstPasses.delete(mapping) ? { ...runDeps, rdsPrimed: primed } : runDeps);
-  const slot: Slot<MappingResult> = (mapping, options) => {
-    const passDeps = depsFor(mapping);
-    return limit(() => syncWithin(mapping, options, bounds.workUntil, config, passDeps, clock)).then((step) => followedByWeights(mapping, step));
+  // Reader and custom endpoints: one batched RDS read of them all (lib/aws/rds.ts readMemberSets)
+  // before the first passes, used by each mapping's first pass only. A watch's polls read their
+  // cluster afresh; the re-syncs during a watch share a batched read started at most one poll
+  // interval before the pass (each mapping re-syncs on its own timer: there is no common round).
+  const readAll = () => primeMemberSets(selected, runDeps, bounds.workUntil - clock.now());
+  const primed = await readAll();
+  const firstPasses = new Set(selected);
+  let resyncRead: { at: number; read: Promise<MemberSetsRead | undefined> } | undefined;
+  const passDeps = async (mapping: Mapping, options: MappingOptions): Promise<SyncDeps> => {
+    if (firstPasses.delete(mapping)) return primed ? { ...runDeps, rdsPrimed: primed } : runDeps;
+    if (options.watch || !isMemberSet(mapping.endpoint)) return runDeps;
+    if (!resyncRead || clock.now() - resyncRead.at > config.failoverPollMs) resyncRead = { at: clock.now(), read: readAll() };
+    const read = await resyncRead.read;
+    return read ? { ...runDeps, rdsPrimed: read } : runDeps;
   };
+  const slot: Slot<MappingResult> = (mapping, options) =>
+    limit(async () => syncWithin(mapping, options, bounds.workUntil, config, await passDeps(mapping, options), clock)).then((step) => followedByWeights(mapping, step));
   const read = (mapping: Mapping) => limit(() => withinDeadline(describeTargets(deps.elb, mapping.targetGroupArn), bounds.workUntil - clock.now(), 'DescribeTargetHealth'));
   const failovers: FailoverTimeline[] = [];
   // The event's time is a failover's origin only for the mappings the event concerns (watch or not).
