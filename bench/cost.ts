@@ -264,6 +264,7 @@ export async function runFleetBench(bundle: BundleResult, runsPerCase: number, m
     [1000, true, undefined],
     [1000, true, cap],
     [1000, false, undefined, true],
+    [1000, false, cap, true],
   ];
   for (const [count, discovery, maxOldSpaceMb, memberSets = false] of cases) {
     if (only && only.memberSets !== memberSets) continue;

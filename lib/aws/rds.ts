@@ -5,10 +5,10 @@
 // DescribeDBInstances is one call for all members (a cluster has at most 16 instances; a page
 // holds 100): the paginator only asks again if AWS ever returns a Marker.
 // A pass over many mappings reads them all at once instead (readMemberSets, called by
-// lib/sync/run.ts before the first passes): one paginated DescribeDBClusterEndpoints, one
-// DescribeDBClusters and one DescribeDBInstances per 100 clusters or custom endpoints (a filter
-// takes at most 100 identifiers), whatever the number of mappings; the first pass of each mapping
-// uses that answer and makes no RDS call of its own.
+// lib/sync/run.ts before the first passes, and for the re-syncs during a watch): one paginated
+// DescribeDBClusterEndpoints, one DescribeDBClusters and one DescribeDBInstances per 100 clusters
+// or custom endpoints (a filter takes at most 100 identifiers), whatever the number of mappings;
+// the pass it was made for uses that answer and makes no RDS call of its own.
 // Within one run (RdsReads, created per run by lib/sync/run.ts) a watch that polls every 2 s asks
 // again only what can change during a failover: DescribeDBClusters (which instance is the writer,
 // which are members). A custom endpoint's rule and an instance's endpoint name (fixed for its
