@@ -203,18 +203,20 @@ async function describeInstanceEndpoints(rds: RDSClient, ids: string[]): Promise
 
 /**
  * RDS refuses a filter with more than 100 identifiers ("Only up to 100 unique filter DB Cluster
- * Identifiers may be specified per filter", InvalidParameterCombination; the API reference states
- * no limit, AWS enforces it): a batched read asks in chunks of 100.
+ * Identifiers may be specified per filter", InvalidParameterCombination, as reported in
+ * cloud-custodian/cloud-custodian#10133; the API reference states no limit): a batched read asks
+ * in chunks of 100, for all three filters.
  */
 export const FILTER_VALUES_MAX = 100;
 
 type Answer<T> = { ok: true; value: T } | { ok: false; error: RdsApiError };
 
 /**
- * One batched read of the member sets a pass serves (readMemberSets). lib/sync/run.ts hands it to
- * each mapping's first pass only, so it is never older than that pass; a watch's polls and the
- * re-syncs read the cluster afresh. What a batched answer left out is NotFound for the endpoints
- * that name it; what a failed call was to answer is that call's RdsApiError (unknown, not empty).
+ * One batched read of the member sets a pass serves (readMemberSets). lib/sync/run.ts hands it only
+ * to the passes it was made for: each mapping's first pass, or the re-syncs during a watch that
+ * start within one poll interval of it; a watch's polls read their cluster afresh. What a batched
+ * answer left out is NotFound for the endpoints that name it; what a failed call was to answer is
+ * that call's RdsApiError (unknown, not empty).
  */
 export class MemberSetsRead {
   constructor(
