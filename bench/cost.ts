@@ -4,15 +4,16 @@
 // SYNC_CONCURRENCY and with 1 (one mapping after the other). Then what a month of the default
 // schedule costs in invocations and GB-seconds, from the measured duration. runFleetBench: one
 // scheduled run of 100 and 1,000 mappings (and 1,000 found by tag) in a fresh sandbox process
-// (bench/fleet-child.mjs): wall time, AWS calls per API, peak memory. Plus one reader
-// endpoint mapping (a 3-instance cluster: the members listed with the RDS API each run).
+// (bench/fleet-child.mjs): wall time, AWS calls per API, peak memory, and 1,000 reader and custom
+// endpoint mappings over 500 clusters (their member sets read in one batched read per run). Plus
+// one reader endpoint mapping (a 3-instance cluster: the members listed with the RDS API each run).
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { startDnsServer } from '../test/harness/dns-server.js';
+import { startDnsServer, type DnsServer } from '../test/harness/dns-server.js';
 import { loadSyncConfig } from '../lib/config.js';
 import { ROOT, type BundleResult } from './bundle.js';
 import { lambdaNode } from './cold-start.js';
-import { startFakeAws } from './fake-aws.js';
+import { startFakeAws, type FakeAws } from './fake-aws.js';
 import { APP_KEYS, lambdaContext, loadHandler, pointSdkAt, SCHEDULED_EVENT } from './handler.js';
 import { round, progress, summarize, type Summary } from './stats.js';
 
@@ -175,6 +176,34 @@ export interface FleetRun {
    * machine's memory, 24 GiB here, and collects lazily, so the peak is higher than it needs).
    */
   maxOldSpaceMb?: number;
+  /**
+   * true: reader and custom endpoint mappings, a reader and a custom endpoint per 3-instance
+   * cluster (mappings / 2 clusters), members listed with the RDS API every run; otherwise writer
+   * endpoints (DNS only).
+   */
+  memberSets?: boolean;
+}
+
+/**
+ * count / 2 Aurora clusters of a writer and two readers, each served by a reader endpoint mapping
+ * and a custom endpoint mapping (ANY, its third member excluded), every group already right.
+ */
+export function seedMemberSets(aws: FakeAws, dns: DnsServer, count: number) {
+  const host = (id: string) => `${id}.c0ffee.eu-west-1.rds.amazonaws.com`;
+  const mappings: { endpoint: string; targetGroupArn: string; port: number }[] = [];
+  for (let c = 0; c < count / 2; c++) {
+    const members = [1, 2, 3].map((m) => ({ id: `mc${c}-${m}`, writer: m === 1, address: host(`mc${c}-${m}`), ip: ipOf(3 * c + m - 1) }));
+    aws.setCluster(`mc${c}`, members);
+    aws.setCustomEndpoint(`mc${c}-any`, { clusterId: `mc${c}`, type: 'ANY', excludedMembers: [`mc${c}-3`] });
+    members.forEach((m) => dns.setA(m.address, [m.ip]));
+    const serve = (endpoint: string, i: number, served: typeof members) => {
+      mappings.push({ endpoint, targetGroupArn: targetGroupOf(i), port: 5432 });
+      aws.setTargets(targetGroupOf(i), served.map((m) => ({ ip: m.ip, port: 5432 })));
+    };
+    serve(`mc${c}.cluster-ro-c0ffee.eu-west-1.rds.amazonaws.com`, 2 * c, members.slice(1));
+    serve(`mc${c}-any.cluster-custom-c0ffee.eu-west-1.rds.amazonaws.com`, 2 * c + 1, members.slice(0, 2));
+  }
+  return mappings;
 }
 
 interface Invoked {
@@ -222,24 +251,38 @@ async function startSandbox(file: string, env: Record<string, string>, execArgv:
   };
 }
 
-/** 100 and 1,000 mappings at the default concurrency, static (SYNC_MAPPINGS) and, for 1,000, found by tag. */
-export async function runFleetBench(bundle: BundleResult, runsPerCase: number, memoryMb: number): Promise<FleetRun[]> {
+/**
+ * 100 and 1,000 mappings at the default concurrency, static (SYNC_MAPPINGS) and, for 1,000, found by
+ * tag, and 1,000 reader and custom endpoint mappings. `only`: just the member-set case or just the others.
+ */
+export async function runFleetBench(bundle: BundleResult, runsPerCase: number, memoryMb: number, only?: { memberSets: boolean }): Promise<FleetRun[]> {
   // The last case again with V8's old space capped at 85% of the deployed memory, as a heap would
   // be that must fit in it: what the function needs rather than what an unbounded V8 keeps.
   const cap = Math.floor(memoryMb * 0.85);
   const defaultConcurrency = loadSyncConfig({ RDS_ENDPOINT: endpointOf(0), TARGET_GROUP_ARN: targetGroupOf(0), TARGET_PORT: '5432' }).concurrency;
   const out: FleetRun[] = [];
-  const cases: [number, boolean, number | undefined][] = [...FLEET_COUNTS.map((n) => [n, false, undefined] as [number, boolean, undefined]), [1000, true, undefined], [1000, true, cap]];
-  for (const [count, discovery, maxOldSpaceMb] of cases) {
+  const cases: [number, boolean, number | undefined, boolean?][] = [
+    ...FLEET_COUNTS.map((n) => [n, false, undefined] as [number, boolean, undefined]),
+    [1000, true, undefined],
+    [1000, true, cap],
+    [1000, false, undefined, true],
+    [1000, false, cap, true],
+  ];
+  for (const [count, discovery, maxOldSpaceMb, memberSets = false] of cases) {
+    if (only && only.memberSets !== memberSets) continue;
     const aws = await startFakeAws({ latencyMs: AWS_LATENCY_MS });
     const dns = await startDnsServer();
     pointSdkAt(aws.endpoint);
     try {
-      const mappings = Array.from({ length: count }, (_, i) => ({ endpoint: endpointOf(i), targetGroupArn: targetGroupOf(i), port: 5432 }));
-      mappings.forEach((m, i) => {
-        dns.setA(m.endpoint, [ipOf(i)]);
-        aws.setTargets(m.targetGroupArn, [{ ip: ipOf(i), port: 5432 }]);
-      });
+      const mappings = memberSets
+        ? seedMemberSets(aws, dns, count)
+        : Array.from({ length: count }, (_, i) => ({ endpoint: endpointOf(i), targetGroupArn: targetGroupOf(i), port: 5432 }));
+      if (!memberSets) {
+        mappings.forEach((m, i) => {
+          dns.setA(m.endpoint, [ipOf(i)]);
+          aws.setTargets(m.targetGroupArn, [{ ip: ipOf(i), port: 5432 }]);
+        });
+      }
       const env: Record<string, string> = { DNS_SERVERS: dns.address };
       if (discovery) {
         aws.setTargetGroups(mappings.map((m, i) => ({ arn: m.targetGroupArn, name: `bench-${i}`, port: m.port, tags: { [DISCOVERY_TAG]: m.endpoint } })));
@@ -255,7 +298,7 @@ export async function runFleetBench(bundle: BundleResult, runsPerCase: number, m
         const cold = await child.invoke(); // the cold invoke
         const check = (r: Invoked) => {
           if (r.outcome !== 'success' || r.mappings !== count || r.reasons.some((reason) => reason !== 'in-sync')) {
-            throw new Error(`fleet run (${count} mappings${discovery ? ', discovery' : ''}) was not in sync: ${JSON.stringify(r)}`);
+            throw new Error(`fleet run (${count} mappings${discovery ? ', discovery' : ''}${memberSets ? ', reader + custom endpoints' : ''}) was not in sync: ${JSON.stringify(r)}`);
           }
         };
         check(cold);
@@ -282,8 +325,9 @@ export async function runFleetBench(bundle: BundleResult, runsPerCase: number, m
         loadedRssMb: mb(child.loadedRssBytes),
         node: child.node,
         ...(maxOldSpaceMb ? { maxOldSpaceMb } : {}),
+        ...(memberSets ? { memberSets } : {}),
       };
-      progress(`fleet: ${count} mappings${discovery ? ' (discovery)' : ''}${maxOldSpaceMb ? `, --max-old-space-size=${maxOldSpaceMb}` : ''}: ${run.durationMs.median} ms, ${JSON.stringify(calls)}, peak rss ${run.peakRssMb} MB (${run.loadedRssMb} MB after import)`);
+      progress(`fleet: ${count} mappings${discovery ? ' (discovery)' : ''}${memberSets ? ' (reader + custom endpoints)' : ''}${maxOldSpaceMb ? `, --max-old-space-size=${maxOldSpaceMb}` : ''}: ${run.durationMs.median} ms, ${JSON.stringify(calls)}, peak rss ${run.peakRssMb} MB (${run.loadedRssMb} MB after import)`);
       out.push(run);
     } finally {
       await dns.close();

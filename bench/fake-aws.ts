@@ -1,5 +1,7 @@
 // A tiny AWS on 127.0.0.1 for the benchmarks: enough of ELBv2 (query protocol, XML), CloudWatch
-// (JSON 1.0), EC2 (EC2 query, XML) and RDS (DescribeDBClusters/DescribeDBInstances) for sync and accept, with an artificial delay per call, a
+// (JSON 1.0), EC2 (EC2 query, XML) and RDS (DescribeDBClusters, DescribeDBInstances and
+// DescribeDBClusterEndpoints, by identifier or with the filters lib/aws/rds.ts sends, in pages of
+// MaxRecords, at most 100 values a filter as AWS enforces) for sync and accept, with an artificial delay per call, a
 // count of calls per action and a log of RegisterTargets. The real SDK clients talk to it through
 // AWS_ENDPOINT_URL, so the bundles run end to end. Not an emulator: no validation, no errors.
 // Target health follows AWS's timing (test/harness/elb-timing.ts, the model the integration
@@ -37,6 +39,17 @@ export interface FakeTargetGroup {
   tags: Record<string, string>;
 }
 
+/** A custom endpoint's rule, as DescribeDBClusterEndpoints shows it. */
+export interface FakeCustomEndpoint {
+  clusterId: string;
+  type: 'ANY' | 'READER';
+  staticMembers?: string[];
+  excludedMembers?: string[];
+}
+
+/** RDS refuses a filter with more identifiers than this (InvalidParameterCombination). */
+export const RDS_FILTER_MAX_VALUES = 100;
+
 /** DescribeTags' limit: AWS rejects more ARNs in one call. */
 export const DESCRIBE_TAGS_MAX_ARNS = 20;
 
@@ -55,6 +68,8 @@ export interface FakeAws {
   latencyMs: number;
   /** Creates or replaces an RDS cluster and its members (DescribeDBClusters, DescribeDBInstances). */
   setCluster(clusterId: string, members: FakeMember[]): void;
+  /** Creates or replaces a custom endpoint (DescribeDBClusterEndpoints). */
+  setCustomEndpoint(endpointId: string, endpoint: FakeCustomEndpoint): void;
   /** Target groups DescribeTargetGroups lists (pages of PageSize, Marker = next index) and DescribeTags tags. */
   setTargetGroups(groups: FakeTargetGroup[]): void;
   /** Replaces a target group's targets, all `healthy` (a group in steady state). */
@@ -86,6 +101,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const scaledTiming = scaleTiming(elbScale, AWS_ELB_TIMING);
   const elbModel = new ElbTimingModel({ now: () => performance.now(), timing: scaledTiming });
   const clusters = new Map<string, FakeMember[]>();
+  const customEndpoints = new Map<string, FakeCustomEndpoint>();
   let targetGroups: FakeTargetGroup[] = [];
   const calls = new Map<string, number>();
   const registrations: Registration[] = [];
@@ -196,24 +212,64 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   };
 
   const rds = (action: string, params: URLSearchParams): string => {
+    // Filters.Filter.N.Name / .Values.Value.M, the identifier parameter as a filter of one value.
+    const filters = new Map<string, Set<string>>();
+    for (let f = 1; params.has(`Filters.Filter.${f}.Name`); f++) {
+      const values = new Set<string>();
+      for (let v = 1; params.has(`Filters.Filter.${f}.Values.Value.${v}`); v++) values.add(params.get(`Filters.Filter.${f}.Values.Value.${v}`) ?? '');
+      if (values.size > RDS_FILTER_MAX_VALUES) throw new Error(`fake RDS: a filter takes at most ${RDS_FILTER_MAX_VALUES} values, got ${values.size}`);
+      filters.set(params.get(`Filters.Filter.${f}.Name`) ?? '', values);
+    }
+    for (const [param, name] of [
+      ['DBClusterIdentifier', 'db-cluster-id'],
+      ['DBInstanceIdentifier', 'db-instance-id'],
+      ['DBClusterEndpointIdentifier', 'db-cluster-endpoint-id'],
+    ] as const) {
+      const id = params.get(param);
+      if (id) filters.set(name, new Set([id]));
+    }
+    const keep = (name: string, value: string) => filters.get(name)?.has(value) ?? true;
+    // Pages of MaxRecords (default and most 100); Marker = the next index.
+    const paged = (items: string[], list: string) => {
+      const size = Math.min(Number(params.get('MaxRecords') ?? 100), 100);
+      const from = Number(params.get('Marker') ?? 0);
+      const next = from + size < items.length ? `<Marker>${from + size}</Marker>` : '';
+      return `<${list}>${items.slice(from, from + size).join('')}</${list}>${next}`;
+    };
+    const list = (items: string[] = []) => items.map((i) => `<member>${esc(i)}</member>`).join('');
     let result = '';
     switch (action) {
       case 'DescribeDBClusters': {
-        const id = params.get('DBClusterIdentifier') ?? '';
-        const members = (clusters.get(id) ?? [])
-          .map((m) => `<DBClusterMember><DBInstanceIdentifier>${esc(m.id)}</DBInstanceIdentifier><IsClusterWriter>${m.writer}</IsClusterWriter></DBClusterMember>`)
-          .join('');
-        result = `<DBClusters><DBCluster><DBClusterIdentifier>${esc(id)}</DBClusterIdentifier><DBClusterMembers>${members}</DBClusterMembers></DBCluster></DBClusters>`;
+        const found = [...clusters.entries()].filter(([id]) => keep('db-cluster-id', id));
+        const items = found.map(([id, members]) => {
+          const xml = members.map((m) => `<DBClusterMember><DBInstanceIdentifier>${esc(m.id)}</DBInstanceIdentifier><IsClusterWriter>${m.writer}</IsClusterWriter></DBClusterMember>`);
+          return `<DBCluster><DBClusterIdentifier>${esc(id)}</DBClusterIdentifier><DBClusterMembers>${xml.join('')}</DBClusterMembers></DBCluster>`;
+        });
+        result = paged(items, 'DBClusters');
         break;
       }
       case 'DescribeDBInstances': {
-        const wanted = new Set<string>();
-        for (let i = 1; params.has(`Filters.Filter.1.Values.Value.${i}`); i++) wanted.add(params.get(`Filters.Filter.1.Values.Value.${i}`) ?? '');
-        const instances = [...clusters.values()]
-          .flat()
-          .filter((m) => wanted.has(m.id))
-          .map((m) => `<DBInstance><DBInstanceIdentifier>${esc(m.id)}</DBInstanceIdentifier><Endpoint><Address>${esc(m.address)}</Address><Port>5432</Port></Endpoint></DBInstance>`);
-        result = `<DBInstances>${instances.join('')}</DBInstances>`;
+        const items = [...clusters.entries()]
+          .flatMap(([clusterId, members]) => members.map((m) => ({ ...m, clusterId })))
+          .filter((m) => keep('db-instance-id', m.id) && keep('db-cluster-id', m.clusterId))
+          .map(
+            (m) =>
+              `<DBInstance><DBInstanceIdentifier>${esc(m.id)}</DBInstanceIdentifier><DBClusterIdentifier>${esc(m.clusterId)}</DBClusterIdentifier>` +
+              `<Endpoint><Address>${esc(m.address)}</Address><Port>5432</Port></Endpoint></DBInstance>`,
+          );
+        result = paged(items, 'DBInstances');
+        break;
+      }
+      case 'DescribeDBClusterEndpoints': {
+        const items = [...customEndpoints.entries()]
+          .filter(([id]) => keep('db-cluster-endpoint-id', id))
+          .map(
+            ([id, e]) =>
+              `<DBClusterEndpointList><DBClusterEndpointIdentifier>${esc(id)}</DBClusterEndpointIdentifier><DBClusterIdentifier>${esc(e.clusterId)}</DBClusterIdentifier>` +
+              `<EndpointType>CUSTOM</EndpointType><CustomEndpointType>${e.type}</CustomEndpointType>` +
+              `<StaticMembers>${list(e.staticMembers)}</StaticMembers><ExcludedMembers>${list(e.excludedMembers)}</ExcludedMembers></DBClusterEndpointList>`,
+          );
+        result = paged(items, 'DBClusterEndpoints');
         break;
       }
       default:
@@ -260,6 +316,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     endpoint: `http://127.0.0.1:${port}`,
     latencyMs: options.latencyMs ?? 0,
     setCluster: (clusterId, members) => void clusters.set(clusterId, members),
+    setCustomEndpoint: (endpointId, endpoint) => void customEndpoints.set(endpointId, endpoint),
     setTargetGroups: (groups) => void (targetGroups = [...groups]),
     setTargets: (arn, targets) => elbModel.seedHealthy(arn, targets.map(ref)),
     targets: (arn) => elbModel.describe(arn).map((t) => ({ ip: t.ip, port: t.port, ...(t.availabilityZone ? { availabilityZone: t.availabilityZone } : {}) })),

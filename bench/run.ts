@@ -158,7 +158,7 @@ function table(seconds: number): string {
   // schedule interval and the deployed memory size.
   for (const f of fleet) {
     rows.push([
-      `Scheduled run: ${f.mappings.toLocaleString('en-US')} mappings${f.discovery ? ', found by tag' : ''}${f.maxOldSpaceMb ? `, heap capped at ${f.maxOldSpaceMb} MB` : ''}`,
+      `Scheduled run: ${f.mappings.toLocaleString('en-US')} mappings${f.discovery ? ', found by tag' : ''}${f.memberSets ? `, reader + custom endpoints of ${f.mappings / 2} clusters` : ''}${f.maxOldSpaceMb ? `, heap capped at ${f.maxOldSpaceMb} MB` : ''}`,
       `${ms(f.durationMs.median)}, ${f.totalCalls.toLocaleString('en-US')} AWS calls, peak ${f.peakRssMb} MB`,
       `${Object.entries(f.calls).map(([action, n]) => `${action} ${n}`).join(', ')}; ${((f.durationMs.median / scheduleMs(facts.syncSchedule)) * 100).toFixed(1)}% of the ${facts.syncSchedule} interval; peak: the sandbox process's maxRSS (cold invoke included) against the deployed ${facts.memoryMb} MB; SYNC_CONCURRENCY=${f.concurrency}${f.discovery ? ', DISCOVER_TARGET_GROUPS=true' : ''}; ${cost.awsLatencyMs} ms per AWS call; ${f.runs} runs, node ${f.node}${f.maxOldSpaceMb ? `, --max-old-space-size=${f.maxOldSpaceMb}` : ', no heap limit'}`,
     ]);

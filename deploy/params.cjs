@@ -510,19 +510,19 @@ function deriveDeployConfig(raw, context = {}) {
       // A blue/green switchover event names the deployment; its source and target say which mappings it concerns.
       { Sid: 'ReadBlueGreenDeployments', Effect: 'Allow', Action: 'rds:DescribeBlueGreenDeployments', Resource: arn('rds', 'deployment:*') },
     ];
-    const readers = memberSets.filter((e) => e.kind === 'reader').map((e) => e.identifier);
     const customs = memberSets.filter((e) => e.kind === 'custom').map((e) => e.identifier);
     // Discovered groups may name any reader or custom endpoint: known only at run time.
     const discovering = Boolean(syncConfig.discovery);
     if (memberSets.length > 0 || discovering) {
-      // A reader endpoint names its cluster; a custom endpoint names only itself, so its
-      // cluster is found at run time (cluster:* for the cluster read).
-      const clusters = customs.length > 0 || discovering ? [arn('rds', 'cluster:*')] : [...new Set(readers)].map((id) => arn('rds', `cluster:${id}`));
+      // A run reads every member set at once with filters (lib/aws/rds.ts readMemberSets), and
+      // RDS authorizes a call without an identifier on cluster:* (and cluster-endpoint:*), so
+      // the cluster read cannot be scoped to the mappings' clusters (reads only).
+      const clusters = [arn('rds', 'cluster:*')];
       readStatements.push({ Sid: 'ReadClusterMembers', Effect: 'Allow', Action: 'rds:DescribeDBClusters', Resource: clusters });
       // A custom endpoint's static and excluded members (DescribeDBClusterEndpoints): on the
       // cluster and on the custom endpoint, the two resource types the action takes.
       if (customs.length > 0 || discovering) {
-        const endpoints = discovering ? [arn('rds', 'cluster-endpoint:*')] : [...new Set(customs)].map((id) => arn('rds', `cluster-endpoint:${id}`));
+        const endpoints = [arn('rds', 'cluster-endpoint:*')];
         readStatements.push({ Sid: 'ReadCustomEndpoints', Effect: 'Allow', Action: 'rds:DescribeDBClusterEndpoints', Resource: [...clusters, ...endpoints] });
       }
     }

@@ -4,6 +4,11 @@
 //   custom endpoint: DescribeDBClusterEndpoints + DescribeDBClusters + DescribeDBInstances = 3 calls
 // DescribeDBInstances is one call for all members (a cluster has at most 16 instances; a page
 // holds 100): the paginator only asks again if AWS ever returns a Marker.
+// A pass over many mappings reads them all at once instead (readMemberSets, called by
+// lib/sync/run.ts before the first passes, and for the re-syncs during a watch): one paginated
+// DescribeDBClusterEndpoints, one DescribeDBClusters and one DescribeDBInstances per 100 clusters
+// or custom endpoints (a filter takes at most 100 identifiers), whatever the number of mappings;
+// the pass it was made for uses that answer and makes no RDS call of its own.
 // Within one run (RdsReads, created per run by lib/sync/run.ts) a watch that polls every 2 s asks
 // again only what can change during a failover: DescribeDBClusters (which instance is the writer,
 // which are members). A custom endpoint's rule and an instance's endpoint name (fixed for its
@@ -12,7 +17,11 @@
 import {
   DescribeDBClusterEndpointsCommand,
   DescribeDBClustersCommand,
+  paginateDescribeDBClusterEndpoints,
+  paginateDescribeDBClusters,
   paginateDescribeDBInstances,
+  type DBCluster,
+  type DBClusterEndpoint,
   type DBInstance,
   type RDSClient,
 } from '@aws-sdk/client-rds';
@@ -46,7 +55,7 @@ export interface MemberInstance {
  * always reads the custom endpoint rules afresh.
  */
 export class RdsReads {
-  readonly customRules = new Map<string, Promise<CustomEndpointRule & { clusterId: string }>>();
+  readonly customRules = new Map<string, Promise<CustomRule>>();
   /** Cluster reads in flight: concurrent mappings of one cluster share one call (not kept after it answers). */
   readonly clustersInFlight = new Map<string, Promise<ClusterMember[]>>();
   /** Instance ID -> its endpoint name (fixed for the identifier). */
@@ -122,8 +131,13 @@ export function customMembers(rule: CustomEndpointRule, members: ClusterMember[]
   return eligible.filter((m) => listed.has(m.id) === inStatic).map((m) => m.id);
 }
 
-/** The instances behind a reader or custom endpoint, with their instance endpoints, in member order. */
-export async function listMemberInstances(rds: RDSClient, endpoint: RdsEndpoint, reads?: RdsReads): Promise<MemberInstance[]> {
+/**
+ * The instances behind a reader or custom endpoint, with their instance endpoints, in member order.
+ * With `primed` (a batched read made for this pass: readMemberSets) that names the endpoint, its
+ * answer is used and no call is made.
+ */
+export async function listMemberInstances(rds: RDSClient, endpoint: RdsEndpoint, reads?: RdsReads, primed?: MemberSetsRead): Promise<MemberInstance[]> {
+  if (primed?.has(endpoint)) return primed.members(endpoint);
   const cluster = (id: string) => (reads ? shared(reads.clustersInFlight, id, () => describeClusterMembers(rds, id), false) : describeClusterMembers(rds, id));
   let ids: string[];
   if (endpoint.kind === 'custom') {
@@ -143,7 +157,7 @@ export async function listMemberInstances(rds: RDSClient, endpoint: RdsEndpoint,
   return ids.map((id) => ({ id, endpoint: addresses.get(id) ?? known?.get(id) ?? null }));
 }
 
-async function describeCustomEndpoint(rds: RDSClient, id: string): Promise<CustomEndpointRule & { clusterId: string }> {
+async function describeCustomEndpoint(rds: RDSClient, id: string): Promise<CustomRule> {
   const api = 'DescribeDBClusterEndpoints';
   const found = await call(api, `custom endpoint ${id}`, async () => {
     const out = await rds.send(new DescribeDBClusterEndpointsCommand({ DBClusterEndpointIdentifier: id }));
@@ -151,20 +165,27 @@ async function describeCustomEndpoint(rds: RDSClient, id: string): Promise<Custo
     if (!ep?.DBClusterIdentifier) throw notFound(`custom endpoint ${id}`);
     return ep;
   });
-  return {
-    clusterId: found.DBClusterIdentifier ?? '',
-    type: found.CustomEndpointType ?? 'ANY',
-    staticMembers: (found.StaticMembers ?? []).map((m) => m.toLowerCase()),
-    excludedMembers: (found.ExcludedMembers ?? []).map((m) => m.toLowerCase()),
-  };
+  return ruleOf(found);
 }
+
+type CustomRule = CustomEndpointRule & { clusterId: string };
+
+const ruleOf = (found: DBClusterEndpoint): CustomRule => ({
+  clusterId: (found.DBClusterIdentifier ?? '').toLowerCase(),
+  type: found.CustomEndpointType ?? 'ANY',
+  staticMembers: (found.StaticMembers ?? []).map((m) => m.toLowerCase()),
+  excludedMembers: (found.ExcludedMembers ?? []).map((m) => m.toLowerCase()),
+});
+
+const membersOf = (cluster: DBCluster): ClusterMember[] =>
+  (cluster.DBClusterMembers ?? []).flatMap((m) => (m.DBInstanceIdentifier ? [{ id: m.DBInstanceIdentifier.toLowerCase(), writer: m.IsClusterWriter === true }] : []));
 
 async function describeClusterMembers(rds: RDSClient, clusterId: string): Promise<ClusterMember[]> {
   return call('DescribeDBClusters', `cluster ${clusterId}`, async () => {
     const out = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterId }));
     const cluster = out.DBClusters?.[0];
     if (!cluster) throw notFound(`cluster ${clusterId}`);
-    return (cluster.DBClusterMembers ?? []).flatMap((m) => (m.DBInstanceIdentifier ? [{ id: m.DBInstanceIdentifier.toLowerCase(), writer: m.IsClusterWriter === true }] : []));
+    return membersOf(cluster);
   });
 }
 
@@ -179,6 +200,137 @@ async function describeInstanceEndpoints(rds: RDSClient, ids: string[]): Promise
     return new Map(instances.flatMap((i) => (i.DBInstanceIdentifier && i.Endpoint?.Address ? [[i.DBInstanceIdentifier.toLowerCase(), i.Endpoint.Address]] : [])));
   });
 }
+
+/**
+ * RDS refuses a filter with more than 100 identifiers ("Only up to 100 unique filter DB Cluster
+ * Identifiers may be specified per filter", InvalidParameterCombination, as reported in
+ * cloud-custodian/cloud-custodian#10133; the API reference states no limit): a batched read asks
+ * in chunks of 100, for all three filters.
+ */
+export const FILTER_VALUES_MAX = 100;
+
+type Answer<T> = { ok: true; value: T } | { ok: false; error: RdsApiError };
+
+/**
+ * One batched read of the member sets a pass serves (readMemberSets). lib/sync/run.ts hands it only
+ * to the passes it was made for: each mapping's first pass, or the re-syncs during a watch that
+ * start within one poll interval of it; a watch's polls read their cluster afresh. What a batched
+ * answer left out is NotFound for the endpoints that name it; what a failed call was to answer is
+ * that call's RdsApiError (unknown, not empty).
+ */
+export class MemberSetsRead {
+  constructor(
+    private readonly rules: Map<string, Answer<CustomRule>>,
+    private readonly clusters: Map<string, Answer<ClusterMember[]>>,
+    /** Per cluster: its instances' endpoint addresses (instance ID -> address). */
+    private readonly instances: Map<string, Answer<Map<string, string>>>,
+  ) {}
+
+  /** Whether this read answers for the endpoint (it was among the endpoints read). */
+  has(endpoint: RdsEndpoint): boolean {
+    return endpoint.kind === 'custom' ? this.rules.has(endpoint.identifier) : endpoint.kind === 'reader' && this.clusters.has(endpoint.identifier);
+  }
+
+  /** The endpoint's members, as listMemberInstances answers; throws the RdsApiError of what could not be read. */
+  members(endpoint: RdsEndpoint): MemberInstance[] {
+    let clusterId = endpoint.identifier;
+    let pick = readerMembers;
+    if (endpoint.kind === 'custom') {
+      const rule = settled(this.rules.get(endpoint.identifier), `custom endpoint ${endpoint.identifier}`);
+      clusterId = rule.clusterId;
+      pick = (members) => customMembers(rule, members);
+    }
+    const ids = pick(settled(this.clusters.get(clusterId), `cluster ${clusterId}`));
+    if (ids.length === 0) return [];
+    const addresses = settled(this.instances.get(clusterId), `cluster ${clusterId}`);
+    return ids.map((id) => ({ id, endpoint: addresses.get(id) ?? null }));
+  }
+}
+
+function settled<T>(answer: Answer<T> | undefined, what: string): T {
+  if (!answer) throw new Error(`${what} was not part of this batched RDS read`);
+  if (!answer.ok) throw answer.error;
+  return answer.value;
+}
+
+/**
+ * Every reader and custom endpoint of a pass at once, with the API's filters instead of one call
+ * per endpoint: the custom endpoints' rules (DescribeDBClusterEndpoints, filter
+ * db-cluster-endpoint-id), then their clusters and the reader endpoints' (DescribeDBClusters,
+ * filter db-cluster-id) and those clusters' instances (DescribeDBInstances, filter db-cluster-id),
+ * the last two side by side. Each paginated, 100 identifiers per filter. Never rejects: a failed
+ * call is recorded as unknown for the endpoints that needed it. Custom rules and instance
+ * endpoints read here are kept in `reads` for the rest of the run, as listMemberInstances keeps them.
+ */
+export async function readMemberSets(rds: RDSClient, endpoints: RdsEndpoint[], reads?: RdsReads): Promise<MemberSetsRead> {
+  const ids = (kind: RdsEndpoint['kind']) => [...new Set(endpoints.filter((e) => e.kind === kind).map((e) => e.identifier))];
+  const rules = new Map<string, Answer<CustomRule>>();
+  await Promise.all(
+    chunks(ids('custom')).map(async (chunk) => {
+      const api = 'DescribeDBClusterEndpoints';
+      const read = await attempt(() => collect(paginateDescribeDBClusterEndpoints({ client: rds }, { Filters: [{ Name: 'db-cluster-endpoint-id', Values: chunk }] }), (p) => p.DBClusterEndpoints));
+      const found = new Map((read.ok ? read.value : []).flatMap((e) => (e.DBClusterEndpointIdentifier && e.DBClusterIdentifier ? [[e.DBClusterEndpointIdentifier.toLowerCase(), e] as const] : [])));
+      for (const id of chunk) {
+        const ep = found.get(id);
+        const what = `custom endpoint ${id}`;
+        rules.set(id, !read.ok ? failed(api, what, read.cause) : ep ? { ok: true, value: ruleOf(ep) } : failed(api, what, notFound(what)));
+      }
+    }),
+  );
+  const clusterIds = [...new Set([...ids('reader'), ...[...rules.values()].flatMap((r) => (r.ok ? [r.value.clusterId] : []))])];
+  const clusters = new Map<string, Answer<ClusterMember[]>>();
+  const instances = new Map<string, Answer<Map<string, string>>>();
+  // Instances by db-cluster-id rather than db-instance-id: the filter holds clusters (up to 16
+  // instances each, so up to 16 times fewer chunks), and the call does not wait for the members
+  // DescribeDBClusters lists, so both run at once. A page holds 100 instances either way.
+  const filter = (chunk: string[]) => ({ Filters: [{ Name: 'db-cluster-id', Values: chunk }] });
+  await Promise.all(
+    chunks(clusterIds).flatMap((chunk) => [
+      attempt(() => collect(paginateDescribeDBClusters({ client: rds }, filter(chunk)), (p) => p.DBClusters)).then((read) => {
+        const found = new Map((read.ok ? read.value : []).flatMap((c) => (c.DBClusterIdentifier ? [[c.DBClusterIdentifier.toLowerCase(), c] as const] : [])));
+        for (const id of chunk) {
+          const cluster = found.get(id);
+          const what = `cluster ${id}`;
+          clusters.set(id, !read.ok ? failed('DescribeDBClusters', what, read.cause) : cluster ? { ok: true, value: membersOf(cluster) } : failed('DescribeDBClusters', what, notFound(what)));
+        }
+      }),
+      attempt(() => collect(paginateDescribeDBInstances({ client: rds }, filter(chunk)), (p) => p.DBInstances)).then((read) => {
+        for (const id of chunk) instances.set(id, read.ok ? { ok: true, value: new Map() } : failed('DescribeDBInstances', `instances of cluster ${id}`, read.cause));
+        for (const i of read.ok ? read.value : []) {
+          const answer = instances.get(i.DBClusterIdentifier?.toLowerCase() ?? '');
+          if (answer?.ok && i.DBInstanceIdentifier && i.Endpoint?.Address) answer.value.set(i.DBInstanceIdentifier.toLowerCase(), i.Endpoint.Address);
+        }
+      }),
+    ]),
+  );
+  if (reads) {
+    for (const [id, rule] of rules) if (rule.ok) reads.customRules.set(id, Promise.resolve(rule.value));
+    for (const answer of instances.values()) if (answer.ok) for (const [id, address] of answer.value) reads.instanceEndpoints.set(id, address);
+  }
+  return new MemberSetsRead(rules, clusters, instances);
+}
+
+function chunks(values: string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < values.length; i += FILTER_VALUES_MAX) out.push(values.slice(i, i + FILTER_VALUES_MAX));
+  return out;
+}
+
+async function collect<P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> {
+  const all: T[] = [];
+  for await (const page of pages) all.push(...(items(page) ?? []));
+  return all;
+}
+
+async function attempt<T>(read: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; cause: unknown }> {
+  try {
+    return { ok: true, value: await read() };
+  } catch (cause) {
+    return { ok: false, cause };
+  }
+}
+
+const failed = (api: string, resource: string, cause: unknown): { ok: false; error: RdsApiError } => ({ ok: false, error: new RdsApiError(api, resource, { cause }) });
 
 async function call<T>(api: string, resource: string, read: () => Promise<T>): Promise<T> {
   try {

@@ -7,7 +7,8 @@ import type { Mapping } from '../config.js';
 import { compareAddresses, DnsError, resolveSettled, type ResolveEndpoint } from '../dns.js';
 import { describeError } from '../log.js';
 import { isMemberSet, parseRdsEndpoint } from '../rds-endpoint.js';
-import { listMemberInstances, type MemberInstance, type RdsReads } from '../aws/rds.js';
+import { listMemberInstances, readMemberSets, type MemberInstance, type MemberSetsRead, type RdsReads } from '../aws/rds.js';
+import { within } from '../deadline.js';
 import type { Desired, Resolution } from './plan.js';
 
 /** One member of a reader or custom endpoint, as the summary log line shows it. */
@@ -27,6 +28,8 @@ export interface DesiredDeps {
   rds?: RDSClient;
   /** What the run's RDS reads reuse (lib/aws/rds.ts); without it every resolution asks RDS in full. */
   rdsReads?: RdsReads;
+  /** A batched read made for this pass (primeMemberSets): the endpoints it covers make no RDS call of their own. */
+  rdsPrimed?: MemberSetsRead;
 }
 
 /** A reader or custom endpoint whose cluster has no member with an instance endpoint: nothing to point at, which is not "remove everything". */
@@ -39,7 +42,7 @@ export async function resolveDesired(mapping: Pick<Mapping, 'endpoint' | 'ipAddr
   if (!deps.rds) return { ok: false, error: new Error(`${mapping.endpoint} is a reader or custom endpoint, which needs an RDS client (deps.rds)`) };
   let instances: MemberInstance[];
   try {
-    instances = await listMemberInstances(deps.rds, parseRdsEndpoint(mapping.endpoint), deps.rdsReads);
+    instances = await listMemberInstances(deps.rds, parseRdsEndpoint(mapping.endpoint), deps.rdsReads, deps.rdsPrimed);
   } catch (err) {
     return { ok: false, error: err instanceof Error ? err : new Error(String(err)) };
   }
@@ -47,6 +50,18 @@ export async function resolveDesired(mapping: Pick<Mapping, 'endpoint' | 'ipAddr
     instances.map(async (m) => ({ ...m, ...(m.endpoint ? { resolution: await resolveSettled(deps.resolve, m.endpoint, mapping.ipAddressType) } : {}) })),
   );
   return combineMembers(mapping.endpoint, resolved);
+}
+
+/**
+ * One batched RDS read of every reader and custom endpoint among the mappings (lib/aws/rds.ts
+ * readMemberSets), for one pass over them; it also fills `deps.rdsReads`. Undefined when no
+ * mapping needs RDS, or when the read does not answer within `ms` (each pass then reads on its own).
+ */
+export async function primeMemberSets(mappings: Pick<Mapping, 'endpoint'>[], deps: DesiredDeps, ms: number): Promise<MemberSetsRead | undefined> {
+  const endpoints = mappings.filter((m) => isMemberSet(m.endpoint)).map((m) => parseRdsEndpoint(m.endpoint));
+  if (!deps.rds || endpoints.length === 0) return undefined;
+  const read = await within(readMemberSets(deps.rds, endpoints, deps.rdsReads), ms);
+  return read.done ? read.value : undefined;
 }
 
 /**

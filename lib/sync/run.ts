@@ -12,9 +12,10 @@ import { within } from '../deadline.js';
 import { mappingDimensions, mappingSeries, MetricsBatch } from '../aws/metrics.js';
 import { isDraining, planTargets, type Plan, type PlanReason, type RegisteredTarget, type Resolution } from './plan.js';
 import { deregisterTargets, describeTargets, registerTargets } from '../aws/targets.js';
-import { resolveDesired, type DesiredDeps, type MemberResult } from './members.js';
-import { RdsReads } from '../aws/rds.js';
+import { primeMemberSets, resolveDesired, type DesiredDeps, type MemberResult } from './members.js';
+import { RdsReads, type MemberSetsRead } from '../aws/rds.js';
 import { canonicalIp, ipSet } from '../ip.js';
+import { isMemberSet } from '../rds-endpoint.js';
 import { decideRemoval, type DeferReason } from './overlap.js';
 import { driveMapping, Watchers, type Clock, type MappingOptions, type Slot, type Step } from './watch.js';
 import { addTimelineMetrics, buildTimeline, type Failover, type FailoverTimeline, type FollowFacts } from './timeline.js';
@@ -30,6 +31,7 @@ export interface SyncDeps {
   /** Reader and custom endpoint mappings list their members with it (lib/sync/members.ts). */
   rds?: RDSClient;
   rdsReads?: RdsReads;
+  rdsPrimed?: MemberSetsRead;
   log: Log;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -141,11 +143,26 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
   const limit = pLimit(config.concurrency);
   // RDS reads reused within this run and its watch (lib/aws/rds.ts); the next run starts afresh.
   const runDeps: SyncDeps = { ...deps, rdsReads: new RdsReads() };
+  // Reader and custom endpoints: one batched RDS read of them all (lib/aws/rds.ts readMemberSets)
+  // before the first passes, used by each mapping's first pass only. A watch's polls read their
+  // cluster afresh; the re-syncs during a watch share a batched read started at most one poll
+  // interval before the pass (each mapping re-syncs on its own timer: there is no common round).
+  const readAll = () => primeMemberSets(selected, runDeps, bounds.workUntil - clock.now());
+  const primed = await readAll();
+  const firstPasses = new Set(selected);
+  let resyncRead: { at: number; read: Promise<MemberSetsRead | undefined> } | undefined;
+  const passDeps = async (mapping: Mapping, options: MappingOptions): Promise<SyncDeps> => {
+    if (firstPasses.delete(mapping)) return primed ? { ...runDeps, rdsPrimed: primed } : runDeps;
+    if (options.watch || !isMemberSet(mapping.endpoint)) return runDeps;
+    if (!resyncRead || clock.now() - resyncRead.at > config.failoverPollMs) resyncRead = { at: clock.now(), read: readAll() };
+    const read = await resyncRead.read;
+    return read ? { ...runDeps, rdsPrimed: read } : runDeps;
+  };
   // A run that outlasts the schedule interval sends the heartbeat of the runs it holds back (lib/sync/heartbeat.ts).
   const heartbeat = new Heartbeat(started, config.scheduleIntervalMs);
   const beats: Promise<boolean>[] = [];
   const slot: Slot<MappingResult> = (mapping, options) =>
-    limit(() => syncWithin(mapping, options, bounds.workUntil, config, runDeps, clock)).then((step) => {
+    limit(async () => syncWithin(mapping, options, bounds.workUntil, config, await passDeps(mapping, options), clock)).then((step) => {
       const beat = heartbeat.passed(step.result, clock.now());
       if (beat) beats.push(sendMetrics(new MetricsBatch().add('SyncSuccess', beat.failed === 0 ? 1 : 0), bounds.workUntil, config, deps, clock));
       return followedByWeights(mapping, step);

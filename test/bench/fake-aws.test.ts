@@ -6,9 +6,12 @@ import {
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAws, type FakeAws, type FakeTargetGroup } from '../../bench/fake-aws.js';
 import { listTaggedTargetGroups } from '../../lib/aws/target-groups.js';
+import { listMemberInstances, readMemberSets } from '../../lib/aws/rds.js';
+import { parseRdsEndpoint } from '../../lib/rds-endpoint.js';
 import { emulatorClientConfig, toHealthyMs } from '../harness/index.js';
 
 const TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/orders/1';
@@ -80,5 +83,48 @@ describe("bench's fake AWS: discovery's listing", () => {
   it('refuses DescribeTags with more than 20 ARNs, as AWS does', async () => {
     const ResourceArns = Array.from({ length: 21 }, (_, i) => group(i).arn);
     await expect(elb.send(new DescribeTagsCommand({ ResourceArns }))).rejects.toThrow(/at most 20 ARNs/);
+  });
+});
+
+describe("bench's fake AWS: RDS member sets", () => {
+  let aws: FakeAws;
+  let rds: RDSClient;
+  beforeAll(async () => {
+    aws = await startFakeAws();
+    rds = new RDSClient(emulatorClientConfig(aws.endpoint));
+    for (let c = 0; c < 250; c++) {
+      aws.setCluster(`db${c}`, [1, 2, 3].map((m) => ({ id: `db${c}-${m}`, writer: m === 1, address: `db${c}-${m}.c0ffee.eu-west-1.rds.amazonaws.com` })));
+      aws.setCustomEndpoint(`db${c}-any`, { clusterId: `db${c}`, type: 'ANY', excludedMembers: [`db${c}-3`] });
+    }
+  });
+  afterAll(async () => {
+    rds?.destroy();
+    await aws?.close();
+  });
+  const reader = (c: number) => parseRdsEndpoint(`db${c}.cluster-ro-c0ffee.eu-west-1.rds.amazonaws.com`);
+  const custom = (c: number) => parseRdsEndpoint(`db${c}-any.cluster-custom-c0ffee.eu-west-1.rds.amazonaws.com`);
+
+  it('answers the batched read with its filters: 250 clusters x (reader + custom) in 3 chunks a call and pages of 100', async () => {
+    aws.resetCounts();
+    const endpoints = Array.from({ length: 250 }, (_, c) => [reader(c), custom(c)]).flat();
+    const primed = await readMemberSets(rds, endpoints);
+    expect(primed.members(reader(249)).map((m) => m.id)).toEqual(['db249-2', 'db249-3']);
+    expect(primed.members(custom(0))).toEqual([
+      { id: 'db0-1', endpoint: 'db0-1.c0ffee.eu-west-1.rds.amazonaws.com' },
+      { id: 'db0-2', endpoint: 'db0-2.c0ffee.eu-west-1.rds.amazonaws.com' },
+    ]);
+    // 100 + 100 + 50 values; instances: 300 + 300 + 150 in pages of 100 = 3 + 3 + 2 calls.
+    expect(aws.counts()).toEqual({ DescribeDBClusterEndpoints: 3, DescribeDBClusters: 3, DescribeDBInstances: 8 });
+  });
+
+  it('answers the one-endpoint reads by identifier, as before', async () => {
+    aws.resetCounts();
+    expect((await listMemberInstances(rds, custom(7))).map((m) => m.id)).toEqual(['db7-1', 'db7-2']);
+    expect(aws.counts()).toEqual({ DescribeDBClusterEndpoints: 1, DescribeDBClusters: 1, DescribeDBInstances: 1 });
+  });
+
+  it('refuses a filter of more than 100 values, as AWS does', async () => {
+    const ids = Array.from({ length: 101 }, (_, c) => `db${c}`);
+    await expect(rds.send(new DescribeDBClustersCommand({ Filters: [{ Name: 'db-cluster-id', Values: ids }] }))).rejects.toThrow(/at most 100 values, got 101/);
   });
 });

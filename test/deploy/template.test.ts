@@ -1091,7 +1091,7 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     });
   });
 
-  it('lets sync read the members of reader and custom endpoints, scoped where RDS allows', () => {
+  it('lets sync read the members of reader and custom endpoints: every cluster, as the batched read asks without an identifier', () => {
     const mappings = [
       { endpoint: 'orders.cluster-ro-abcdefghijkl.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('readers'), port: 5432 },
       { endpoint: 'orders.cluster-abcdefghijkl.eu-west-1.rds.amazonaws.com', targetGroupArn: tg('writer'), port: 5432 },
@@ -1100,15 +1100,16 @@ describe('deploy parameters (deploy/params.cjs)', () => {
     const readers = deriveDeployConfig({ ...defaults, ...vpc, endpointServiceIds: 'vpce-svc-0123456789abcdef0', syncMappings: JSON.stringify(mappings) });
     const statement = (d: Derived, action: string) => d.syncReadPolicy.PolicyDocument.Statement.find((s) => actionsOf(s).includes(action));
     const cluster = (id: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:rds:\${AWS::Region}:\${AWS::AccountId}:cluster:${id}` });
-    expect(statement(readers, 'rds:DescribeDBClusters')?.Resource).toEqual([cluster('orders')]);
+    // readMemberSets filters by db-cluster-id: RDS authorizes that call on cluster:*.
+    expect(statement(readers, 'rds:DescribeDBClusters')?.Resource).toEqual([cluster('*')]);
     // Reader members come from DescribeDBClusters alone.
     expect(statement(readers, 'rds:DescribeDBClusterEndpoints')).toBeUndefined();
     expect(statement(readers, 'rds:DescribeDBInstances')?.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:db:*' });
-    // A custom endpoint names only itself: its cluster is found at run time.
+    // Custom endpoints, read with the db-cluster-endpoint-id filter: on every cluster and cluster endpoint.
     const custom = deriveDeployConfig({ ...minimal, rdsEndpoint: 'analytics.cluster-custom-abcdefghijkl.eu-west-1.rds.amazonaws.com' });
     expect(statement(custom, 'rds:DescribeDBClusterEndpoints')?.Resource).toEqual([
       cluster('*'),
-      { 'Fn::Sub': 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:cluster-endpoint:analytics' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:cluster-endpoint:*' },
     ]);
     // A writer endpoint alone: DNS only, no member reads, no rds endpoint.
     // RDS events: an instance's cluster, a blue/green deployment's source and target.

@@ -33,7 +33,7 @@ interface BenchResults {
   deploymentZip: { results: { fn: string; bytes: number }[] };
   coldStart: { results: { fn: string; variant: string; total: Summary }[] };
   cost: { defaultConcurrency: number; runs: { mappings: number; concurrency: number; durationMs: Summary }[]; oneByOneRatio: Record<string, number> };
-  fleet: { scheduleMs: number; runs: { mappings: number; discovery: boolean; durationMs: Summary; peakRssMb: number; maxOldSpaceMb?: number }[] };
+  fleet: { scheduleMs: number; runs: { mappings: number; discovery: boolean; durationMs: Summary; peakRssMb: number; maxOldSpaceMb?: number; memberSets?: boolean }[] };
   monthly: { mappings: number; invocationsPerMonth: number; gbSeconds: number; memoryMb: number; usdBeforeFreeTier: number }[];
   warm: { trials: number; weightPropagationMs: number; cases: { label: string; awsCalls: number; passMs: { median: number; max: number }; weightsChangedMs?: { median: number; max: number } }[] };
 }
@@ -55,7 +55,7 @@ const breakdown = (pkg: string) => results.bundle.results.find((r) => r.fn === '
 const zip = (fn: string) => results.deploymentZip.results.find((r) => r.fn === fn)?.bytes ?? NaN;
 const thousands = (n: number) => n.toLocaleString('en-US');
 const fleet = (mappings: number, discovery: boolean, capped = false) => {
-  const found = results.fleet.runs.find((r) => r.mappings === mappings && r.discovery === discovery && Boolean(r.maxOldSpaceMb) === capped);
+  const found = results.fleet.runs.find((r) => r.mappings === mappings && r.discovery === discovery && Boolean(r.maxOldSpaceMb) === capped && !r.memberSets);
   if (!found) throw new Error(`no fleet run of ${mappings} mappings (discovery ${discovery}, capped ${capped}) in bench/results.json`);
   return found;
 };

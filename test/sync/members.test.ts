@@ -2,7 +2,8 @@ import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DnsError } from '../../lib/dns.js';
-import { combineMembers, resolveDesired } from '../../lib/sync/members.js';
+import { combineMembers, primeMemberSets, resolveDesired } from '../../lib/sync/members.js';
+import { RdsReads } from '../../lib/aws/rds.js';
 
 const READER = 'orders.cluster-ro-c0ffee.eu-west-1.rds.amazonaws.com';
 const WRITER = 'orders.cluster-c0ffee.eu-west-1.rds.amazonaws.com';
@@ -92,5 +93,34 @@ describe('combineMembers', () => {
       { id: 'b', endpoint: 'b', resolution: { ok: true, addresses: ['10.0.0.9', '10.0.0.10'] } },
     ]);
     expect(desired).toMatchObject({ ok: true, addresses: ['10.0.0.9', '10.0.0.10'] });
+  });
+});
+
+describe('primeMemberSets', () => {
+  it('makes no RDS call when no mapping is a reader or custom endpoint, or there is no RDS client', async () => {
+    expect(await primeMemberSets([{ endpoint: WRITER }], { resolve, rds: new RDSClient({}) }, 1000)).toBeUndefined();
+    expect(await primeMemberSets([{ endpoint: READER }], { resolve }, 1000)).toBeUndefined();
+    expect(rdsMock.calls()).toHaveLength(0);
+  });
+
+  it('gives up at its bound (no batched read): each pass then reads on its own', async () => {
+    rdsMock.on(DescribeDBClustersCommand).callsFake(() => new Promise(() => undefined));
+    expect(await primeMemberSets([{ endpoint: READER }], { resolve, rds: new RDSClient({}) }, 20)).toBeUndefined();
+  });
+
+  it('serves the pass from the batched read and fills the run reads', async () => {
+    rdsMock.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [{ DBClusterIdentifier: 'orders', DBClusterMembers: ['orders-1', 'orders-2'].map((id, i) => ({ DBInstanceIdentifier: id, IsClusterWriter: i === 0 })) }],
+    });
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: ['orders-1', 'orders-2'].map((id) => ({ DBInstanceIdentifier: id, DBClusterIdentifier: 'orders', Endpoint: { Address: host(id) } })) });
+    const deps = { resolve, rds: new RDSClient({}), rdsReads: new RdsReads() };
+
+    const primed = await primeMemberSets([{ endpoint: READER }, { endpoint: WRITER }], deps, 1000);
+    rdsMock.resetHistory();
+    const desired = await resolveDesired({ endpoint: READER, ipAddressType: 'ipv4' }, { ...deps, ...(primed ? { rdsPrimed: primed } : {}) });
+
+    expect(desired).toMatchObject({ ok: true, addresses: ['10.0.2.9'] });
+    expect(rdsMock.calls()).toHaveLength(0);
+    expect(deps.rdsReads.instanceEndpoints.get('orders-2')).toBe(host('orders-2'));
   });
 });

@@ -12,6 +12,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DnsError } from '../../lib/dns.js';
 import { FINISH_MARGIN_MS, runSync, type SyncDeps, type SyncRequest } from '../../lib/sync/run.js';
 import { BILLING, ORDERS, recordLog, syncConfig, TG_A, TG_B } from '../fixtures.js';
+import { fakeHost, fakeRds } from '../aws/fake-rds.js';
 
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const cwMock = mockClient(CloudWatchClient);
@@ -513,8 +514,8 @@ describe('runSync for a reader endpoint (a member set)', () => {
   const instanceAnswers = { [host('orders-2')]: ['10.0.2.9'], [host('orders-3')]: ['10.0.3.3'] };
 
   function members(...ids: string[]) {
-    rdsMock.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterMembers: [{ DBInstanceIdentifier: 'orders-1', IsClusterWriter: true }, ...ids.map((id) => ({ DBInstanceIdentifier: id, IsClusterWriter: false }))] }] });
-    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: ['orders-1', ...ids].map((id) => ({ DBInstanceIdentifier: id, Endpoint: { Address: host(id) } })) });
+    rdsMock.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: 'orders', DBClusterMembers: [{ DBInstanceIdentifier: 'orders-1', IsClusterWriter: true }, ...ids.map((id) => ({ DBInstanceIdentifier: id, IsClusterWriter: false }))] }] });
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: ['orders-1', ...ids].map((id) => ({ DBInstanceIdentifier: id, DBClusterIdentifier: 'orders', Endpoint: { Address: host(id) } })) });
   }
   const withRds = (answers: Parameters<typeof fakeDns>[0]) => deps(answers, { rds: new RDSClient({}) });
 
@@ -613,5 +614,65 @@ describe('runSync for a reader endpoint (a member set)', () => {
       { id: 'orders-2', endpoint: host('orders-2'), addresses: ['10.0.2.9'] },
       { id: 'orders-3', endpoint: host('orders-3'), error: { name: 'DnsError', message: `DNS timeout for ${host('orders-3')}`, kind: 'timeout' } },
     ]);
+  });
+});
+
+describe('runSync with many reader and custom endpoints: one batched RDS read per run', () => {
+  const rdsMock = mockClient(RDSClient);
+  const tg = (i: number) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/db${i}/0123456789abcdef`;
+  /** n clusters, each with a reader and a custom endpoint mapping: 2n mappings. */
+  function fleet(n: number) {
+    const names = Array.from({ length: n }, (_, i) => `db${i}`);
+    fakeRds(rdsMock, names.map((id) => ({ id, members: [`${id}-1`, `${id}-2`], custom: [{ id: `${id}-any`, type: 'ANY' as const }] })));
+    const mappings = names.flatMap((id, i) => [
+      { endpoint: `${id}.cluster-ro-c0ffee.eu-west-1.rds.amazonaws.com`, targetGroupArn: tg(2 * i), port: 5432, ipAddressType: 'ipv4' as const },
+      { endpoint: `${id}-any.cluster-custom-c0ffee.eu-west-1.rds.amazonaws.com`, targetGroupArn: tg(2 * i + 1), port: 5432, ipAddressType: 'ipv4' as const },
+    ]);
+    const answers = Object.fromEntries(names.flatMap((id, i) => [1, 2].map((m) => [fakeHost(`${id}-${m}`), [`10.1.${i}.${m}`]])));
+    return { config: syncConfig({ mappings }), answers };
+  }
+  const rdsCalls = () => rdsMock.calls().map((c) => c.args[0].constructor.name);
+
+  beforeEach(() => rdsMock.reset());
+
+  it.each([3, 30])('%i clusters x (reader + custom): 1 DescribeDBClusterEndpoints + 1 DescribeDBClusters + 1 DescribeDBInstances', async (n) => {
+    const { config, answers } = fleet(n);
+    const { deps: d } = deps(answers, { rds: new RDSClient({}) });
+
+    const summary = await runSync(config, scheduled, d);
+
+    expect(summary).toMatchObject({ outcome: 'success', failed: 0 });
+    expect(summary.mappings).toHaveLength(2 * n);
+    expect(summary.mappings[1]).toMatchObject({ resolved: ['10.1.0.1', '10.1.0.2'], added: ['10.1.0.1', '10.1.0.2'] });
+    expect(rdsCalls().sort()).toEqual(['DescribeDBClusterEndpointsCommand', 'DescribeDBClustersCommand', 'DescribeDBInstancesCommand']);
+  });
+
+  it('reads afresh in every run: the run an RDS event starts sees the cluster as it is now', async () => {
+    const { config, answers } = fleet(2);
+    const { deps: d } = deps(answers, { rds: new RDSClient({}) });
+    await runSync(config, scheduled, d);
+    fakeRds(rdsMock, [{ id: 'db0', members: ['db0-2', 'db0-1'] }, { id: 'db1', members: ['db1-1', 'db1-2'] }]);
+
+    const summary = await runSync(config, { trigger: 'rds-event', force: false, dryRun: false }, d);
+
+    expect(rdsCalls()).toHaveLength(6);
+    // db0 failed over: its reader endpoint now serves db0-1.
+    expect(summary.mappings[0]).toMatchObject({ resolved: ['10.1.0.1'] });
+  });
+
+  it('fails only the mappings whose cluster is missing, and removes nothing from their groups', async () => {
+    const { config, answers } = fleet(2);
+    const gone = { endpoint: 'gone.cluster-ro-c0ffee.eu-west-1.rds.amazonaws.com', targetGroupArn: tg(99), port: 5432, ipAddressType: 'ipv4' as const };
+    elbMock.on(DescribeTargetHealthCommand, { TargetGroupArn: tg(99) }).resolves({ TargetHealthDescriptions: [health('10.9.9.9')] });
+    const { deps: d } = deps(answers, { rds: new RDSClient({}) });
+
+    const summary = await runSync({ ...config, mappings: [...config.mappings, gone] }, scheduled, d);
+
+    expect(summary).toMatchObject({ outcome: 'failed', failed: 1 });
+    expect(summary.mappings.at(-1)).toMatchObject({ endpoint: gone.endpoint, removed: [], error: { name: 'RdsApiError' } });
+    expect(summary.mappings.at(-1)?.error?.message).toMatch(/DescribeDBClusters failed for cluster gone: NotFound/);
+    expect(summary.mappings.slice(0, -1).map((m) => [m.error, m.added.length])).toEqual([[undefined, 1], [undefined, 2], [undefined, 1], [undefined, 2]]);
+    expect(elbMock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
+    expect(rdsCalls()).toHaveLength(3);
   });
 });

@@ -9,6 +9,7 @@ import type { Mapping } from '../../lib/config.js';
 import { runSync, type SyncRequest } from '../../lib/sync/run.js';
 import { BILLING, ORDERS, recordLog, syncConfig } from '../fixtures.js';
 import { virtualClock } from './virtual-clock.js';
+import { fakeHost, fakeRds } from '../aws/fake-rds.js';
 
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const cwMock = mockClient(CloudWatchClient);
@@ -127,9 +128,9 @@ describe('a watched reader endpoint (member set) reuses its RDS reads within the
     // The failover at 6 s: orders-2 becomes the writer, orders-1 a reader.
     rdsMock.on(DescribeDBClustersCommand).callsFake(() => {
       const swapped = clock.now() >= 6000;
-      return { DBClusters: [{ DBClusterMembers: [{ DBInstanceIdentifier: 'orders-1', IsClusterWriter: !swapped }, { DBInstanceIdentifier: 'orders-2', IsClusterWriter: swapped }] }] };
+      return { DBClusters: [{ DBClusterIdentifier: 'orders', DBClusterMembers: [{ DBInstanceIdentifier: 'orders-1', IsClusterWriter: !swapped }, { DBInstanceIdentifier: 'orders-2', IsClusterWriter: swapped }] }] };
     });
-    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: ['orders-1', 'orders-2'].map((id) => ({ DBInstanceIdentifier: id, Endpoint: { Address: host(id) } })) });
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: ['orders-1', 'orders-2'].map((id) => ({ DBInstanceIdentifier: id, DBClusterIdentifier: 'orders', Endpoint: { Address: host(id) } })) });
     elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.2.2', Port: 5432 }, TargetHealth: { State: 'healthy' } }] });
     const registeredAt = recordRegistrations(clock);
     const reader: Mapping = { endpoint: READER, targetGroupArn: mapping(1).targetGroupArn, port: 5432, ipAddressType: 'ipv4' };
@@ -145,5 +146,51 @@ describe('a watched reader endpoint (member set) reuses its RDS reads within the
     expect(clusterReads).toBeLessThanOrEqual(20_000 / 2000 + 2);
     // The instance endpoint names: once for the run (before: once per poll as well).
     expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 1);
+  });
+});
+
+describe('reader endpoints synced again during a watch share one batched RDS read', () => {
+  const rdsMock = mockClient(RDSClient);
+
+  it('reads both clusters in one DescribeDBClusters per re-sync round instead of one per mapping, and sees a failover there', async () => {
+    rdsMock.reset();
+    const clock = virtualClock();
+    const swap = () => clock.now() >= 100_000;
+    fakeRds(rdsMock, [
+      { id: 'ra', members: ['ra-1', 'ra-2', 'ra-3'] },
+      { id: 'rb', members: ['rb-1', 'rb-2'] },
+    ]);
+    // rb fails over at 100 s: rb-2 becomes the writer (the fake's first member).
+    const clusterReadsAt: number[] = [];
+    rdsMock.on(DescribeDBClustersCommand).callsFake((input: { Filters?: { Values?: string[] }[]; DBClusterIdentifier?: string }) => {
+      clusterReadsAt.push(clock.now());
+      const wanted = input.Filters?.[0]?.Values ?? [input.DBClusterIdentifier ?? ''];
+      const members = { ra: ['ra-1', 'ra-2', 'ra-3'], rb: swap() ? ['rb-2', 'rb-1'] : ['rb-1', 'rb-2'] };
+      return { DBClusters: wanted.map((id) => ({ DBClusterIdentifier: id, DBClusterMembers: members[id as 'ra' | 'rb'].map((m, i) => ({ DBInstanceIdentifier: m, IsClusterWriter: i === 0 })) })) };
+    });
+    const ip: Record<string, string> = { [fakeHost('ra-2')]: '10.0.3.2', [fakeHost('ra-3')]: '10.0.3.3', [fakeHost('rb-1')]: '10.0.4.1', [fakeHost('rb-2')]: '10.0.4.2' };
+    const readerOf = (c: string, i: number): Mapping => ({ ...mapping(i), endpoint: `${c}.cluster-ro-c0ffee.eu-west-1.rds.amazonaws.com` });
+    const [watched, ra, rb] = [mapping(1), readerOf('ra', 2), readerOf('rb', 3)];
+    const held: Record<string, string[]> = { [watched.targetGroupArn]: ['10.0.1.1'], [ra.targetGroupArn]: ['10.0.3.2', '10.0.3.3'], [rb.targetGroupArn]: ['10.0.4.2'] };
+    elbMock.on(DescribeTargetHealthCommand).callsFake((input: { TargetGroupArn: string }) => ({
+      TargetHealthDescriptions: (held[input.TargetGroupArn] ?? []).map((Id) => ({ Target: { Id, Port: 5432 }, TargetHealth: { State: 'healthy' } })),
+    }));
+    const registeredAt = recordRegistrations(clock);
+    // The watched writer never changes: the watch lasts its 180 s, the readers are synced again every 60 s.
+    const resolve = async (name: string) => [ip[name] ?? '10.0.1.1'];
+    const config = syncConfig({ mappings: [watched, ra, rb], failoverPollMs: 2000, failoverWatchMs: 180_000, scheduleIntervalMs: 60_000, failoverFollowMs: 0 });
+
+    const summary = await clock.run(runSync(config, rdsEvent([watched.endpoint]), { elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), rds: new RDSClient({}), resolve, log: recordLog(), ...clock }));
+
+    // The first passes (0 s) and each round of re-syncs: one call each, both clusters in it (before: one per mapping per pass).
+    expect(clusterReadsAt).toEqual([0, 60_000, 120_000, 180_000]);
+    expect(rdsMock.commandCalls(DescribeDBClustersCommand).map((c) => c.args[0].input.Filters?.[0]?.Values)).toEqual(Array(4).fill(['ra', 'rb']));
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 4);
+    expect(summary.mappings[1]?.syncs).toBe(4);
+    // rb's failover at 100 s is seen by the 120 s re-sync: its reader endpoint now serves rb-1.
+    expect(registeredAt[rb.targetGroupArn]).toBe(120_000);
+    expect(summary.mappings[2]).toMatchObject({ added: ['10.0.4.1'], removed: ['10.0.4.2'] });
+    expect(summary.mappings[1]).toMatchObject({ added: [], removed: [], reason: 'in-sync' });
+    expect(summary.mappings[1]?.error).toBeUndefined();
   });
 });
