@@ -13,6 +13,7 @@ import { createLogger } from '../lib/log.js';
 import { MATCH_BUDGET_MS, parseSyncEvent, withEventMatch } from '../lib/sync/event.js';
 import { DiscoveryCache, discoverMappings, discoveryFailures } from '../lib/sync/discovery.js';
 import { createProbe } from '../lib/sync/probe.js';
+import { ReadLedger } from '../lib/sync/reads.js';
 import { listTaggedTargetGroups } from '../lib/aws/target-groups.js';
 import { FINISH_MARGIN_MS, runSync, type SyncSummary } from '../lib/sync/run.js';
 
@@ -23,7 +24,8 @@ const logger = createLogger('rds-nlb-sync');
 const rds = createRdsClient();
 // The probe through the NLB (PROBE_*): skipped, with the reason on the summary line, outside the VPC.
 const probe = createProbe(loadProbeConfig());
-const deps = { elb: createElbClient(), cloudwatch: createCloudWatchClient(), rds, resolve: createResolver(config.dns), log: logger, probe };
+// Each group's last read, kept across warm invocations: settled groups beyond ELB's read budget wait their turn.
+const deps = { elb: createElbClient(), cloudwatch: createCloudWatchClient(), rds, resolve: createResolver(config.dns), log: logger, probe, reads: new ReadLedger() };
 const lookup = rdsLookup(rds);
 // DISCOVER_TARGET_GROUPS: the last successful discovery, served while a listing fails (warm invocations).
 const discovered = new DiscoveryCache();

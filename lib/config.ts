@@ -246,6 +246,9 @@ const syncEnvSchema = z
     FAILOVER_FOLLOW_SECONDS: intInRange(600, 0, 900, 'seconds'),
     FAILOVER_FOLLOW_POLL_MS: intInRange(5000, 1000, 60_000, 'milliseconds'),
     SYNC_CONCURRENCY: intInRange(10, 1, 100, 'a number of mappings synced at once'),
+    // ELB meters Describe* at 10 a second per account and region (40 at once): a run reads at most
+    // this many target groups a second of the schedule interval, beyond those that may need work (lib/sync/reads.ts).
+    TARGET_READS_PER_SECOND: intInRange(5, 1, 100, 'target group reads a second of the schedule interval'),
     // How often the schedule invokes sync. Scheduled runs wait while a run watches (reserved
     // concurrency 1), so the watching run re-syncs every mapping this often itself.
     SCHEDULE_INTERVAL_SECONDS: intInRange(60, 10, 3600, 'seconds between scheduled runs'),
@@ -349,6 +352,8 @@ export interface SyncConfig {
   /** The schedule's period: while a run watches, every mapping is synced at least this often. */
   scheduleIntervalMs: number;
   concurrency: number;
+  /** How many settled target groups and others together a run reads at most (lib/sync/reads.ts). */
+  targetReadsPerRun: number;
   metricsNamespace: string;
   /** MAPPING_METRICS: per-mapping series only when they change (default), always, or never. */
   mappingMetrics: MappingMetrics;
@@ -387,6 +392,7 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
     failoverFollowPollMs: e.FAILOVER_FOLLOW_POLL_MS,
     scheduleIntervalMs: e.SCHEDULE_INTERVAL_SECONDS * 1000,
     concurrency: e.SYNC_CONCURRENCY,
+    targetReadsPerRun: e.TARGET_READS_PER_SECOND * e.SCHEDULE_INTERVAL_SECONDS,
     metricsNamespace: e.METRICS_NAMESPACE,
     mappingMetrics: e.MAPPING_METRICS,
     dryRun: e.DRY_RUN,

@@ -33,6 +33,7 @@ describe('loadSyncConfig', () => {
       failoverFollowPollMs: 5000,
       scheduleIntervalMs: 60_000,
       concurrency: 10,
+      targetReadsPerRun: 300,
       metricsNamespace: 'RdsNlbSync',
       mappingMetrics: 'changes',
       dryRun: false,

@@ -23,6 +23,7 @@ import { syncWarmMapping, type WarmSummary } from '../warm/run.js';
 import { addProbeMetrics, type Probe, type ProbeResult } from './probe.js';
 import { discoveryFailures, type DiscoveryReport } from './discovery.js';
 import { Heartbeat } from './heartbeat.js';
+import { maySkip, readKey, skippable, type ReadLedger } from './reads.js';
 
 export interface SyncDeps {
   elb: ElasticLoadBalancingV2Client;
@@ -37,6 +38,8 @@ export interface SyncDeps {
   sleep?: (ms: number) => Promise<void>;
   /** The probe of the real path through the NLB (lib/sync/probe.ts), once per run after the mappings. */
   probe?: Probe;
+  /** This container's last read of each group (lib/sync/reads.ts); without it every pass reads its group. */
+  reads?: ReadLedger;
 }
 
 export type Trigger = 'schedule' | 'rds-event' | 'manual';
@@ -94,7 +97,8 @@ export interface MappingResult {
   healthy: number | null;
   added: string[];
   removed: string[];
-  reason: PlanReason | 'error';
+  /** `settled`: not read this run (its read budget); DNS answers what it did when the group was last read, in sync with a healthy target. */
+  reason: PlanReason | 'settled' | 'error';
   /** Reader and custom endpoints: each member instance and what it resolved to */
   members?: MemberResult[];
   /** RDS-event watch: how many extra resolutions it took to see the change */
@@ -127,6 +131,8 @@ export interface SyncSummary {
   discovery?: DiscoveryReport;
   /** SyncSuccess sent during the run, one a schedule interval, for the scheduled runs it held back. */
   heartbeats?: number;
+  /** Mappings whose group was not read (settled, beyond the run's read budget: lib/sync/reads.ts). */
+  settled?: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -188,9 +194,15 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
     return step;
   };
 
+  // ELB's Describe* budget: the settled groups beyond it are read in later runs (lib/sync/reads.ts).
+  const mayNotRead = deps.reads ? skippable(selected.map(readKey), deps.reads, config.targetReadsPerRun) : new Set<string>();
   const mappings = await Promise.all(
     selected.map((mapping) =>
-      driveMapping(mapping, { force: request.force, dryRun, watch: watched.has(mapping.endpoint) }, { slot, watchers, bounds, config, clock, read, followed }),
+      driveMapping(
+        mapping,
+        { force: request.force, dryRun, watch: watched.has(mapping.endpoint), ...(mayNotRead.has(readKey(mapping)) ? { maySkipRead: true } : {}) },
+        { slot, watchers, bounds, config, clock, read, followed },
+      ),
     ),
   );
 
@@ -213,6 +225,7 @@ export async function runSync(config: SyncConfig, request: SyncRequest, deps: Sy
     ...(probe ? { probe } : {}),
     ...(request.discovery ? { discovery: request.discovery } : {}),
     ...(heartbeat.beats.length > 0 ? { heartbeats: heartbeat.beats.length } : {}),
+    ...(settledCount(mappings) > 0 ? { settled: settledCount(mappings) } : {}),
   };
   // Logged before the metrics are sent: a hanging CloudWatch call must not cost the run's record.
   const { metricsSent: _, failovers: _timelines, ...logged } = summary;
@@ -303,19 +316,28 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, result: Ma
     return { result, waiting };
   }
   let registered: RegisteredTarget[] | undefined;
+  /** When this pass read the group (not a watch poll reusing its first read). */
+  let read: number | undefined;
   let waiting = false;
   let failover: Failover | undefined;
   try {
     // Rule 1: resolve first; the answer decides, the target group follows.
     const resolution = await resolve(mapping, deps);
+    const answered = resolution.ok && !resolution.incomplete ? resolution.addresses : null;
+    // Beyond the run's read budget, a settled group whose endpoint answers as before is not read (lib/sync/reads.ts).
+    if (options.maySkipRead && maySkip(deps.reads?.get(readKey(mapping)), answered, options)) {
+      Object.assign(result, { resolved: answered, reason: 'settled', durationMs: clock.now() - started, ...(resolution.members ? { members: resolution.members } : {}) });
+      return { result, waiting: false };
+    }
     // Rule 8's bound runs from the read the plan is made from to the deregister (lib/sync/overlap.ts).
     let readAt = clock.now();
     const seenAt = readAt;
+    if (!options.registered) read = readAt;
     registered = options.registered ?? (await describeTargets(deps.elb, mapping.targetGroupArn));
     let plan = planTargets(resolution, registered, { port: mapping.port, force: options.force });
     if (options.registered && !isWaiting(plan)) {
       // The watch saw the change against the group as read when it began: act on a fresh read.
-      readAt = clock.now();
+      readAt = read = clock.now();
       registered = await describeTargets(deps.elb, mapping.targetGroupArn);
       plan = planTargets(resolution, registered, { port: mapping.port, force: options.force });
     }
@@ -358,6 +380,8 @@ async function syncMapping(mapping: Mapping, options: MappingOptions, result: Ma
     result.error = { ...describeError(err), ...(err instanceof DnsError ? { kind: err.kind } : {}) };
     if (!(err instanceof DnsError) && result.reason !== 'address-refused') result.reason = 'error';
   }
+  // What the next runs may skip: a group read in sync with a healthy target, while DNS agrees.
+  if (read !== undefined) deps.reads?.record(readKey(mapping), result.error ? null : result.resolved, read, !result.error && result.reason === 'in-sync' && (result.healthy ?? 0) >= 1);
   result.durationMs = clock.now() - started;
   return { result, waiting, ...(registered ? { registered } : {}), ...(failover ? { failover } : {}) };
 }
@@ -393,6 +417,8 @@ async function sendMetrics(batch: MetricsBatch, until: number, config: SyncConfi
   });
   return false;
 }
+
+const settledCount = (mappings: MappingResult[]) => mappings.filter((m) => m.reason === 'settled').length;
 
 /** In sync, or DNS still failing: nothing has changed yet, keep watching. */
 const isWaiting = (plan: Plan) => plan.reason === 'in-sync' || plan.reason === 'dns-failed';
@@ -444,8 +470,10 @@ function syncMetrics(mappings: MappingResult[], durationMs: number, dryRun: bool
     .add('TargetsRemoved', sum((m) => applied(m.removed)))
     .add('RemovalsDeferred', sum((m) => m.deferred?.length ?? 0))
     .add('SyncDuration', durationMs, 'Milliseconds');
-  // The least healthy group, only when every group was read: the minimum of what was read could hide the unread one.
-  const healthy = mappings.map((m) => m.healthy);
+  // The least healthy group, only when every group the run meant to read was read: the minimum of
+  // what was read could hide the unread one. A settled group (not read by design) had a healthy
+  // target at its last read; one without is never settled, so it is read, and counted, every run.
+  const healthy = mappings.filter((m) => m.reason !== 'settled').map((m) => m.healthy);
   if (healthy.length > 0 && healthy.every((n) => n !== null)) batch.add('HealthyTargets', Math.min(...healthy));
   return batch;
 }

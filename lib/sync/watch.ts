@@ -22,6 +22,8 @@ export interface MappingOptions {
   registered?: RegisteredTarget[];
   /** Closed when the deadline gave up on this pass: no register or deregister after that. */
   gate?: { open: boolean };
+  /** Beyond this run's read budget: the pass skips reading the group if it is settled and DNS agrees (lib/sync/reads.ts). */
+  maySkipRead?: boolean;
 }
 
 /** One pass over one mapping, run in a concurrency slot. */
@@ -106,7 +108,7 @@ export async function driveMapping<R extends PassResult>(mapping: Mapping, optio
     lastStart = clock.now();
     // Active while it runs: a failover this pass finds is followed with the re-syncs still going.
     watchers.add();
-    const again = await slot(mapping, { force: options.force, dryRun: options.dryRun, watch: false });
+    const again = await slot(mapping, { force: options.force, dryRun: options.dryRun, watch: false, ...(options.maySkipRead ? { maySkipRead: true } : {}) });
     follow(again);
     watchers.done();
     result = mergeResults(result, again.result);

@@ -24,6 +24,7 @@ describe('the environment serverless.yml gives the functions', () => {
       failoverFollowPollMs: 5000,
       scheduleIntervalMs: 60_000,
       concurrency: 10,
+      targetReadsPerRun: 300,
       metricsNamespace: 'RdsNlbSync',
       mappingMetrics: 'changes',
       dryRun: false,
