@@ -74,6 +74,7 @@ const SYNC_ENV_PARAMS = {
   SCHEDULE_INTERVAL_SECONDS: 'syncSchedule',
   METRICS_NAMESPACE: 'metricsNamespace',
   MAPPING_METRICS: 'mappingMetrics',
+  TARGET_READS_PER_SECOND: 'targetReadsPerSecond',
   DRY_RUN: 'dryRun',
   FAILOVER_MODE: 'failoverMode',
   WARM_LISTENER_ARN: 'failoverMode',
@@ -360,6 +361,7 @@ function deriveDeployConfig(raw, context = {}) {
     DISCOVER_TARGET_GROUPS: String(discoverTargetGroups),
     DISCOVERY_TAG_KEY: str('discoveryTagKey'),
     MAPPING_METRICS: str('mappingMetrics'),
+    TARGET_READS_PER_SECOND: str('targetReadsPerSecond'),
   };
   const acceptEnv = {
     ...common,
