@@ -19,7 +19,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Mapping, SyncConfig } from '../../lib/config.js';
 import { runSync, type SyncRequest } from '../../lib/sync/run.js';
-import { recordLog, syncConfig } from '../fixtures.js';
+import { numberedMapping, recordLog, syncConfig } from '../fixtures.js';
 import { virtualClock } from './virtual-clock.js';
 
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
@@ -29,12 +29,7 @@ const cwMock = mockClient(CloudWatchClient);
 const START = Date.parse('2026-12-07T02:00:10.000Z');
 const EVENT_TIME = '2026-12-07T02:00:00Z';
 
-const mapping = (i: number): Mapping => ({
-  endpoint: `db${i}.c0ffee.eu-west-1.rds.amazonaws.com`,
-  targetGroupArn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg${i}/0123456789abcdef`,
-  port: 5432,
-  ipAddressType: 'ipv4',
-});
+const mapping = numberedMapping;
 const oldIp = (i: number) => `10.0.1.${i}`;
 const newIp = (i: number) => `10.0.2.${i}`;
 

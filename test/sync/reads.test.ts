@@ -5,11 +5,10 @@ import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-s
 import { DeregisterTargetsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand, type TargetHealthStateEnum } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Mapping } from '../../lib/config.js';
 import { DnsError } from '../../lib/dns.js';
 import { answerKey, maySkip, ReadLedger, readKey, skippable } from '../../lib/sync/reads.js';
 import { runSync, type SyncRequest } from '../../lib/sync/run.js';
-import { recordLog, syncConfig } from '../fixtures.js';
+import { numberedMapping, recordLog, syncConfig } from '../fixtures.js';
 
 describe('skippable', () => {
   const ledger = (entries: [string, number, boolean][]) => {
@@ -64,12 +63,7 @@ describe('maySkip', () => {
 describe('runSync with a read ledger', () => {
   const elb = mockClient(ElasticLoadBalancingV2Client);
   const cw = mockClient(CloudWatchClient);
-  const mapping = (i: number): Mapping => ({
-    endpoint: `db${i}.c0ffee.eu-west-1.rds.amazonaws.com`,
-    targetGroupArn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg${i}/0123456789abcdef`,
-    port: 5432,
-    ipAddressType: 'ipv4',
-  });
+  const mapping = numberedMapping;
   const mappings = [1, 2, 3, 4, 5].map(mapping);
   const scheduled: SyncRequest = { trigger: 'schedule', force: false, dryRun: false };
   /** What each group holds, and its health. */

@@ -7,19 +7,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Mapping } from '../../lib/config.js';
 import { runSync, type SyncRequest } from '../../lib/sync/run.js';
-import { BILLING, ORDERS, recordLog, syncConfig } from '../fixtures.js';
+import { BILLING, numberedMapping, ORDERS, recordLog, syncConfig } from '../fixtures.js';
 import { virtualClock } from './virtual-clock.js';
 import { fakeHost, fakeRds } from '../aws/fake-rds.js';
 
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
 const cwMock = mockClient(CloudWatchClient);
 
-const mapping = (i: number): Mapping => ({
-  endpoint: `db${i}.c0ffee.eu-west-1.rds.amazonaws.com`,
-  targetGroupArn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg${i}/0123456789abcdef`,
-  port: 5432,
-  ipAddressType: 'ipv4',
-});
+const mapping = numberedMapping;
 const oldIp = (i: number) => `10.0.1.${i}`;
 const newIp = (i: number) => `10.0.2.${i}`;
 
