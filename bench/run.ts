@@ -8,7 +8,7 @@ import { version as esbuildVersion } from 'esbuild';
 import { FUNCTIONS, SYNC_BUDGET_BYTES, VARIANTS, type FunctionName, type VariantName } from './build-options.js';
 import { OUT, ROOT, runBundleBench, type BundleResult } from './bundle.js';
 import { coldStartNodeVersion, runColdStartBench, type ColdStartResult } from './cold-start.js';
-import { MONTHLY_COUNTS, monthlyCost, runCostBench, runFleetBench } from './cost.js';
+import { fleetCases, MONTHLY_COUNTS, monthlyCost, runCostBench, runFleetBench } from './cost.js';
 import { renderCostTable } from './fleet-cost.js';
 import { measurePackageZips, PACKAGE_SCRIPT } from './package.js';
 import { runFailoverBench } from './failover.js';
@@ -49,7 +49,7 @@ progress(`npm run ${PACKAGE_SCRIPT}: ${zips.map((z) => `${z.file} ${z.bytes} byt
 const coldStarts = await runColdStartBench(bundles, COLD_START_RUNS, COLD_START_VARIANTS);
 const syncBundle = bundle('sync', 'chosen');
 const cost = await runCostBench(syncBundle, COST_RUNS);
-const fleet = await runFleetBench(syncBundle, FLEET_RUNS, facts.memoryMb);
+const fleet = await runFleetBench(syncBundle, FLEET_RUNS, { scheduleMs: facts.scheduleIntervalSeconds * 1000, timeoutMs: facts.syncTimeoutSeconds * 1000, cases: fleetCases(facts.memoryMb) });
 const failover = await runFailoverBench(syncBundle, FAILOVER_TRIALS, scheduleMs(facts.syncSchedule));
 const warm = await runWarmPassBench(WARM_TRIALS);
 progress(`warm standby pass: ${warm.cases.map((c) => `${c.label} ${c.reason} median ${c.passMs.median} ms`).join(', ')}`);
