@@ -1,5 +1,6 @@
 // npm run bench: every measurement of bench/, one table on stdout, bench/results.json.
-// Offline and loopback only; about two minutes on 2 cores (plus the warm pass, bench/warm-pass.ts). `--quick`: fewer runs, a smoke test
+// Offline and loopback only; about ten minutes on 2 cores, six of them the fleet rows, which wait on ELB's
+// documented Describe* rate (bench/fake-aws.ts ELB_THROTTLING) as AWS would. `--quick`: fewer runs, a smoke test
 // of the bench itself; it writes node_modules/.cache/rds-nlb-sync-bench/results.json instead.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
