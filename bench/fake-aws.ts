@@ -3,10 +3,13 @@
 // DescribeDBClusterEndpoints, by identifier or with the filters lib/aws/rds.ts sends, in pages of
 // MaxRecords, at most 100 values a filter as AWS enforces) for sync and accept, with an artificial delay per call, a
 // count of calls per action and a log of RegisterTargets. The real SDK clients talk to it through
-// AWS_ENDPOINT_URL, so the bundles run end to end. Not an emulator: no validation, no errors.
+// AWS_ENDPOINT_URL, so the bundles run end to end. Not an emulator: no validation, no errors but
+// ELB's throttling when asked for.
 // Target health follows AWS's timing (test/harness/elb-timing.ts, the model the integration
 // tests' ELB front uses), scaled by `elbScale`: a registered target is `initial` for the
 // registration delay and the initial health checks, a deregistered one `draining`.
+// With `elbThrottling`, ELB's API throttling as well (ELB_THROTTLING below): a request past its
+// token bucket is answered `Throttling` / `Rate exceeded`, as AWS answers it.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AWS_ELB_TIMING, ElbTimingModel, scaleTiming, type ElbTiming, type TargetHistory } from '../test/harness/elb-timing.js';
@@ -53,6 +56,69 @@ export const RDS_FILTER_MAX_VALUES = 100;
 /** DescribeTags' limit: AWS rejects more ARNs in one call. */
 export const DESCRIBE_TAGS_MAX_ARNS = 20;
 
+/** A token bucket: `capacity` tokens, `refillPerSecond` added back a second (never above capacity). */
+export interface BucketSpec {
+  capacity: number;
+  refillPerSecond: number;
+}
+
+/**
+ * ELB API v2's request throttling, per account and region (ELB user guide, "Request throttling for
+ * the ELB API"): every request takes a token from its action's bucket, and a request that finds
+ * none fails with `Rate exceeded`. The guide's figures are for the non-mutating actions
+ * (`Describe*`): a bucket of 40 tokens refilled at 10 a second, shared with everything else the
+ * account calls (console, Terraform). It gives none for the mutating actions (RegisterTargets,
+ * DeregisterTargets, ModifyListener...): the same 40 / 10 a second is ASSUMED for them, in a bucket
+ * of their own. The refill is continuous here (one token every 100 ms), the guide's "10 tokens
+ * every second" spread over the second.
+ */
+export const ELB_THROTTLING: { describe: BucketSpec; mutate: BucketSpec } = {
+  describe: { capacity: 40, refillPerSecond: 10 },
+  /** Assumed: the guide documents no figure for the mutating actions. */
+  mutate: { capacity: 40, refillPerSecond: 10 },
+};
+
+/** Which of ELB's buckets an action draws on: `Describe*` the non-mutating one, the rest the mutating one. */
+export const elbBucketOf = (action: string): keyof typeof ELB_THROTTLING => (action.startsWith('Describe') ? 'describe' : 'mutate');
+
+/** One token bucket on an injectable clock (ms). */
+export class TokenBucket {
+  private tokens: number;
+  private at: number;
+  constructor(
+    readonly spec: BucketSpec,
+    private readonly now: () => number,
+  ) {
+    this.tokens = spec.capacity;
+    this.at = now();
+  }
+
+  private refill(): void {
+    const now = this.now();
+    this.tokens = Math.min(this.spec.capacity, this.tokens + ((now - this.at) / 1000) * this.spec.refillPerSecond);
+    this.at = now;
+  }
+
+  /** Takes a token if there is one; false: the request is throttled. */
+  take(): boolean {
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Tokens now (fractional while refilling). */
+  level(): number {
+    this.refill();
+    return this.tokens;
+  }
+
+  /** ms until the bucket is full again. */
+  msUntilFull(): number {
+    return ((this.spec.capacity - this.level()) / this.spec.refillPerSecond) * 1000;
+  }
+}
+
 export interface FakeAwsOptions {
   /** Delay of every call, ms: a stand-in for the round trip to the regional endpoint. */
   latencyMs?: number;
@@ -60,6 +126,13 @@ export interface FakeAwsOptions {
   pendingConnections?: { serviceId: string; endpointId: string; owner: string }[];
   /** Multiplies AWS's ELB target timing (AWS_ELB_TIMING). Default 0.001 (registration 180 s -> 180 ms). */
   elbScale?: number;
+  /**
+   * ELB's API throttling (ELB_THROTTLING, or other buckets): ELB requests past their bucket are
+   * answered HTTP 400 `Throttling` / `Rate exceeded`. Default off (no throttling, as before).
+   */
+  elbThrottling?: boolean | { describe: BucketSpec; mutate: BucketSpec };
+  /** The buckets' clock, ms. Default performance.now(). */
+  now?: () => number;
 }
 
 export interface FakeAws {
@@ -79,10 +152,14 @@ export interface FakeAws {
   /** Registrations as the timing model saw them, times in performance.now() ms (firstHealthyAt, goneAt...). */
   targetHistory(targetGroupArn: string): TargetHistory[];
   targets(targetGroupArn: string): FakeTarget[];
-  /** Calls per action since the start or the last resetCounts(). */
+  /** Calls answered per action since the start or the last resetCounts() (throttled ones not included). */
   counts(): Record<string, number>;
   totalCalls(): number;
+  /** ELB requests refused with `Throttling` per action, since the start or the last resetCounts(). */
+  throttled(): Record<string, number>;
   resetCounts(): void;
+  /** ELB's buckets when `elbThrottling` is on (null: off). */
+  readonly elbBuckets: { describe: TokenBucket; mutate: TokenBucket } | null;
   readonly registrations: Registration[];
   /** Resolves with the first registration (from now on) that matches. */
   waitForRegistration(match: (r: Registration) => boolean, timeoutMs: number): Promise<Registration>;
@@ -104,6 +181,10 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const customEndpoints = new Map<string, FakeCustomEndpoint>();
   let targetGroups: FakeTargetGroup[] = [];
   const calls = new Map<string, number>();
+  const throttledCalls = new Map<string, number>();
+  const now = options.now ?? (() => performance.now());
+  const specs = options.elbThrottling === true ? ELB_THROTTLING : options.elbThrottling || null;
+  const elbBuckets = specs ? { describe: new TokenBucket(specs.describe, now), mutate: new TokenBucket(specs.mutate, now) } : null;
   const registrations: Registration[] = [];
   const waiters = new Set<(r: Registration) => void>();
   let requestId = 0;
@@ -285,15 +366,27 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     const target = req.headers['x-amz-target'];
     const params = new URLSearchParams(typeof target === 'string' ? '' : body);
     const action = typeof target === 'string' ? (target.split('.').pop() ?? target) : (params.get('Action') ?? 'unknown');
-    calls.set(action, (calls.get(action) ?? 0) + 1);
+    const version = params.get('Version');
+    const isElb = typeof target !== 'string' && version !== '2016-11-15' && version !== RDS_VERSION;
+    // ELB's throttling: the request takes a token when it arrives; without one it is refused.
+    const throttled = isElb && elbBuckets !== null && !elbBuckets[elbBucketOf(action)].take();
+    const tally = throttled ? throttledCalls : calls;
+    tally.set(action, (tally.get(action) ?? 0) + 1);
     if (fake.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.latencyMs));
+    if (throttled) {
+      // As ELB answers it (query protocol): the SDK's retry strategies treat `Throttling` as throttling.
+      res.writeHead(400, { 'content-type': 'text/xml', 'x-amzn-requestid': `bench-${++requestId}` });
+      res.end(
+        `<ErrorResponse xmlns="${ELB_NS}"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>bench-${requestId}</RequestId></ErrorResponse>`,
+      );
+      return;
+    }
     try {
       if (typeof target === 'string') {
         if (!target.startsWith('GraniteServiceVersion20100801.')) throw new Error(`fake AWS: ${target} not implemented`);
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `bench-${++requestId}` });
         res.end('{}'); // PutMetricData answers with an empty object
       } else {
-        const version = params.get('Version');
         const xml = version === '2016-11-15' ? ec2(action, params) : version === RDS_VERSION ? rds(action, params) : elb(action, params);
         res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': `bench-${requestId}` });
         res.end(xml);
@@ -324,7 +417,12 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     targetHistory: (arn) => elbModel.history(arn),
     counts: () => Object.fromEntries([...calls.entries()].sort(([a], [b]) => a.localeCompare(b))),
     totalCalls: () => [...calls.values()].reduce((a, b) => a + b, 0),
-    resetCounts: () => calls.clear(),
+    throttled: () => Object.fromEntries([...throttledCalls.entries()].sort(([a], [b]) => a.localeCompare(b))),
+    resetCounts: () => {
+      calls.clear();
+      throttledCalls.clear();
+    },
+    elbBuckets,
     registrations,
     waitForRegistration: (match, timeoutMs) =>
       new Promise((resolve, reject) => {

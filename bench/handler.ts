@@ -22,7 +22,19 @@ export function pointSdkAt(endpoint: string): void {
   });
 }
 
-export const APP_KEYS = ['SYNC_MAPPINGS', 'DISCOVER_TARGET_GROUPS', 'RDS_ENDPOINT', 'TARGET_GROUP_ARN', 'TARGET_PORT', 'DNS_SERVERS', 'SYNC_CONCURRENCY', 'FAILOVER_POLL_MS', 'FAILOVER_WATCH_SECONDS'];
+export const APP_KEYS = [
+  'SYNC_MAPPINGS',
+  'DISCOVER_TARGET_GROUPS',
+  'RDS_ENDPOINT',
+  'TARGET_GROUP_ARN',
+  'TARGET_PORT',
+  'DNS_SERVERS',
+  'SYNC_CONCURRENCY',
+  'FAILOVER_POLL_MS',
+  'FAILOVER_WATCH_SECONDS',
+  'SCHEDULE_INTERVAL_SECONDS',
+  'TARGET_READS_PER_SECOND',
+];
 
 export async function loadHandler(file: string, env: Record<string, string>): Promise<Handler> {
   for (const key of APP_KEYS) delete process.env[key];

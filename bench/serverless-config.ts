@@ -1,6 +1,6 @@
 // What the bench needs from serverless.yml, as the framework resolves it (`serverless print` of
 // the example stage, the same reader the local run and the tests use): the sync function's
-// memory, its schedule, the architecture, and whether `custom.esbuild` says what BUILD_OPTIONS says.
+// memory, its schedule, its timeout and SCHEDULE_INTERVAL_SECONDS, the architecture, and whether `custom.esbuild` says what BUILD_OPTIONS says.
 import { printServerless } from '../test/harness/deployed-env.js';
 import { BUILD_OPTIONS } from './build-options.js';
 
@@ -12,6 +12,10 @@ export interface ServerlessFacts {
   /** Where memoryMb came from. */
   memorySource: string;
   syncSchedule: string;
+  /** functions.sync.timeout, seconds (deploy/params.cjs sizes it): the deadline of each run. */
+  syncTimeoutSeconds: number;
+  /** The SCHEDULE_INTERVAL_SECONDS the sync function gets (derived from its schedule). */
+  scheduleIntervalSeconds: number;
   /** provider.architecture (Lambda's default: x86_64); it sets the price per GB-second. */
   architecture: 'arm64' | 'x86_64';
   /** custom.esbuild keys that differ from BUILD_OPTIONS ([] = in sync). */
@@ -28,10 +32,15 @@ export async function readServerlessFacts(): Promise<ServerlessFacts> {
         ? [config.provider.memorySize, 'serverless.yml provider.memorySize']
         : [LAMBDA_DEFAULT_MEMORY_MB, `Lambda's default ${LAMBDA_DEFAULT_MEMORY_MB} MB (serverless.yml sets none)`];
   const rate = sync?.events?.find((e) => e.schedule)?.schedule?.rate;
+  const { timeout } = (sync ?? {}) as { timeout?: number };
+  const env = { ...config.provider.environment, ...sync?.environment };
+  if (typeof timeout !== 'number') throw new Error('serverless print: functions.sync.timeout is not a number');
   return {
     memoryMb,
     memorySource,
     syncSchedule: (Array.isArray(rate) ? rate[0] : rate) ?? 'rate(1 minute)',
+    syncTimeoutSeconds: timeout,
+    scheduleIntervalSeconds: Number(env.SCHEDULE_INTERVAL_SECONDS ?? 60),
     architecture: config.provider.architecture === 'arm64' ? 'arm64' : 'x86_64',
     esbuildDrift: esbuildDrift(config.custom?.esbuild ?? {}),
   };

@@ -128,3 +128,106 @@ describe("bench's fake AWS: RDS member sets", () => {
     await expect(rds.send(new DescribeDBClustersCommand({ Filters: [{ Name: 'db-cluster-id', Values: ids }] }))).rejects.toThrow(/at most 100 values, got 101/);
   });
 });
+
+describe("bench's fake AWS: ELB's API throttling (token buckets, ELB user guide)", () => {
+  let aws: FakeAws;
+  let elb: ElasticLoadBalancingV2Client;
+  let clock = 0;
+  beforeAll(async () => {
+    aws = await startFakeAws({ elbThrottling: true, now: () => clock });
+    // One attempt: what the fake answers, not what the SDK's retries make of it.
+    elb = new ElasticLoadBalancingV2Client({ ...emulatorClientConfig(aws.endpoint), maxAttempts: 1 });
+    aws.setTargets(TG, [{ ip: '10.0.1.23', port: 5432 }]);
+  });
+  afterAll(async () => {
+    elb?.destroy();
+    await aws?.close();
+  });
+  const describeHealth = () => elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: TG }));
+  const describeMany = (n: number) => Promise.allSettled(Array.from({ length: n }, describeHealth));
+  const fulfilled = (results: PromiseSettledResult<unknown>[]) => results.filter((r) => r.status === 'fulfilled').length;
+  const rest = () => {
+    clock += 10_000; // the buckets full again
+    aws.resetCounts();
+  };
+
+  it('answers 40 Describe calls in one second and refuses the 41st as ELB does: HTTP 400, Throttling, Rate exceeded', async () => {
+    rest();
+    expect(fulfilled(await describeMany(40))).toBe(40);
+    const refused = describeHealth();
+    await expect(refused).rejects.toThrow('Rate exceeded');
+    await expect(refused).rejects.toMatchObject({ name: 'Throttling', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    expect(aws.counts()).toEqual({ DescribeTargetHealth: 40 });
+    expect(aws.throttled()).toEqual({ DescribeTargetHealth: 1 });
+  });
+
+  it('refills the Describe bucket at 10 tokens a second, never above 40', async () => {
+    rest();
+    expect(fulfilled(await describeMany(45))).toBe(40);
+    clock += 1000;
+    expect(fulfilled(await describeMany(15))).toBe(10);
+    clock += 500;
+    expect(fulfilled(await describeMany(15))).toBe(5);
+    clock += 60_000;
+    expect(aws.elbBuckets?.describe.level()).toBe(40);
+    expect(fulfilled(await describeMany(45))).toBe(40);
+    expect(aws.throttled()).toEqual({ DescribeTargetHealth: 5 + 5 + 10 + 5 });
+  });
+
+  it('charges every Describe action to the same bucket, and the mutating ones to their own', async () => {
+    rest();
+    aws.setTargetGroups([{ arn: TG, name: 'orders', port: 5432, tags: {} }]);
+    expect(fulfilled(await describeMany(39))).toBe(39);
+    await elb.send(new DescribeTagsCommand({ ResourceArns: [TG] }));
+    await expect(describeHealth()).rejects.toThrow('Rate exceeded');
+    // The Describe bucket is empty; registering and deregistering still go through.
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: TG, Targets: [{ Id: '10.0.2.47', Port: 5432 }] }));
+    await elb.send(new DeregisterTargetsCommand({ TargetGroupArn: TG, Targets: [{ Id: '10.0.2.47', Port: 5432 }] }));
+    expect(aws.elbBuckets?.describe.level()).toBe(0);
+    expect(aws.elbBuckets?.mutate.level()).toBe(38);
+    expect(aws.throttled()).toEqual({ DescribeTargetHealth: 1 });
+  });
+
+  it('refuses a 41st mutating call in one second (the same figures, assumed), not charged to the Describe bucket', async () => {
+    rest();
+    const register = () => elb.send(new RegisterTargetsCommand({ TargetGroupArn: TG, Targets: [{ Id: '10.0.1.23', Port: 5432 }] }));
+    const results = await Promise.allSettled(Array.from({ length: 41 }, register));
+    expect(fulfilled(results)).toBe(40);
+    expect(aws.throttled()).toEqual({ RegisterTargets: 1 });
+    expect(aws.elbBuckets?.describe.level()).toBe(40);
+  });
+
+  it('is what the SDK retries as throttling: every attempt of a call that finds no token is sent', async () => {
+    rest();
+    await describeMany(40);
+    const retrying = new ElasticLoadBalancingV2Client({ ...emulatorClientConfig(aws.endpoint), maxAttempts: 2 });
+    try {
+      await expect(retrying.send(new DescribeTargetHealthCommand({ TargetGroupArn: TG }))).rejects.toMatchObject({ name: 'Throttling', $metadata: { attempts: 2 } });
+    } finally {
+      retrying.destroy();
+    }
+    expect(aws.throttled()).toEqual({ DescribeTargetHealth: 2 });
+  });
+
+  it('leaves RDS, EC2 and CloudWatch alone, and throttles nothing when off (the default)', async () => {
+    rest();
+    const rds = new RDSClient({ ...emulatorClientConfig(aws.endpoint), maxAttempts: 1 });
+    try {
+      await describeMany(40);
+      await rds.send(new DescribeDBClustersCommand({}));
+      expect(aws.throttled()).toEqual({});
+    } finally {
+      rds.destroy();
+    }
+    const plain = await startFakeAws();
+    const client = new ElasticLoadBalancingV2Client({ ...emulatorClientConfig(plain.endpoint), maxAttempts: 1 });
+    try {
+      const results = await Promise.allSettled(Array.from({ length: 60 }, () => client.send(new DescribeTargetHealthCommand({ TargetGroupArn: TG }))));
+      expect(fulfilled(results)).toBe(60);
+      expect([plain.throttled(), plain.elbBuckets]).toEqual([{}, null]);
+    } finally {
+      client.destroy();
+      await plain.close();
+    }
+  });
+});

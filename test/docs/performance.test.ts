@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ALARMS, ASSUME, HOURS_PER_MONTH, METRIC_SERIES, PRICES, renderCostTable } from '../../bench/fleet-cost.js';
+import { ELB_THROTTLING } from '../../bench/fake-aws.js';
 import { runAccept } from '../../lib/accept/run.js';
 import { loadSyncConfig, type MappingMetrics } from '../../lib/config.js';
 import { MetricsBatch } from '../../lib/aws/metrics.js';
@@ -33,9 +34,31 @@ interface BenchResults {
   deploymentZip: { results: { fn: string; bytes: number }[] };
   coldStart: { results: { fn: string; variant: string; total: Summary }[] };
   cost: { defaultConcurrency: number; runs: { mappings: number; concurrency: number; durationMs: Summary }[]; oneByOneRatio: Record<string, number> };
-  fleet: { scheduleMs: number; runs: { mappings: number; discovery: boolean; durationMs: Summary; peakRssMb: number; maxOldSpaceMb?: number; memberSets?: boolean }[] };
+  fleet: { scheduleMs: number; runs: FleetRow[] };
   monthly: { mappings: number; invocationsPerMonth: number; gbSeconds: number; memoryMb: number; usdBeforeFreeTier: number }[];
   warm: { trials: number; weightPropagationMs: number; cases: { label: string; awsCalls: number; passMs: { median: number; max: number }; weightsChangedMs?: { median: number; max: number } }[] };
+}
+
+interface FleetInvocation {
+  ms: number;
+  calls: Record<string, number>;
+  throttled: Record<string, number>;
+  settled: number;
+  failed: number;
+}
+interface FleetRow {
+  mappings: number;
+  discovery: boolean;
+  durationMs: Summary;
+  calls: Record<string, number>;
+  peakRssMb: number;
+  maxOldSpaceMb?: number;
+  memberSets?: boolean;
+  /** Absent in a results.json from before the ELB throttling model (bench/fake-aws.ts). */
+  elbThrottling?: boolean;
+  readBudget: number;
+  first: FleetInvocation;
+  warm: FleetInvocation[];
 }
 
 const kb = (bytes: number) => Math.round(bytes / 1024);
@@ -95,11 +118,6 @@ describe('docs/performance.md and bench/results.json', () => {
     ['100 mappings', '100 mappings take {} ms', () => String(Math.round(syncMs(100, results.cost.defaultConcurrency)))],
     ['one by one', 'and {} s one after the other', () => (syncMs(100, 1) / 1000).toFixed(1)],
     ['ratio', 'one after the other, {}x longer', () => (results.cost.oneByOneRatio['100'] ?? NaN).toFixed(1)],
-    ['1,000 mappings', '1,000 mappings take {}% of the', () => `${seconds(fleet(1000, false).durationMs.median)} s, ${Math.round((fleet(1000, false).durationMs.median / results.fleet.scheduleMs) * 100)}`],
-    ['1,000 peak', 'the process peaks at {} MB of the deployed', () => String(fleet(1000, false).peakRssMb)],
-    ['100 peak', 'Max Memory Used; {} MB at 100 mappings', () => String(fleet(100, false).peakRssMb)],
-    ['1,000 by tag', 'they take {} MB. These', () => `${seconds(fleet(1000, true).durationMs.median)} s and peak at ${fleet(1000, true).peakRssMb}`],
-    ['1,000 by tag, heap capped', 'the same discovery run peaks at {} s.', () => `${fleet(1000, true, true).peakRssMb} MB and takes ${seconds(fleet(1000, true, true).durationMs.median)}`],
     ['invocations', 'that is {} invocations', () => thousands(monthly(1).invocationsPerMonth)],
     ['GB-s 1', 'comes to {} GB-s for one mapping', () => thousands(monthly(1).gbSeconds)],
     ['GB-s 100', 'and {} GB-s for 100', () => thousands(monthly(100).gbSeconds)],
@@ -114,6 +132,43 @@ describe('docs/performance.md and bench/results.json', () => {
 
   it.each(figures)('quotes the %s figure of the run', (_, sentence, figure) => {
     expect(doc).toContain(sentence.replace('{}', figure()));
+  });
+
+  // The fleet rows meet ELB's documented Describe* rate (bench/fake-aws.ts ELB_THROTTLING): a
+  // results.json from before that model has none of these fields, and `npm run bench` writes them.
+  const throttledBench = results.fleet.runs.some((r) => r.elbThrottling !== undefined);
+  const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+  const { capacity, refillPerSecond } = ELB_THROTTLING.describe;
+  const fleetFigures: [string, string, () => string][] = [
+    ['ELB bucket', 'share one of {} a second', () => `${capacity} tokens refilled at ${refillPerSecond}`],
+    ['1,000 reads at ELB rate', '(1,000 - 40) / 10 = {} s', () => String((1000 - capacity) / refillPerSecond)],
+    ['read budget', 'a budget of {} reads a run', () => String(fleet(1000, false).readBudget)],
+    ['turns', 'every ceil(1,000 / {} runs', () => `${fleet(1000, false).readBudget}) = ${Math.ceil(1000 / fleet(1000, false).readBudget)}`],
+    ['first run', 'reads all 1,000 groups in {} s', () => seconds(fleet(1000, false).first.ms)],
+    ['first run throttled', '({} requests throttled and retried', () => String(sum(fleet(1000, false).first.throttled))],
+    ['first run failed', 'adaptive retry; {} mappings failed)', () => String(fleet(1000, false).first.failed)],
+    ['warm reads', 'read {}: 1,000 mappings take', () => { const w = fleet(1000, false).warm.at(-1); return `${w?.calls.DescribeTargetHealth} groups and skip ${w?.settled}`; }],
+    ['1,000 mappings', '1,000 mappings take {}% of the', () => `${seconds(fleet(1000, false).durationMs.median)} s, ${Math.round((fleet(1000, false).durationMs.median / results.fleet.scheduleMs) * 100)}`],
+    ['1,000 peak', 'the process peaks at {} MB of the deployed', () => String(fleet(1000, false).peakRssMb)],
+    ['100 peak', 'Max Memory Used; {} MB at 100 mappings', () => String(fleet(100, false).peakRssMb)],
+    ['100 mappings', 'every group every run: {} s, the', () => seconds(fleet(100, false).durationMs.median)],
+    ['1,000 by tag', 'they take {} MB (the', () => `${seconds(fleet(1000, true).durationMs.median)} s and peak at ${fleet(1000, true).peakRssMb}`],
+    ['1,000 by tag, first run', 'first run {} s). The time', () => seconds(fleet(1000, true).first.ms)],
+    ['1,000 by tag, listing', "the listing's {} `DescribeTargetGroups` pages", () => String(fleet(1000, true).calls.DescribeTargetGroups)],
+    ['1,000 by tag, heap capped', 'the discovery run peaks at {} s.', () => `${fleet(1000, true, true).peakRssMb} MB and takes ${seconds(fleet(1000, true, true).durationMs.median)}`],
+  ];
+
+  it.skipIf(!throttledBench).each(fleetFigures)('quotes the fleet %s figure of the run (ELB throttling modelled)', (_, sentence, figure) => {
+    expect(doc).toContain(sentence.replace('{}', figure()));
+  });
+
+  it.skipIf(!throttledBench)('measures the 100 and 1,000 mapping rows with ELB throttling, the memory rows without', () => {
+    const throttled = results.fleet.runs.filter((r) => r.elbThrottling).map((r) => [r.mappings, r.discovery, Boolean(r.maxOldSpaceMb), Boolean(r.memberSets)]);
+    expect(throttled).toEqual([
+      [100, false, false, false],
+      [1000, false, false, false],
+      [1000, true, false, false],
+    ]);
   });
 
   it('shows the cost table bench/fleet-cost.ts computes from the run, between its markers', () => {
