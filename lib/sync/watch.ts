@@ -108,7 +108,10 @@ export async function driveMapping<R extends PassResult>(mapping: Mapping, optio
     lastStart = clock.now();
     // Active while it runs: a failover this pass finds is followed with the re-syncs still going.
     watchers.add();
-    const again = await slot(mapping, { force: options.force, dryRun: options.dryRun, watch: false, ...(options.maySkipRead ? { maySkipRead: true } : {}) });
+    // A re-sync skips a group settled earlier (in this run or before) whose endpoint answers as
+    // then: re-reading every group each interval of a long run (a cold container's first, 100 s
+    // at 1,000 groups) would outrun ELB's Describe* rate and never finish (lib/sync/reads.ts).
+    const again = await slot(mapping, { force: options.force, dryRun: options.dryRun, watch: false, maySkipRead: true });
     follow(again);
     watchers.done();
     result = mergeResults(result, again.result);

@@ -9,6 +9,7 @@ import { DnsError } from '../../lib/dns.js';
 import { answerKey, maySkip, ReadLedger, readKey, skippable } from '../../lib/sync/reads.js';
 import { runSync, type SyncRequest } from '../../lib/sync/run.js';
 import { numberedMapping, recordLog, syncConfig } from '../fixtures.js';
+import { virtualClock } from './virtual-clock.js';
 
 describe('skippable', () => {
   const ledger = (entries: [string, number, boolean][]) => {
@@ -177,6 +178,28 @@ describe('runSync with a read ledger', () => {
       return reads.length;
     };
     expect([await cold(), await cold()]).toEqual([5, 5]);
+  });
+
+  it('does not read again, in the re-syncs of a long run, a group it found settled (a cold container reads each once)', async () => {
+    const clock = virtualClock();
+    const ledger = new ReadLedger();
+    const resolve = async (host: string) => dns.get(host) as string[];
+    // An RDS event about db1: watched for 180 s, every other mapping synced again each 60 s meanwhile.
+    const config = syncConfig({ mappings, targetReadsPerRun: 300, failoverPollMs: 2000, failoverWatchMs: 180_000, scheduleIntervalMs: 60_000 });
+    const request: SyncRequest = { trigger: 'rds-event', force: false, dryRun: false, watch: [mapping(1).endpoint] };
+
+    const summary = await clock.run(runSync(config, request, { elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), resolve, log: recordLog(), reads: ledger, ...clock }));
+
+    expect(summary.mappings[1]?.syncs).toBeGreaterThanOrEqual(3);
+    // Each group once: the re-syncs found the others settled, and db1's polls reuse its first read.
+    expect(reads).toHaveLength(5);
+    // A group whose endpoint moved is read in its re-sync all the same.
+    reads = [];
+    dns.set(mapping(2).endpoint, ['10.0.2.2']);
+    const later = virtualClock();
+    const again = await later.run(runSync(config, request, { elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), resolve, log: recordLog(), reads: ledger, ...later }));
+    expect(again.mappings[1]).toMatchObject({ added: ['10.0.2.2'] });
+    expect(reads.filter((arn) => arn === mapping(2).targetGroupArn).length).toBeGreaterThanOrEqual(2);
   });
 
   it('keys the ledger by target group and port', () => {
