@@ -6,7 +6,7 @@ export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.mutation.config.ts', related: false },
   plugins: ['@stryker-mutator/vitest-runner'],
-  mutate: ['lib/sync/plan.ts', 'lib/sync/overlap.ts', 'lib/sync/members.ts', 'lib/accept/decide.ts', 'lib/ip.ts', 'lib/dns.ts'],
+  mutate: ['lib/sync/plan.ts', 'lib/sync/overlap.ts', 'lib/sync/members.ts', 'lib/sync/reads.ts', 'lib/sync/heartbeat.ts', 'lib/accept/decide.ts', 'lib/ip.ts', 'lib/dns.ts'],
   coverageAnalysis: 'perTest',
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },

@@ -6,6 +6,8 @@ export const MUTATION_TESTS = [
   'test/sync/plan.test.ts',
   'test/sync/overlap*.test.ts',
   'test/sync/members.test.ts',
+  'test/sync/reads.test.ts',
+  'test/sync/heartbeat.test.ts',
   'test/accept/decide.test.ts',
   'test/ip.test.ts',
   'test/dns.test.ts',

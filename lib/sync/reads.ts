@@ -36,10 +36,6 @@ export class ReadLedger {
     if (addresses === null) this.reads.delete(key);
     else this.reads.set(key, { answer: answerKey(addresses), at, settled });
   }
-
-  forget(key: string): void {
-    this.reads.delete(key);
-  }
 }
 
 export const answerKey = (addresses: string[]) => addresses.map(canonicalIp).sort().join(',');

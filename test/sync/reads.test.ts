@@ -53,6 +53,11 @@ describe('maySkip', () => {
     expect(maySkip(last, addresses === null ? null : [...addresses], options)).toBe(false);
   });
 
+  it('tells apart two answers whose addresses would run together (the separator counts)', () => {
+    const last = { answer: answerKey(['1.1.1.11', '1.1.1.2']), at: 0, settled: true };
+    expect(maySkip(last, ['1.1.1.1', '11.1.1.2'], plain)).toBe(false);
+  });
+
   it('forgets a group whose read failed or whose DNS failed', () => {
     const l = new ReadLedger();
     l.record('a', ['10.0.1.5'], 1, true);
