@@ -116,12 +116,13 @@ function renderMappingResult(m: MappingResult, dryRun: boolean, style: Style): s
     heading(style, m),
     `  resolved     ${m.resolved ? ips(m.resolved) : '(unknown)'}`,
     ...memberLines(m.members),
-    // Rule 10: a group that could not be read is unknown, not empty.
-    `  registered   ${m.registered ? `${ips(m.registered)} (before the run)` : '(unknown: the target group could not be read)'}`,
+    // Rule 10: a group that could not be read is unknown, not empty; a settled one was not read on purpose.
+    `  registered   ${m.registered ? `${ips(m.registered)} (before the run)` : m.reason === 'settled' ? '(not read this run: settled at its last read, and DNS answers as then)' : '(unknown: the target group could not be read)'}`,
     ...m.added.map((ip) => paint(style, 'green', `  + ${ip}  ${would}${m.registered?.includes(ip) ? 're-' : ''}register${dryRun ? '' : 'ed'}`)),
     ...m.removed.map((ip) => paint(style, 'red', `  - ${ip}  ${would}deregister${dryRun ? '' : 'ed'}`)),
   ];
   if (m.error) lines.push(paint(style, 'red', `  error: ${indentLines(m.error.message, '         ')}`));
+  else if (m.reason === 'settled') lines.push('  settled: read in a later run (the read budget: docs/operate.md)');
   else if (m.added.length + m.removed.length === 0) lines.push('  in sync: nothing to do');
   return lines.join('\n');
 }
